@@ -1,0 +1,204 @@
+"""Configuration: one TOML file plus ``MOTCUA_...`` environment overrides for secrets.
+
+Unknown keys and bad values are errors that name the key, so a typo never silently falls back
+to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILES = ("motcua.toml", "config.example.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeploymentSettings(_Section):
+    province_code: str = Field(default="31", pattern=r"^\d{2}$")
+    default_commune: str = Field(default="10642", pattern=r"^\d{5}$")
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+class CommuneSettings(_Section):
+    code: str = Field(pattern=r"^\d{5}$")
+    name: str = Field(min_length=1)
+    province: str = Field(min_length=1)
+    address: str = ""
+    office_hours: str = ""
+    hotline: str = ""
+    email: str = ""
+    agency_code: str = ""
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///var/motcua.sqlite3"
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class FilesSettings(_Section):
+    path: Path = Path("var/files")
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = ""
+
+
+class TelegramSettings(_Section):
+    token: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
+    api_base: str = "https://api.telegram.org"
+
+
+class ZaloSettings(_Section):
+    app_id: str = ""
+    oa_secret: str = ""
+    app_secret: str = ""
+    refresh_token: str = ""
+    status_template_id: str = ""
+
+
+class PaymentSettings(_Section):
+    bank_bin: str = Field(default="", pattern=r"^(\d{6})?$")
+    account_number: str = Field(default="", pattern=r"^[0-9A-Za-z]{0,19}$")
+    account_name: str = ""
+
+
+class DraftSettings(_Section):
+    expire_days: int = Field(default=30, ge=1, le=365)
+    remind_days_before: int = Field(default=3, ge=0, le=30)
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MOTCUA_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    deployment: DeploymentSettings = DeploymentSettings()
+    communes: tuple[CommuneSettings, ...] = Field(min_length=1)
+    database: DatabaseSettings = DatabaseSettings()
+    files: FilesSettings = FilesSettings()
+    web: WebSettings = WebSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    zalo: ZaloSettings = ZaloSettings()
+    payment: PaymentSettings = PaymentSettings()
+    drafts: DraftSettings = DraftSettings()
+
+    @model_validator(mode="after")
+    def _default_commune_is_served(self) -> Settings:
+        codes = [c.code for c in self.communes]
+        if len(set(codes)) != len(codes):
+            raise ValueError("communes: a commune code is listed twice")
+        if self.deployment.default_commune not in codes:
+            raise ValueError(
+                f"deployment.default_commune: {self.deployment.default_commune} is not one of the "
+                f"[[communes]] codes ({', '.join(codes)})"
+            )
+        return self
+
+    def commune(self, code: str | None = None) -> CommuneSettings:
+        wanted = code or self.deployment.default_commune
+        for commune in self.communes:
+            if commune.code == wanted:
+                return commune
+        raise KeyError(wanted)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _CURRENT_FILE.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+_CURRENT_FILE: dict[str, Path | None] = {"path": None}
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person starting the service."""
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get("MOTCUA_CONFIG")
+    if from_env:
+        return Path(from_env)
+    for name in DEFAULT_CONFIG_FILES:
+        if Path(name).is_file():
+            return Path(name)
+    raise ConfigError(
+        "no configuration file: copy config.example.toml to motcua.toml or set MOTCUA_CONFIG"
+    )
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Load and validate the configuration; raise :class:`ConfigError` naming the bad key."""
+    config_path = find_config_file(path)
+    try:
+        with config_path.open("rb") as fh:
+            tomllib.load(fh)  # parse first, so a syntax error is reported as such
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{config_path}: file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+    _CURRENT_FILE["path"] = config_path
+    try:
+        return Settings()  # type: ignore[call-arg]  # values come from the sources
+    except ValidationError as exc:
+        raise ConfigError(f"{config_path}: {describe_errors(exc)}") from exc
+    finally:
+        _CURRENT_FILE["path"] = None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{key}'")
+        else:
+            parts.append(f"bad value for '{key}': {error['msg']}")
+    return "; ".join(parts)
+
+
+def settings_from_dict(data: dict[str, Any]) -> Settings:
+    """Build settings from a mapping (tests, tools), with the same validation."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from exc

@@ -1,0 +1,122 @@
+"""The procedure catalogue's data model.
+
+Catalogue files (``knowledge/data/imported/*.json`` generated from the national portal,
+``knowledge/data/curated/*.toml`` written by hand) use exactly these field names; a curated file
+overlays the imported record with the same code, key by key. See ``knowledge/data/README.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Channel(str, Enum):
+    """How a dossier can be filed (and, for ``POST``, how the result can come back)."""
+
+    ONLINE = "online"  # Trực tuyến
+    POST = "post"  # Dịch vụ bưu chính công ích
+    IN_PERSON = "in_person"  # Trực tiếp
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    channel: Channel
+    time_text: str = ""  # as the portal shows it, cleaned
+    fee_text: str = ""  # as the portal shows it, cleaned
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One document of the dossier."""
+
+    name: str
+    copy_kind: str = ""  # "bản chính", "bản sao", "bản sao có chứng thực", ...
+    count: int | None = None
+    form: str = ""  # name of the form/template, e.g. "Tờ khai đăng ký khai sinh"
+    show_only: bool = False  # xuất trình (shown at the desk), not filed
+    note: str = ""  # when it is needed, e.g. "nếu người khác nộp thay"
+
+
+@dataclass(frozen=True, slots=True)
+class Fee:
+    text: str  # plain Vietnamese, e.g. "Miễn phí nếu đăng ký trong 60 ngày kể từ ngày sinh"
+    amount_vnd: int | None = None  # a single fixed amount when there is one
+    set_by_province: bool = False  # level set by the provincial People's Council (HĐND)
+    exemptions: tuple[str, ...] = ()
+    basis: str = ""  # legal basis of the fee
+
+
+@dataclass(frozen=True, slots=True)
+class LegalRef:
+    title: str
+    code: str = ""  # e.g. "123/2015/NĐ-CP"
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One question of the filing dialog. ``kind`` picks the validator (see dialogs.validators)."""
+
+    name: str
+    kind: str  # name | date | id_number | phone | choice | yes_no | number | text | address | sex
+    label: str  # the question as the bot asks it
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    help: str = ""
+    example: str = ""
+    max_length: int | None = None
+    who: str = ""  # whose data: "requester", "child", "mother", ... (for the declaration form)
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoSlot:
+    """One paper the user photographs."""
+
+    name: str
+    label: str
+    required: bool = True
+    multi_page: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FilingForm:
+    fields: tuple[FormField, ...] = ()
+    photos: tuple[PhotoSlot, ...] = ()
+    declaration: str = ""  # "birth" | "marriage" | "death" | "marital_status" | ""
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    code: str  # "1.001193"
+    name: str
+    field: str  # lĩnh vực, e.g. "Hộ tịch"
+    levels: tuple[str, ...] = ()  # "Cấp xã", "Cấp tỉnh", ...
+    authority: str = ""  # who decides, e.g. "Ủy ban nhân dân cấp xã"
+    handled_by: str = ""  # the office the citizen really deals with, when not the commune's
+    who_may_file: str = ""
+    papers: tuple[Paper, ...] = ()
+    steps: tuple[str, ...] = ()
+    processing_days: int | None = None  # working days; None when not stated
+    processing_text: str = ""  # plain Vietnamese, e.g. "Trong ngày; nộp sau 15 giờ thì trả ngày làm việc tiếp theo"
+    fee: Fee | None = None
+    results: tuple[str, ...] = ()
+    legal_basis: tuple[LegalRef, ...] = ()
+    channels: tuple[ChannelInfo, ...] = ()
+    conditions: str = ""
+    decision_no: str = ""  # quyết định công bố
+    effective_from: str = ""  # ISO date, when known
+    source_url: str = ""
+    last_checked: str = ""  # ISO date
+    flags: tuple[str, ...] = ()  # data-quality flags, e.g. "steps_cut_off"
+    # Curated on top of the portal record:
+    curated: bool = False
+    aliases: tuple[str, ...] = ()  # what villagers call it: "giấy khai sinh", "làm giấy khai sinh"
+    summary: str = ""  # two or three plain sentences
+    full_online: bool | None = None  # toàn trình where the province lists it so; None = unknown
+    result_by_post: bool | None = None
+    replaces: tuple[str, ...] = ()  # older codes that now resolve to this one
+    form: FilingForm | None = None
+
+    def has_channel(self, channel: Channel) -> bool:
+        return any(c.channel is channel for c in self.channels)

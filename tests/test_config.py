@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_example_config_loads_and_serves_thai_tan() -> None:
+    settings = load_settings(ROOT / "config.example.toml")
+    commune = settings.commune()
+    assert commune.code == "10642"
+    assert commune.name == "Xã Thái Tân"
+    assert settings.deployment.province_code == "31"
+    assert settings.database.url.startswith("sqlite+aiosqlite://")
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("[web]\n", "[web]\nprot = 8080\n"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown key 'web\.prot'"):
+        load_settings(bad)
+
+
+def test_bad_value_is_named(tmp_path: Path) -> None:
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("port = 8080", "port = 99999"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"web\.port"):
+        load_settings(bad)
+
+
+def test_secret_comes_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTCUA_TELEGRAM__TOKEN", "42:TEST")
+    settings = load_settings(ROOT / "config.example.toml")
+    assert settings.telegram.token == "42:TEST"
+
+
+def test_default_commune_must_be_served(tmp_path: Path) -> None:
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('default_commune = "10642"', 'default_commune = "99999"'),
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match="default_commune"):
+        load_settings(bad)
