@@ -1,10 +1,34 @@
-"""The catalogue: every procedure the assistant knows, by code and by field."""
+"""The catalogue: every procedure the assistant knows, by code and by field.
+
+``load_catalogue`` reads the bundled files (``knowledge/data``: ``imported/*.json`` from the
+national portal, ``curated/*.toml`` written by people, the curated one overlaying the imported one
+key by key) and ``check_catalogue`` reports every problem in them in one run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+import json
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import MISSING, dataclass, fields
+from enum import Enum
+from pathlib import Path
+from typing import Any
 
-from knowledge.model import Procedure
+from knowledge import model
+from knowledge.model import FilingForm, Procedure
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CODE_PATTERN = re.compile(r"^\d\.\d{6}$")
+FORM_FIELD_KINDS = frozenset(
+    {"name", "date", "id_number", "phone", "choice", "yes_no", "number", "text", "address", "sex"}
+)
+_FIELD_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+_REQUIRED_PROCEDURE_KEYS = ("code", "name", "field")
 
 
 class Catalogue:
@@ -21,6 +45,12 @@ class Catalogue:
 
     def __len__(self) -> int:
         return len(self._by_code)
+
+    def __iter__(self) -> Iterator[Procedure]:
+        return iter(self._by_code.values())
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and self.get(code) is not None
 
     def get(self, code: str) -> Procedure | None:
         """The procedure with this code, or its successor if the code was replaced."""
@@ -44,3 +74,368 @@ class Catalogue:
                 key=lambda p: (not p.curated, p.name),
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a catalogue file."""
+
+    path: str  # relative to the data folder, e.g. "curated/1.001193.toml"
+    code: str  # the procedure code, or "" when the file has none
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path} [{self.code}]" if self.code else self.path
+        return f"{where}: {self.message}"
+
+
+class CatalogueError(Exception):
+    """The catalogue files have problems; ``problems`` lists all of them."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the catalogue:\n{lines}")
+
+
+def load_catalogue(data_dir: Path | None = None) -> Catalogue:
+    """The catalogue from ``data_dir`` (default: the data bundled with this package).
+
+    Raises ``CatalogueError`` listing every problem when a file is wrong.
+    """
+    procedures, problems = _read(data_dir or DATA_DIR)
+    if problems:
+        raise CatalogueError(problems)
+    return Catalogue(procedures)
+
+
+def check_catalogue(data_dir: Path | None = None) -> list[Problem]:
+    """Every problem in the catalogue files, in file order; empty when all is well."""
+    return _read(data_dir or DATA_DIR)[1]
+
+
+# --- Schema, derived once from knowledge.model so the files and the dataclasses never drift ---
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """How one dataclass field is read from a plain JSON/TOML value."""
+
+    name: str
+    shape: str  # "str" | "int" | "bool" | "enum" | "strs" | "items" | "item"
+    optional: bool  # None allowed
+    required: bool  # no default in the dataclass
+    target: type[Any] | None = None  # the nested dataclass or enum
+
+
+_SHAPE_WORDS = {
+    "str": "text",
+    "int": "a whole number",
+    "bool": "true or false",
+    "enum": "text",
+    "strs": "a list of texts",
+    "items": "a list of tables",
+    "item": "a table",
+}
+
+
+def _slots_of(cls: type[Any]) -> dict[str, _Slot]:
+    hints = typing.get_type_hints(cls, vars(model))
+    slots: dict[str, _Slot] = {}
+    for f in fields(cls):
+        hint = hints[f.name]
+        optional = False
+        if isinstance(hint, types.UnionType):
+            args = [a for a in typing.get_args(hint) if a is not type(None)]
+            optional = len(args) < len(typing.get_args(hint))
+            hint = args[0]
+        required = f.default is MISSING and f.default_factory is MISSING
+        if typing.get_origin(hint) is tuple:
+            item = typing.get_args(hint)[0]
+            if item is str:
+                slot = _Slot(f.name, "strs", optional, required)
+            else:
+                slot = _Slot(f.name, "items", optional, required, item)
+        elif isinstance(hint, type) and issubclass(hint, Enum):
+            slot = _Slot(f.name, "enum", optional, required, hint)
+        elif hint is str:
+            slot = _Slot(f.name, "str", optional, required)
+        elif hint is bool:
+            slot = _Slot(f.name, "bool", optional, required)
+        elif hint is int:
+            slot = _Slot(f.name, "int", optional, required)
+        else:
+            slot = _Slot(f.name, "item", optional, required, hint)
+        slots[f.name] = slot
+    return slots
+
+
+_SCHEMA: dict[type[Any], dict[str, _Slot]] = {
+    cls: _slots_of(cls)
+    for cls in (
+        model.Procedure,
+        model.Fee,
+        model.Paper,
+        model.ChannelInfo,
+        model.LegalRef,
+        model.FilingForm,
+        model.FormField,
+        model.PhotoSlot,
+    )
+}
+
+# Report a problem against the top-level key it belongs to (that picks the file to blame).
+_Report = Callable[[str, str], None]
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _build(
+    cls: type[Any], raw: Mapping[str, Any], where: str, top: str | None, report: _Report
+) -> Any:
+    """An instance of ``cls`` from ``raw``, or None when a required key is missing or wrong.
+
+    Keys with a wrong type are reported and left at their default, so one run finds them all.
+    """
+    slots = _SCHEMA[cls]
+    values: dict[str, Any] = {}
+    broken = False
+    for key, value in raw.items():
+        owner = top if top is not None else key
+        slot = slots.get(key)
+        if slot is None:
+            hint = difflib.get_close_matches(key, list(slots), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            report(owner, f"unknown key '{where}{key}'{suggestion}")
+            continue
+        converted, ok = _convert(slot, value, f"{where}{key}", owner, report)
+        if ok:
+            values[key] = converted
+        elif slot.required:
+            broken = True
+    for slot in slots.values():
+        if slot.required and slot.name not in raw:
+            report(
+                top if top is not None else slot.name, f"missing required key '{where}{slot.name}'"
+            )
+            broken = True
+    if broken:
+        return None
+    return cls(**values)
+
+
+def _convert(slot: _Slot, value: Any, where: str, owner: str, report: _Report) -> tuple[Any, bool]:
+    def wrong() -> tuple[Any, bool]:
+        report(owner, f"'{where}' should be {_SHAPE_WORDS[slot.shape]}, not {_type_name(value)}")
+        return None, False
+
+    if value is None:
+        return (None, True) if slot.optional else wrong()
+    shape = slot.shape
+    if shape == "str":
+        return (value, True) if isinstance(value, str) else wrong()
+    if shape == "bool":
+        return (value, True) if isinstance(value, bool) else wrong()
+    if shape == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return (value, True) if ok else wrong()
+    if shape == "enum":
+        assert slot.target is not None
+        if not isinstance(value, str):
+            return wrong()
+        try:
+            return slot.target(value), True
+        except ValueError:
+            allowed = ", ".join(member.value for member in slot.target)
+            report(owner, f"unknown {slot.name} '{value}' in '{where}' (expected one of {allowed})")
+            return None, False
+    if shape == "strs":
+        if not isinstance(value, list):
+            return wrong()
+        bad = [i for i, item in enumerate(value) if not isinstance(item, str)]
+        for i in bad:
+            report(owner, f"'{where}[{i}]' should be text, not {_type_name(value[i])}")
+        return (tuple(value), True) if not bad else (None, False)
+    assert slot.target is not None
+    if shape == "item":
+        if not isinstance(value, dict):
+            return wrong()
+        built = _build(slot.target, value, f"{where}.", owner, report)
+        return built, built is not None
+    if not isinstance(value, list):
+        return wrong()
+    items: list[Any] = []
+    whole = True
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            report(owner, f"'{where}[{i}]' should be a table, not {_type_name(item)}")
+            whole = False
+            continue
+        built = _build(slot.target, item, f"{where}[{i}].", owner, report)
+        if built is None:
+            whole = False
+        else:
+            items.append(built)
+    return tuple(items), whole
+
+
+def _check_meaning(procedure: Procedure, report: _Report) -> None:
+    """Rules the types alone don't catch."""
+    if not CODE_PATTERN.match(procedure.code):
+        report("code", f"bad code '{procedure.code}' (expected a digit, a dot and six digits)")
+    for old in procedure.replaces:
+        if not CODE_PATTERN.match(old):
+            report("replaces", f"bad code '{old}' in 'replaces'")
+    if procedure.processing_days is not None and procedure.processing_days < 0:
+        report("processing_days", f"negative processing_days ({procedure.processing_days})")
+    amount = procedure.fee.amount_vnd if procedure.fee is not None else None
+    if amount is not None and amount < 0:
+        report("fee", f"negative fee.amount_vnd ({amount})")
+    for i, paper in enumerate(procedure.papers):
+        if paper.count is not None and paper.count < 0:
+            report("papers", f"negative papers[{i}].count ({paper.count})")
+    if procedure.form is not None:
+        _check_form(procedure.form, report)
+
+
+def _check_form(form: FilingForm, report: _Report) -> None:
+    seen: set[str] = set()
+    for i, field in enumerate(form.fields):
+        where = f"form.fields[{i}]"
+        if field.kind not in FORM_FIELD_KINDS:
+            kinds = ", ".join(sorted(FORM_FIELD_KINDS))
+            report(
+                "form", f"unknown kind '{field.kind}' in '{where}.kind' (expected one of {kinds})"
+            )
+        if field.kind == "choice" and not field.choices:
+            report("form", f"choice field '{field.name}' ({where}) has no choices")
+        if not _FIELD_NAME_PATTERN.match(field.name):
+            report("form", f"field name '{field.name}' ({where}) is not snake_case")
+        if field.name in seen:
+            report("form", f"duplicate form field name '{field.name}' ({where})")
+        seen.add(field.name)
+    photos: set[str] = set()
+    for i, photo in enumerate(form.photos):
+        if photo.name in photos:
+            report("form", f"duplicate photo name '{photo.name}' (form.photos[{i}])")
+        photos.add(photo.name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    path: str
+    raw: dict[str, Any]
+
+
+def _read_files(
+    data_dir: Path, folder: str, parse: Callable[[bytes], object], problems: list[Problem]
+) -> dict[str, _Source]:
+    found: dict[str, _Source] = {}
+    suffix = ".json" if folder == "imported" else ".toml"
+    directory = data_dir / folder
+    if not directory.is_dir():
+        return found
+    for path in sorted(directory.glob(f"*{suffix}")):
+        rel = f"{folder}/{path.name}"
+        try:
+            raw = parse(path.read_bytes())
+        except (ValueError, UnicodeDecodeError) as error:  # JSONDecodeError, TOMLDecodeError
+            problems.append(Problem(rel, path.stem, f"cannot be read: {error}"))
+            continue
+        if not isinstance(raw, dict):
+            problems.append(Problem(rel, path.stem, "should hold one table (a JSON object)"))
+            continue
+        code = raw.get("code")
+        if not isinstance(code, str):
+            # The missing or mistyped code is reported when the record is built.
+            code = path.stem
+        elif code != path.stem:
+            problems.append(
+                Problem(rel, code, f"file name does not match the code (expected {code}{suffix})")
+            )
+        if code in found:
+            problems.append(
+                Problem(rel, code, f"duplicate code {code} (also in {found[code].path})")
+            )
+            continue
+        found[code] = _Source(rel, raw)
+    return found
+
+
+def _parse_json(data: bytes) -> object:
+    return json.loads(data)
+
+
+def _parse_toml(data: bytes) -> object:
+    return tomllib.loads(data.decode("utf-8"))
+
+
+def _read(data_dir: Path) -> tuple[list[Procedure], list[Problem]]:
+    problems: list[Problem] = []
+    imported = _read_files(data_dir, "imported", _parse_json, problems)
+    curated = _read_files(data_dir, "curated", _parse_toml, problems)
+    procedures: list[Procedure] = []
+    for code in sorted(imported.keys() | curated.keys()):
+        procedure, found = _merge_and_build(code, imported.get(code), curated.get(code))
+        if procedure is not None:
+            procedures.append(procedure)
+        problems.extend(found)
+    problems.extend(_check_replaces(procedures, imported, curated))
+    return procedures, problems
+
+
+def _merge_and_build(
+    code: str, base: _Source | None, overlay: _Source | None
+) -> tuple[Procedure | None, list[Problem]]:
+    raw: dict[str, Any] = dict(base.raw) if base else {}
+    origin = dict.fromkeys(raw, base.path) if base else {}
+    if overlay:
+        raw.update(overlay.raw)
+        origin.update(dict.fromkeys(overlay.raw, overlay.path))
+        raw.setdefault("curated", True)
+    default_path = overlay.path if overlay else base.path if base else ""
+    found: list[Problem] = []
+
+    def report(key: str, message: str) -> None:
+        if base is None and message.startswith("missing required key"):
+            message += " (no imported record has this code, so the curated file must be complete)"
+        found.append(Problem(origin.get(key, default_path), code, message))
+
+    procedure = _build(Procedure, raw, "", None, report)
+    if procedure is not None:
+        _check_meaning(procedure, report)
+    return procedure, found
+
+
+def _check_replaces(
+    procedures: Sequence[Procedure], imported: Mapping[str, _Source], curated: Mapping[str, _Source]
+) -> list[Problem]:
+    live = {p.code for p in procedures}
+    claimed: dict[str, str] = {}
+    problems: list[Problem] = []
+    for procedure in procedures:
+        source = curated.get(procedure.code) or imported.get(procedure.code)
+        path = source.path if source else ""
+        for old in procedure.replaces:
+            if old in live:
+                problems.append(
+                    Problem(path, procedure.code, f"replaces {old}, which is itself a live record")
+                )
+            if old in claimed and claimed[old] != procedure.code:
+                problems.append(
+                    Problem(path, procedure.code, f"{old} is also replaced by {claimed[old]}")
+                )
+            claimed.setdefault(old, procedure.code)
+    return problems

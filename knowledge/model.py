@@ -8,10 +8,10 @@ overlays the imported record with the same code, key by key. See ``knowledge/dat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     """How a dossier can be filed (and, for ``POST``, how the result can come back)."""
 
     ONLINE = "online"  # Trực tuyến
@@ -98,7 +98,8 @@ class Procedure:
     papers: tuple[Paper, ...] = ()
     steps: tuple[str, ...] = ()
     processing_days: int | None = None  # working days; None when not stated
-    processing_text: str = ""  # plain Vietnamese, e.g. "Trong ngày; nộp sau 15 giờ thì trả ngày làm việc tiếp theo"
+    # Plain Vietnamese, e.g. "Trong ngày; nộp sau 15 giờ thì trả ngày làm việc tiếp theo".
+    processing_text: str = ""
     fee: Fee | None = None
     results: tuple[str, ...] = ()
     legal_basis: tuple[LegalRef, ...] = ()
