@@ -1,0 +1,279 @@
+"""SQLAlchemy table definitions. Alembic migrations create these; a test checks they agree.
+
+Every row that belongs to a commune carries its 5-digit unit code ``commune_code`` so that one
+database can serve several communes and an officer sees only their own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Named constraints keep future migrations (and SQLite batch table rebuilds) deterministic.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DOSSIER_STATUSES: tuple[str, ...] = (
+    "new",
+    "accepted",
+    "not_accepted",
+    "in_progress",
+    "supplement_requested",
+    "payment_requested",
+    "withdrawn",
+    "stopped",
+    "processed",
+    "result_returned",
+)
+"""The one-stop-shop status codes 1..10 (domain/vietnam.md §2.4), by name, in code order."""
+
+RESULT_DELIVERIES: tuple[str, ...] = ("counter", "post")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite has no timezone type and hands back naive values; PostgreSQL hands back the session's
+    zone. Both come back as aware UTC here, and a naive value is refused on the way in because
+    nobody could tell which clock it was read from.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware UTC time")
+        utc = value.astimezone(UTC)
+        # SQLite stores the text as given; keeping it naive-UTC makes string order time order.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012  (SQLAlchemy reads it as a class attribute)
+        datetime: UtcDateTime(),
+        date: Date(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("channel", "chat_id", "user_id"),
+        Index(None, "last_inbound_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    commune_code: Mapped[str] = mapped_column(String(5), index=True)
+    state: Mapped[dict[str, Any]]
+    state_version: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_inbound_at: Mapped[datetime]
+    reminder_sent_at: Mapped[datetime | None]
+
+
+class ProcessedMessageRow(Base):
+    __tablename__ = "processed_messages"
+    __table_args__ = (Index(None, "seen_at"),)
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime]
+
+
+class DossierRow(Base):
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        Index(None, "commune_code", "status"),
+        Index(None, "channel", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    procedure_code: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    fields: Mapped[dict[str, Any]]
+    filer: Mapped[dict[str, Any]]
+    on_behalf_of: Mapped[dict[str, Any] | None]
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    submission_key: Mapped[str] = mapped_column(String(128), unique=True)
+    received_at: Mapped[datetime]
+    due_date: Mapped[date | None]
+    result_delivery: Mapped[str] = mapped_column(String(16))
+    postal_address: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class DossierEventRow(Base):
+    __tablename__ = "dossier_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text, server_default=text("''"))
+
+
+class DossierFileRow(Base):
+    __tablename__ = "dossier_files"
+    __table_args__ = (
+        # Duplicate photos are caught within one draft; once attached, a file belongs to its
+        # dossier and the same photo may start a new draft later (a second birth, same ID card).
+        Index(
+            "uq_dossier_files_draft",
+            "channel",
+            "chat_id",
+            "user_id",
+            "slot",
+            "sha256",
+            unique=True,
+            sqlite_where=text("dossier_id IS NULL"),
+            postgresql_where=text("dossier_id IS NULL"),
+        ),
+        Index(None, "channel", "chat_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("dossiers.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    slot: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "done_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class CodeCounterRow(Base):
+    __tablename__ = "code_counters"
+
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class AuditLogRow(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "target"), Index(None, "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]]
+
+
+class SecretRow(Base):
+    __tablename__ = "kv_secrets"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- the office side
+#
+# The one-stop-shop office keeps its own copy of every dossier it received: in the embedded
+# deployment it shares the citizen side's database, but a remote office has only these tables,
+# so nothing here points at ``dossiers``.
+
+
+class OfficeDossierRow(Base):
+    __tablename__ = "office_dossiers"
+    __table_args__ = (Index(None, "commune_code", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    procedure_code: Mapped[str] = mapped_column(String(64))
+    # fields, files metadata, filer, for whom, channel and result delivery, as delivered.
+    payload: Mapped[dict[str, Any]]
+    submitted_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(32))
+    due_date: Mapped[date | None]
+    updated_at: Mapped[datetime]
+
+
+class OfficeDossierEventRow(Base):
+    __tablename__ = "office_dossier_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("office_dossiers.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text, server_default=text("''"))

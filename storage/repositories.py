@@ -1,0 +1,912 @@
+"""Repositories: one unit of work per method, plain frozen values out, never ORM objects.
+
+Every method takes the time it should record (``now``, timezone-aware) instead of reading a
+clock, so tests and replays are deterministic. Times come back as aware UTC.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase
+
+from dialogs.model import ConversationKey
+from storage.models import (
+    DOSSIER_STATUSES,
+    RESULT_DELIVERIES,
+    AuditLogRow,
+    CodeCounterRow,
+    ConversationRow,
+    DossierEventRow,
+    DossierFileRow,
+    DossierRow,
+    OutboxRow,
+    ProcessedMessageRow,
+    SecretRow,
+)
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+DELIVER_DOSSIER = "deliver_dossier"
+NOTIFY = "notify"
+
+
+class DossierNotFoundError(LookupError):
+    """No dossier has that id."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConversation:
+    key: ConversationKey
+    commune_code: str
+    state: dict[str, Any]
+    state_version: int
+    created_at: datetime
+    updated_at: datetime
+    last_inbound_at: datetime
+    reminder_sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDossier:
+    """What the citizen submitted. ``submission_key`` makes a double tap file one dossier."""
+
+    submission_key: str
+    agency_code: str  # receiving agency per TT 10/2016/TT-BTTTT, e.g. "000.00.31.H26"
+    commune_code: str
+    procedure_code: str
+    filer_key: ConversationKey  # where to notify the filer later
+    received_at: datetime
+    fields: dict[str, Any]
+    filer: dict[str, Any]  # who filed and their relation to the subject
+    on_behalf_of: dict[str, Any] | None = None  # the villager a volunteer files for
+    due_date: date | None = None
+    result_delivery: str = "counter"
+    postal_address: dict[str, Any] | None = None
+    actor: str = ""  # recorded on the first status event; defaults to the filer's address
+    # Photos uploaded while the form was a draft become the dossier's in the same transaction.
+    attach_draft_files: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    id: int
+    code: str
+    commune_code: str
+    procedure_code: str
+    status: str
+    fields: dict[str, Any]
+    filer: dict[str, Any]
+    on_behalf_of: dict[str, Any] | None
+    filer_key: ConversationKey
+    submission_key: str
+    received_at: datetime
+    due_date: date | None
+    result_delivery: str
+    postal_address: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DossierEvent:
+    id: int
+    dossier_id: int
+    status: str
+    at: datetime
+    actor: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    id: int
+    dossier_id: int | None
+    key: ConversationKey
+    slot: str
+    sha256: str
+    storage_key: str
+    mime_type: str
+    size: int
+    width: int | None
+    height: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AddedFile:
+    """``is_new`` is False when the same picture was already in that slot: say so, keep one."""
+
+    file: StoredFile
+    is_new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    topic: str
+    payload: dict[str, Any]
+    dedupe_key: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    done_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def format_dossier_code(agency_code: str, day: date, sequence: int) -> str:
+    """``AGENCY-YYMMDD-NNNN`` as in TT 01/2018/TT-VPCP Art. 19."""
+    return f"{agency_code}-{day:%y%m%d}-{sequence:04d}"
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+    return value.astimezone(UTC)
+
+
+def _insert(session: AsyncSession, model: type[DeclarativeBase]) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (both backends spell it the same)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def _key(row: ConversationRow | DossierRow | DossierFileRow) -> ConversationKey:
+    return ConversationKey(channel=row.channel, chat_id=row.chat_id, user_id=row.user_id)
+
+
+def _key_filter(
+    model: type[ConversationRow] | type[DossierFileRow], key: ConversationKey
+) -> tuple[Any, ...]:
+    return (
+        model.channel == key.channel,
+        model.chat_id == key.chat_id,
+        model.user_id == key.user_id,
+    )
+
+
+def _conversation(row: ConversationRow) -> StoredConversation:
+    return StoredConversation(
+        key=_key(row),
+        commune_code=row.commune_code,
+        state=dict(row.state),
+        state_version=row.state_version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_inbound_at=row.last_inbound_at,
+        reminder_sent_at=row.reminder_sent_at,
+    )
+
+
+def _dossier(row: DossierRow) -> Dossier:
+    return Dossier(
+        id=row.id,
+        code=row.code,
+        commune_code=row.commune_code,
+        procedure_code=row.procedure_code,
+        status=row.status,
+        fields=dict(row.fields),
+        filer=dict(row.filer),
+        on_behalf_of=None if row.on_behalf_of is None else dict(row.on_behalf_of),
+        filer_key=_key(row),
+        submission_key=row.submission_key,
+        received_at=row.received_at,
+        due_date=row.due_date,
+        result_delivery=row.result_delivery,
+        postal_address=None if row.postal_address is None else dict(row.postal_address),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _event(row: DossierEventRow) -> DossierEvent:
+    return DossierEvent(
+        id=row.id,
+        dossier_id=row.dossier_id,
+        status=row.status,
+        at=row.at,
+        actor=row.actor,
+        note=row.note,
+    )
+
+
+def _file(row: DossierFileRow) -> StoredFile:
+    return StoredFile(
+        id=row.id,
+        dossier_id=row.dossier_id,
+        key=_key(row),
+        slot=row.slot,
+        sha256=row.sha256,
+        storage_key=row.storage_key,
+        mime_type=row.mime_type,
+        size=row.size,
+        width=row.width,
+        height=row.height,
+        created_at=row.created_at,
+    )
+
+
+def _outbox(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        topic=row.topic,
+        payload=dict(row.payload),
+        dedupe_key=row.dedupe_key,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        done_at=row.done_at,
+        last_error=row.last_error,
+    )
+
+
+async def _enqueue(
+    session: AsyncSession,
+    topic: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
+    stmt = (
+        _insert(session, OutboxRow)
+        .values(
+            topic=topic,
+            payload=payload,
+            dedupe_key=dedupe_key,
+            attempts=0,
+            next_attempt_at=_aware(not_before or now, "not_before"),
+            created_at=_aware(now, "now"),
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxRow.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+class ConversationRepository:
+    """Conversation state between messages, and which inbound messages were already handled."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def load(self, key: ConversationKey) -> StoredConversation | None:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(ConversationRow).where(*_key_filter(ConversationRow, key))
+            )
+            return None if row is None else _conversation(row)
+
+    async def save(
+        self,
+        key: ConversationKey,
+        state: dict[str, Any],
+        commune_code: str,
+        now: datetime,
+        *,
+        inbound: bool = True,
+    ) -> None:
+        """Store ``state``. ``inbound=False`` when the save follows our own outbound message,
+        so the user's last-activity time (Zalo's 7-day window, draft expiry) is not moved."""
+        now = _aware(now, "now")
+        version = state.get("version", 0)
+        state_version = version if isinstance(version, int) else 0
+        changes: dict[str, Any] = {
+            "state": state,
+            "state_version": state_version,
+            "commune_code": commune_code,
+            "updated_at": now,
+        }
+        if inbound:
+            # The user is active again: a new reminder may be due after the next silence.
+            changes |= {"last_inbound_at": now, "reminder_sent_at": None}
+        async with self._sessions.begin() as session:
+            stmt = (
+                _insert(session, ConversationRow)
+                .values(
+                    channel=key.channel,
+                    chat_id=key.chat_id,
+                    user_id=key.user_id,
+                    created_at=now,
+                    last_inbound_at=now,
+                    **{k: v for k, v in changes.items() if k != "last_inbound_at"},
+                )
+                .on_conflict_do_update(
+                    index_elements=["channel", "chat_id", "user_id"], set_=changes
+                )
+            )
+            await session.execute(stmt)
+
+    async def delete(self, key: ConversationKey) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ConversationRow)
+                .where(*_key_filter(ConversationRow, key))
+                .returning(ConversationRow.id)
+            )
+            return result.first() is not None
+
+    async def mark_seen(self, channel: str, message_id: str, now: datetime) -> bool:
+        """Remember an inbound message id; False if it was already seen (a redelivery)."""
+        try:
+            async with self._sessions.begin() as session:
+                session.add(
+                    ProcessedMessageRow(
+                        channel=channel, message_id=message_id, seen_at=_aware(now, "now")
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def purge_seen(self, before: datetime) -> int:
+        """Forget message ids seen before ``before`` (keep at least a day: platforms retry)."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ProcessedMessageRow)
+                .where(ProcessedMessageRow.seen_at < _aware(before, "before"))
+                .returning(ProcessedMessageRow.message_id)
+            )
+            return len(result.all())
+
+    async def stale_drafts(
+        self, older_than: datetime, limit: int = 100
+    ) -> builtins.list[StoredConversation]:
+        """Conversations whose user has been silent since before ``older_than``, oldest first.
+
+        Whether the state holds a draft is the dialog's business: the caller looks, then
+        reminds (:meth:`mark_reminded`), expires (:meth:`save` with ``inbound=False``) or
+        :meth:`delete`\\ s.
+        """
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(ConversationRow)
+                .where(ConversationRow.last_inbound_at < _aware(older_than, "older_than"))
+                .order_by(ConversationRow.last_inbound_at, ConversationRow.id)
+                .limit(limit)
+            )
+            return [_conversation(row) for row in rows]
+
+    async def mark_reminded(self, key: ConversationKey, now: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ConversationRow)
+                .where(*_key_filter(ConversationRow, key))
+                .values(reminder_sent_at=_aware(now, "now"))
+            )
+
+
+# --------------------------------------------------------------------------- dossiers
+
+
+class DossierRepository:
+    """Dossiers, their status history, and the outbox rows that must leave with them."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], timezone: tzinfo = VIETNAM
+    ) -> None:
+        self._sessions = sessions
+        # The code carries the office's calendar day, not UTC's: 06:00 in Hà Nội is yesterday
+        # in UTC.
+        self._timezone = timezone
+
+    async def create(self, new: NewDossier) -> Dossier:
+        """File a dossier once per ``submission_key``; a repeat returns the first one.
+
+        The day's code number, the first status event, the draft files and the
+        ``deliver_dossier`` outbox row are written in the same transaction, so a crash leaves
+        either all of them or none.
+        """
+        _check_new_dossier(new)
+        received_at = _aware(new.received_at, "received_at")
+        try:
+            async with self._sessions.begin() as session:
+                existing = await self._by_submission_key(session, new.submission_key)
+                if existing is not None:
+                    return existing
+                day = received_at.astimezone(self._timezone).date()
+                sequence = await _next_sequence(session, new.agency_code, day)
+                row = DossierRow(
+                    code=format_dossier_code(new.agency_code, day, sequence),
+                    commune_code=new.commune_code,
+                    procedure_code=new.procedure_code,
+                    status="new",
+                    fields=new.fields,
+                    filer=new.filer,
+                    on_behalf_of=new.on_behalf_of,
+                    channel=new.filer_key.channel,
+                    chat_id=new.filer_key.chat_id,
+                    user_id=new.filer_key.user_id,
+                    submission_key=new.submission_key,
+                    received_at=received_at,
+                    due_date=new.due_date,
+                    result_delivery=new.result_delivery,
+                    postal_address=new.postal_address,
+                    created_at=received_at,
+                    updated_at=received_at,
+                )
+                session.add(row)
+                await session.flush()
+                session.add(
+                    DossierEventRow(
+                        dossier_id=row.id,
+                        status="new",
+                        at=received_at,
+                        actor=new.actor or new.filer_key.as_str(),
+                        note="",
+                    )
+                )
+                if new.attach_draft_files:
+                    await session.execute(
+                        update(DossierFileRow)
+                        .where(
+                            *_key_filter(DossierFileRow, new.filer_key),
+                            DossierFileRow.dossier_id.is_(None),
+                        )
+                        .values(dossier_id=row.id)
+                    )
+                await _enqueue(
+                    session,
+                    DELIVER_DOSSIER,
+                    {"dossier_id": row.id, "code": row.code},
+                    f"{DELIVER_DOSSIER}:{row.code}",
+                    received_at,
+                )
+                await session.flush()
+                return _dossier(row)
+        except IntegrityError:
+            # Another tap with the same key won the race; its dossier is the answer.
+            async with self._sessions() as session:
+                existing = await self._by_submission_key(session, new.submission_key)
+            if existing is None:
+                raise
+            return existing
+
+    async def get(self, dossier_id: int) -> Dossier | None:
+        async with self._sessions() as session:
+            row = await session.get(DossierRow, dossier_id)
+            return None if row is None else _dossier(row)
+
+    async def by_code(self, code: str) -> Dossier | None:
+        async with self._sessions() as session:
+            row = await session.scalar(select(DossierRow).where(DossierRow.code == code.strip()))
+            return None if row is None else _dossier(row)
+
+    async def by_submission_key(self, submission_key: str) -> Dossier | None:
+        async with self._sessions() as session:
+            return await self._by_submission_key(session, submission_key)
+
+    async def add_event(
+        self,
+        dossier_id: int,
+        status: str,
+        actor: str,
+        note: str,
+        now: datetime,
+        *,
+        due_date: date | None = None,
+    ) -> Dossier:
+        """Move the dossier to ``status``, keep the step in its history and queue a ``notify``
+        outbox row for the filer in the same transaction. ``due_date`` moves the appointment
+        (the one extension a dossier may get is the workflow's rule, not storage's)."""
+        _check_status(status)
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            row = await session.get(DossierRow, dossier_id, with_for_update=True)
+            if row is None:
+                raise DossierNotFoundError(dossier_id)
+            row.status = status
+            row.updated_at = now
+            if due_date is not None:
+                row.due_date = due_date
+            event = DossierEventRow(
+                dossier_id=row.id, status=status, at=now, actor=actor, note=note
+            )
+            session.add(event)
+            await session.flush()
+            await _enqueue(
+                session,
+                NOTIFY,
+                {"dossier_id": row.id, "code": row.code, "status": status, "event_id": event.id},
+                f"{NOTIFY}:{event.id}",
+                now,
+            )
+            return _dossier(row)
+
+    async def events(self, dossier_id: int) -> builtins.list[DossierEvent]:
+        """The status history, oldest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(DossierEventRow)
+                .where(DossierEventRow.dossier_id == dossier_id)
+                .order_by(DossierEventRow.at, DossierEventRow.id)
+            )
+            return [_event(row) for row in rows]
+
+    async def for_user(self, channel: str, user_id: str) -> builtins.list[Dossier]:
+        """Everything this person filed on this channel, newest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(DossierRow)
+                .where(DossierRow.channel == channel, DossierRow.user_id == user_id)
+                .order_by(DossierRow.received_at.desc(), DossierRow.id.desc())
+            )
+            return [_dossier(row) for row in rows]
+
+    async def list(
+        self, commune_code: str | None = None, status: str | None = None
+    ) -> builtins.list[Dossier]:
+        """Dossiers, newest first, optionally of one commune and/or one status."""
+        query = select(DossierRow).order_by(DossierRow.received_at.desc(), DossierRow.id.desc())
+        if commune_code is not None:
+            query = query.where(DossierRow.commune_code == commune_code)
+        if status is not None:
+            _check_status(status)
+            query = query.where(DossierRow.status == status)
+        async with self._sessions() as session:
+            return [_dossier(row) for row in await session.scalars(query)]
+
+    @staticmethod
+    async def _by_submission_key(session: AsyncSession, submission_key: str) -> Dossier | None:
+        row = await session.scalar(
+            select(DossierRow).where(DossierRow.submission_key == submission_key)
+        )
+        return None if row is None else _dossier(row)
+
+
+def _check_status(status: str) -> None:
+    if status not in DOSSIER_STATUSES:
+        raise ValueError(f"unknown dossier status {status!r}; one of {', '.join(DOSSIER_STATUSES)}")
+
+
+def _check_new_dossier(new: NewDossier) -> None:
+    if not new.submission_key:
+        raise ValueError("submission_key is empty")
+    if not new.agency_code:
+        raise ValueError("agency_code is empty: set [[communes]] agency_code")
+    if not (len(new.commune_code) == 5 and new.commune_code.isdigit()):
+        raise ValueError(f"commune_code must be 5 digits, got {new.commune_code!r}")
+    if new.result_delivery not in RESULT_DELIVERIES:
+        raise ValueError(f"result_delivery must be one of {RESULT_DELIVERIES}")
+    if new.result_delivery == "post" and not new.postal_address:
+        raise ValueError("result_delivery 'post' needs a postal_address")
+
+
+async def _next_sequence(session: AsyncSession, agency_code: str, day: date) -> int:
+    # One atomic upsert: PostgreSQL row-locks the counter until commit, so concurrent filings
+    # queue and a rolled-back filing gives its number back; SQLite runs one writer at a time.
+    stmt = (
+        _insert(session, CodeCounterRow)
+        .values(agency_code=agency_code, day=day, last=1)
+        .on_conflict_do_update(
+            index_elements=["agency_code", "day"], set_={"last": CodeCounterRow.last + 1}
+        )
+        .returning(CodeCounterRow.last)
+    )
+    sequence: int = (await session.execute(stmt)).scalar_one()
+    return sequence
+
+
+# --------------------------------------------------------------------------- files
+
+
+class FileRepository:
+    """Which stored file (photo, scan) belongs to which draft or dossier, in which slot."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def add(
+        self,
+        key: ConversationKey,
+        slot: str,
+        sha256: str,
+        storage_key: str,
+        mime_type: str,
+        size: int,
+        now: datetime,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        dossier_id: int | None = None,
+    ) -> AddedFile:
+        """Record a file for the conversation's draft (or straight for a dossier, e.g. a
+        supplement). The same picture twice in one slot is recorded once."""
+        now = _aware(now, "now")
+        try:
+            async with self._sessions.begin() as session:
+                existing = await self._same(session, key, slot, sha256, dossier_id)
+                if existing is not None:
+                    return AddedFile(file=existing, is_new=False)
+                row = DossierFileRow(
+                    dossier_id=dossier_id,
+                    channel=key.channel,
+                    chat_id=key.chat_id,
+                    user_id=key.user_id,
+                    slot=slot,
+                    sha256=sha256,
+                    storage_key=storage_key,
+                    mime_type=mime_type,
+                    size=size,
+                    width=width,
+                    height=height,
+                    created_at=now,
+                )
+                session.add(row)
+                await session.flush()
+                return AddedFile(file=_file(row), is_new=True)
+        except IntegrityError:
+            async with self._sessions() as session:
+                existing = await self._same(session, key, slot, sha256, dossier_id)
+            if existing is None:
+                raise
+            return AddedFile(file=existing, is_new=False)
+
+    async def for_conversation(self, key: ConversationKey) -> builtins.list[StoredFile]:
+        """The draft's files (not yet part of a dossier), in upload order."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(DossierFileRow)
+                .where(*_key_filter(DossierFileRow, key), DossierFileRow.dossier_id.is_(None))
+                .order_by(DossierFileRow.id)
+            )
+            return [_file(row) for row in rows]
+
+    async def for_dossier(self, dossier_id: int) -> builtins.list[StoredFile]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(DossierFileRow)
+                .where(DossierFileRow.dossier_id == dossier_id)
+                .order_by(DossierFileRow.id)
+            )
+            return [_file(row) for row in rows]
+
+    async def attach_to_dossier(
+        self, key: ConversationKey, dossier_id: int
+    ) -> builtins.list[StoredFile]:
+        """Hand the draft's files over to the dossier (e.g. a supplement's photos)."""
+        async with self._sessions.begin() as session:
+            rows = (
+                await session.scalars(
+                    update(DossierFileRow)
+                    .where(*_key_filter(DossierFileRow, key), DossierFileRow.dossier_id.is_(None))
+                    .values(dossier_id=dossier_id)
+                    .returning(DossierFileRow)
+                )
+            ).all()
+            return sorted((_file(row) for row in rows), key=lambda f: f.id)
+
+    async def remove(self, file_id: int) -> StoredFile | None:
+        """Forget a file (a retaken photo); the caller deletes its bytes by ``storage_key``."""
+        async with self._sessions.begin() as session:
+            row = await session.get(DossierFileRow, file_id)
+            if row is None:
+                return None
+            removed = _file(row)
+            await session.delete(row)
+            return removed
+
+    @staticmethod
+    async def _same(
+        session: AsyncSession,
+        key: ConversationKey,
+        slot: str,
+        sha256: str,
+        dossier_id: int | None,
+    ) -> StoredFile | None:
+        owner = (
+            DossierFileRow.dossier_id.is_(None)
+            if dossier_id is None
+            else DossierFileRow.dossier_id == dossier_id
+        )
+        row = await session.scalar(
+            select(DossierFileRow).where(
+                *_key_filter(DossierFileRow, key),
+                owner,
+                DossierFileRow.slot == slot,
+                DossierFileRow.sha256 == sha256,
+            )
+        )
+        return None if row is None else _file(row)
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+class OutboxRepository:
+    """Work that must happen after a commit (deliver a dossier, notify a citizen), retried
+    until done and never lost across restarts."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def enqueue(
+        self,
+        topic: str,
+        payload: dict[str, Any],
+        dedupe_key: str,
+        now: datetime,
+        *,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Queue an item; False (and nothing queued) if ``dedupe_key`` was queued before."""
+        async with self._sessions.begin() as session:
+            return await _enqueue(session, topic, payload, dedupe_key, now, not_before)
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease: timedelta = timedelta(minutes=5)
+    ) -> builtins.list[OutboxItem]:
+        """Take up to ``limit`` due items. Each is hidden from other claims for ``lease``; a
+        worker that dies without :meth:`mark_done`/:meth:`mark_failed` lets it come back."""
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxRow)
+                    .where(OutboxRow.done_at.is_(None), OutboxRow.next_attempt_at <= now)
+                    .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                row.attempts += 1
+                row.next_attempt_at = now + lease
+            await session.flush()
+            return [_outbox(row) for row in rows]
+
+    async def mark_done(self, item_id: int, now: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item_id)
+                .values(done_at=_aware(now, "now"), last_error=None)
+            )
+
+    async def mark_failed(self, item_id: int, error: str, next_attempt_at: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item_id)
+                .values(
+                    last_error=error[:4000],
+                    next_attempt_at=_aware(next_attempt_at, "next_attempt_at"),
+                )
+            )
+
+    async def get(self, item_id: int) -> OutboxItem | None:
+        async with self._sessions() as session:
+            row = await session.get(OutboxRow, item_id)
+            return None if row is None else _outbox(row)
+
+    async def pending(self, topic: str | None = None) -> builtins.list[OutboxItem]:
+        """Items not done yet, oldest first (for the console and for tests)."""
+        query = select(OutboxRow).where(OutboxRow.done_at.is_(None)).order_by(OutboxRow.id)
+        if topic is not None:
+            query = query.where(OutboxRow.topic == topic)
+        async with self._sessions() as session:
+            return [_outbox(row) for row in await session.scalars(query)]
+
+    async def purge_done(self, before: datetime) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(OutboxRow)
+                .where(OutboxRow.done_at.is_not(None), OutboxRow.done_at < _aware(before, "before"))
+                .returning(OutboxRow.id)
+            )
+            return len(result.all())
+
+
+# --------------------------------------------------------------------------- audit, secrets
+
+
+class AuditRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def record(
+        self, actor: str, action: str, target: str, details: dict[str, Any], now: datetime
+    ) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                AuditLogRow(
+                    at=_aware(now, "now"),
+                    actor=actor,
+                    action=action,
+                    target=target,
+                    details=details,
+                )
+            )
+
+    async def for_target(self, target: str, limit: int = 100) -> builtins.list[AuditEntry]:
+        """What happened to ``target``, oldest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(AuditLogRow)
+                .where(AuditLogRow.target == target)
+                .order_by(AuditLogRow.at, AuditLogRow.id)
+                .limit(limit)
+            )
+            return [
+                AuditEntry(
+                    id=r.id,
+                    at=r.at,
+                    actor=r.actor,
+                    action=r.action,
+                    target=r.target,
+                    details=dict(r.details),
+                )
+                for r in rows
+            ]
+
+
+class SecretRepository:
+    """Secrets the program itself rotates (Zalo's refresh token is single-use)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, name: str) -> str | None:
+        async with self._sessions() as session:
+            row = await session.get(SecretRow, name)
+            return None if row is None else row.value
+
+    async def put(self, name: str, value: str, now: datetime) -> None:
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            await session.execute(
+                _insert(session, SecretRow)
+                .values(name=name, value=value, updated_at=now)
+                .on_conflict_do_update(
+                    index_elements=["name"], set_={"value": value, "updated_at": now}
+                )
+            )
+
+
+__all__ = [
+    "DELIVER_DOSSIER",
+    "NOTIFY",
+    "AddedFile",
+    "AuditEntry",
+    "AuditRepository",
+    "ConversationRepository",
+    "Dossier",
+    "DossierEvent",
+    "DossierNotFoundError",
+    "DossierRepository",
+    "FileRepository",
+    "NewDossier",
+    "OutboxItem",
+    "OutboxRepository",
+    "SecretRepository",
+    "StoredConversation",
+    "StoredFile",
+    "format_dossier_code",
+]
