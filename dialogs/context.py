@@ -1,0 +1,35 @@
+"""What a dialog step may know about the world besides the conversation state.
+
+``bot/`` builds one :class:`Context` per turn: the clock reading, the commune the conversation
+belongs to (facts from config) and the catalogue with its search. The dialog core reads nothing
+else, so it stays a pure function of (state, inbound, context).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from knowledge.catalogue import Catalogue
+from knowledge.search import CatalogueSearch
+
+
+@dataclass(frozen=True, slots=True)
+class CommuneFacts:
+    """The commune's one-stop-shop office as citizens should find it (from ``[[communes]]``)."""
+
+    code: str
+    name: str
+    province: str
+    address: str = ""
+    office_hours: str = ""
+    hotline: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    now: datetime
+    commune: CommuneFacts
+    catalogue: Catalogue
+    search: CatalogueSearch

@@ -1,0 +1,292 @@
+import copy
+import json
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialogs.engine import advance, field_key
+from dialogs.model import Attachment, Inbound
+from dialogs.texts import common as texts
+from tests.dialogs.transcript import (
+    BIRTH,
+    BIRTH_AGAIN,
+    CUSTOMS,
+    KEY,
+    MARRIAGE,
+    Chat,
+    FakeSearch,
+    make_context,
+)
+
+MENU = ["Hỏi về thủ tục", "Xem thủ tục theo lĩnh vực", "Tra cứu hồ sơ", "Gặp cán bộ"]
+
+
+def test_first_contact_greets_by_commune_name_with_the_main_menu() -> None:
+    chat = Chat()
+    chat.say("xin chào")
+    assert "Xã Thái Tân" in chat.text
+    assert chat.labels == MENU
+
+
+def test_menu_commands_bring_the_menu_back_from_anywhere() -> None:
+    for command in ("/start", "menu", "Bắt đầu", "bat dau", "Chào bạn", "Menu chính"):
+        chat = Chat()
+        chat.say("kết hôn")
+        assert "Đăng ký kết hôn" in chat.text
+        chat.say(command)
+        assert chat.labels == MENU, command
+
+
+def test_a_first_message_that_is_a_question_is_answered_straight_away() -> None:
+    chat = Chat()
+    replies = chat.say("kết hôn")
+    assert "Xã Thái Tân" in replies[0].text
+    assert replies[1].text.startswith("Đăng ký kết hôn")
+
+
+def test_tracking_and_officer_say_when_and_give_the_hotline_meanwhile() -> None:
+    for label in ("Tra cứu hồ sơ", "Gặp cán bộ"):
+        chat = Chat()
+        chat.say("/start")
+        chat.press(label)
+        assert "sắp có" in chat.text
+        assert "0220 3 755 123" in chat.text
+        assert "Sáng 7:30–11:30" in chat.text
+        assert chat.labels == ["Menu chính"]
+
+
+def test_question_with_one_strong_hit_gets_the_answer_card() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.press("Hỏi về thủ tục")
+    assert "gõ" in chat.text
+    chat.say("làm giấy khai sinh")
+    assert chat.text.startswith("Đăng ký khai sinh\nMã thủ tục: 1.001193")
+    assert chat.labels == ["Nộp hồ sơ", "Hỏi thủ tục khác", "Menu chính"]
+
+
+def test_card_without_a_filing_form_has_no_filing_button() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.say("kết hôn")
+    assert "Đăng ký kết hôn" in chat.text
+    assert chat.labels == ["Hỏi thủ tục khác", "Menu chính"]
+
+
+def test_close_hits_ask_which_one_and_the_choice_shows_its_card() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.say("khai sinh")
+    assert chat.text == texts.WHICH_ONE
+    assert chat.labels[:2] == [BIRTH.name, BIRTH_AGAIN.name]
+    chat.press(BIRTH_AGAIN.name)
+    assert chat.text.startswith("Đăng ký lại khai sinh")
+    assert "5 ngày làm việc" in chat.text
+
+
+def test_unknown_question_says_so_and_offers_ways_on() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.say("xin cấp phép bay flycam")
+    assert "Tôi chưa biết thủ tục này" in chat.text
+    assert "0220 3 755 123" in chat.text
+    assert chat.labels == ["Xem thủ tục theo lĩnh vực", "Gặp cán bộ", "Menu chính"]
+
+
+def test_hits_the_catalogue_no_longer_has_count_as_not_known() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.say("thủ tục đã bỏ")
+    assert "Tôi chưa biết thủ tục này" in chat.text
+
+
+def test_small_talk_gets_a_short_reply_and_no_search() -> None:
+    search = FakeSearch()
+    chat = Chat(make_context(search=search))
+    chat.say("/start")
+    for text, reply in (
+        ("cảm ơn", texts.THANKS_REPLY),
+        ("Cám ơn bạn nhiều!", texts.THANKS_REPLY),
+        ("ok", texts.OK_REPLY),
+        ("Dạ vâng ạ", texts.OK_REPLY),
+        ("👍", texts.OK_REPLY),
+        ("tạm biệt", texts.BYE_REPLY),
+    ):
+        chat.say(text)
+        assert chat.text == reply, text
+    chat.say("xin chào")
+    assert chat.labels == MENU
+    assert search.queries == []
+
+
+def test_browse_fields_then_a_field_then_a_procedure_card() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.press("Xem thủ tục theo lĩnh vực")
+    assert "Chọn lĩnh vực (trang 1/2)" in chat.text
+    # most procedures first, eight a page
+    assert chat.labels[:3] == ["Hải quan (12)", "Hộ tịch (3)", "Chứng thực (1)"]
+    assert len(chat.labels) == 8 + 2
+    assert chat.labels[-2:] == ["Xem thêm", "Menu chính"]
+    chat.press("Xem thêm")
+    assert "trang 2/2" in chat.text
+    assert chat.labels == [
+        "Lĩnh vực 06 (1)",
+        "Lĩnh vực 07 (1)",
+        "Lĩnh vực 08 (1)",
+        "Trang trước",
+        "Menu chính",
+    ]
+    chat.press("Trang trước")
+    chat.press("Hộ tịch (3)")
+    # curated procedures first, then by name
+    assert chat.labels[:3] == ["Đăng ký khai sinh", "Đăng ký kết hôn", "Đăng ký lại khai sinh"]
+    assert chat.labels[3:] == ["Lĩnh vực khác", "Menu chính"]
+    chat.press("Đăng ký kết hôn")
+    assert chat.text.startswith("Đăng ký kết hôn\nMã thủ tục: 1.000894")
+
+
+def test_procedures_of_a_big_field_are_paginated() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.press("Xem thủ tục theo lĩnh vực")
+    chat.press("Hải quan (12)")
+    assert "Hải quan: 12 thủ tục (trang 1/2)" in chat.text
+    assert chat.labels[:8] == [p.name for p in CUSTOMS[:8]]
+    chat.press("Xem thêm")
+    assert chat.labels[:4] == [p.name for p in CUSTOMS[8:]]
+    chat.press("Trang trước")
+    assert chat.labels[0] == CUSTOMS[0].name
+
+
+def test_typing_a_button_label_works_like_pressing_it() -> None:
+    search = FakeSearch()
+    chat = Chat(make_context(search=search))
+    chat.say("/start")
+    chat.say("xem thu tuc theo linh vuc")
+    assert "Chọn lĩnh vực" in chat.text
+    chat.say("xem thêm")
+    assert "trang 2/2" in chat.text
+    chat.say("trang truoc")
+    chat.say("hộ tịch")  # the label without its count
+    assert "Hộ tịch: 3 thủ tục" in chat.text
+    chat.say("Đăng ký khai sinh")
+    assert "Mã thủ tục: 1.001193" in chat.text
+    assert search.queries == []
+
+
+def test_garbled_or_stale_payloads_get_a_polite_notice_and_the_menu() -> None:
+    garbled = [
+        "",
+        "nonsense",
+        "proc:",
+        "proc:9.999999",
+        "proc:1.001193:extra",
+        "file:9.999999",
+        "field:0123456789",
+        f"field:{field_key('Hộ tịch')}:abc",
+        "browse:0",
+        "browse:-1",
+        "browse:x",
+        "browse:99999",
+        "menu:1",
+        "track:1",
+        "x" * 100,
+        "proc:\x00",
+        "ask:" + "ậ" * 30,
+    ]
+    for payload in garbled:
+        chat = Chat()
+        chat.say("/start")
+        chat.send(payload=payload)
+        assert chat.text.startswith(texts.STALE_CHOICE), payload
+        assert chat.labels == MENU, payload
+
+
+def test_a_page_beyond_the_end_shows_the_last_page() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.send(payload="browse:7")
+    assert "trang 2/2" in chat.text
+
+
+def test_filing_button_explains_how_to_file_until_chat_filing_arrives() -> None:
+    chat = Chat()
+    chat.say("làm giấy khai sinh")
+    chat.press("Nộp hồ sơ")
+    assert "sắp có" in chat.text
+    assert "dichvucong.gov.vn" in chat.text
+    assert "bưu điện" in chat.text
+    assert "Thôn Mạc Xá, xã Thái Tân" in chat.text
+    assert chat.labels == ["Hỏi thủ tục khác", "Menu chính"]
+    chat.press("Hỏi thủ tục khác")
+    assert chat.text == texts.ASK_PROMPT
+
+
+def test_a_photo_while_not_filing_is_answered_with_text_only_notice() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.send(attachments=(Attachment(kind="photo", ref="file-1"),))
+    assert chat.text == texts.TEXT_ONLY
+    assert chat.labels == MENU
+
+
+def test_unreadable_or_foreign_state_starts_afresh_without_a_crash() -> None:
+    for stored in (
+        {"version": 99, "mode": "qa"},
+        {"version": 1, "mode": "no-such-mode", "buttons": "x"},
+        {"version": 1, "buttons": [["a"]]},
+        {},
+    ):
+        chat = Chat(state=stored)
+        chat.say("kết hôn")
+        assert "Đăng ký kết hôn" in chat.text
+        assert chat.state is not None
+        assert chat.state["mode"] == "qa"
+
+
+def test_advance_does_not_change_the_state_it_is_given() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.press("Xem thủ tục theo lĩnh vực")
+    assert chat.state is not None
+    before = copy.deepcopy(chat.state)
+    inbound = Inbound(key=KEY, message_id="x", received_at=datetime.now(UTC), text="kết hôn")
+    advance(chat.state, inbound, chat.ctx)
+    assert chat.state == before
+
+
+def test_the_state_is_plain_json_with_a_version() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.press("Xem thủ tục theo lĩnh vực")
+    assert chat.state is not None
+    assert json.loads(json.dumps(chat.state)) == chat.state
+    assert chat.state["version"] == 1
+    assert chat.state["mode"] == "qa"
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=st.text(max_size=80), text=st.text(max_size=40))
+def test_any_payload_gets_an_answer_never_a_crash(payload: str, text: str) -> None:
+    ctx = make_context()
+    inbound = Inbound(key=KEY, message_id="1", received_at=datetime.now(UTC), text=text)
+    state = advance(None, inbound, ctx).state
+    pressed = Inbound(
+        key=KEY, message_id="2", received_at=datetime.now(UTC), text=text, payload=payload
+    )
+    step = advance(state, pressed, ctx)
+    assert step.replies
+    assert json.loads(json.dumps(step.state)) == step.state
+    for reply in step.replies:
+        assert all(len(b.payload.encode()) <= 64 for b in reply.flat_buttons())
+
+
+def test_marriage_card_details_reach_the_chat() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.say("kết hôn")
+    assert MARRIAGE.name in chat.text
+    assert "Lệ phí: Miễn lệ phí" in chat.text
+    assert "Làm trực tuyến: chưa được" in chat.text
