@@ -138,14 +138,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = _CURRENT_FILE.get("path")
+        # Environment first, so secrets override the file; the file is read only when a
+        # subclass made by load_settings() names one.
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
         return tuple(sources)
-
-
-_CURRENT_FILE: dict[str, Path | None] = {"path": None}
 
 
 class ConfigError(Exception):
@@ -176,13 +174,14 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(f"{config_path}: file not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
-    _CURRENT_FILE["path"] = config_path
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=config_path)
+
     try:
-        return Settings()  # type: ignore[call-arg]  # values come from the sources
+        return FileSettings()
     except ValidationError as exc:
         raise ConfigError(f"{config_path}: {describe_errors(exc)}") from exc
-    finally:
-        _CURRENT_FILE["path"] = None
 
 
 def describe_errors(exc: ValidationError) -> str:

@@ -6,6 +6,7 @@ Every value is a frozen, slotted dataclass and every external id is a ``str``: p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class ConversationKey:
-    """Who we are talking to, and where: enough to write to them later without their writing first."""
+    """Who we talk to, and where: enough to write to them later without their writing first."""
 
     channel: str  # "terminal", "web", "telegram", "zalo"
     chat_id: str
@@ -25,7 +26,7 @@ class ConversationKey:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file the user sent. ``ref`` is the channel's handle (Telegram file_id, a URL, a local path)."""
+    """A file the user sent. ``ref`` is the channel's handle (Telegram file_id, URL, local path)."""
 
     kind: str  # "photo" or "document"
     ref: str
@@ -33,6 +34,20 @@ class Attachment:
     mime_type: str = ""
     size: int | None = None
     group_id: str = ""  # album / media group the file arrived in, if any
+    # Filled in by bot/ after it has fetched, checked and stored the file (CheckAttachments);
+    # channel adapters never set these, so a dialog can trust them.
+    stored_key: str = ""  # opaque file-store key; empty when the file was refused
+    sha256: str = ""  # of the bytes as received, for duplicate detection
+    # Why it was refused: unsupported, too_large, corrupt, too_small, too_dark, blurred, blank,
+    # duplicate, fetch_failed.
+    problem: str = ""
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+
+    @property
+    def checked(self) -> bool:
+        return bool(self.stored_key or self.problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +89,7 @@ class Media:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the bot says. ``buttons`` are rows of buttons; an adapter without buttons numbers them."""
+    """What the bot says. ``buttons`` are rows of buttons; adapters without buttons number them."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
@@ -97,6 +112,32 @@ class HandOff(Effect):
     """The user asked to talk to an officer."""
 
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckAttachments(Effect):
+    """Fetch, check and privately store the files for a photo slot.
+
+    ``bot/`` then calls ``advance`` again with an Inbound carrying the same attachments, each
+    with ``stored_key``/``sha256`` or ``problem`` filled in.
+    """
+
+    slot: str
+    attachments: tuple[Attachment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitDossier(Effect):
+    """File the dossier. Idempotent on ``submission_key``: a double tap yields one dossier."""
+
+    submission_key: str
+    procedure_code: str
+    commune_code: str
+    fields: Mapping[str, Any]  # field name -> validated JSON value
+    files: tuple[Mapping[str, Any], ...]  # {"slot", "stored_key", "sha256", "mime_type", ...}
+    filer: Mapping[str, Any]  # {"for_self": bool, "relation": str, "name": str, "phone": str}
+    result_delivery: str  # "counter" or "post"
+    postal_address: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,8 @@ def test_secret_comes_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_default_commune_must_be_served(tmp_path: Path) -> None:
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace('default_commune = "10642"', 'default_commune = "99999"'),
-                   encoding="utf-8")
+    bad.write_text(
+        text.replace('default_commune = "10642"', 'default_commune = "99999"'), encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="default_commune"):
         load_settings(bad)

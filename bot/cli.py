@@ -1,0 +1,156 @@
+"""The ``motcua`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+DEFAULT_PORTAL_FILE = Path("../shared/catalogue-source/procedures.jsonl")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    try:
+        result: int = args.func(args)
+    except ConfigError as exc:
+        print(f"motcua: cấu hình lỗi / configuration error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="motcua", description="Một cửa: trợ lý thủ tục hành chính xã"
+    )
+    parser.add_argument(
+        "--config", help="config file (default: motcua.toml, then config.example.toml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="start the assistant (web chat, channels with tokens)")
+    run.set_defaults(func=_cmd_run)
+
+    chat = sub.add_parser("chat", help="talk to the assistant in the terminal (works over a pipe)")
+    chat.add_argument("--user", default="terminal", help="who is talking (conversation id)")
+    chat.set_defaults(func=_cmd_chat)
+
+    migrate = sub.add_parser("migrate", help="create or upgrade the database")
+    migrate.set_defaults(func=_cmd_migrate)
+
+    search = sub.add_parser("search", help="answer a question from the catalogue")
+    search.add_argument("query", nargs="?", help="the question")
+    search.add_argument(
+        "--jsonl", action="store_true", help="read questions on stdin, write JSON lines"
+    )
+    search.set_defaults(func=_cmd_search)
+
+    cat = sub.add_parser("catalogue", help="check or import the procedure catalogue")
+    cat_sub = cat.add_subparsers(required=True, metavar="ACTION")
+    check = cat_sub.add_parser("check", help="validate every catalogue file, report all problems")
+    check.add_argument("--data", type=Path, help="catalogue data folder (default: bundled)")
+    check.set_defaults(func=_cmd_catalogue_check)
+    imp = cat_sub.add_parser("import", help="convert national-portal records (JSON lines)")
+    imp.add_argument("source", type=Path, nargs="?", default=DEFAULT_PORTAL_FILE)
+    imp.add_argument("--out", type=Path, help="output folder (default: the bundled imported/)")
+    imp.set_defaults(func=_cmd_catalogue_import)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    settings = _settings(args)
+    asyncio.run(upgrade(settings.database.url))
+    print("database is up to date")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bot.runner import serve
+
+    settings = _settings(args)
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from bot.runner import chat
+
+    settings = _settings(args)
+    asyncio.run(chat(settings, user=args.user))
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from bot.app import commune_facts, load_knowledge
+    from dialogs.cards import render_card
+    from knowledge.search import answer_jsonl
+
+    know = load_knowledge()
+    if args.jsonl:
+        for line in answer_jsonl(know.search, sys.stdin):
+            print(line, flush=True)
+        return 0
+    if not args.query:
+        print("motcua search: give a question, or --jsonl to read them from stdin", file=sys.stderr)
+        return 2
+    hits = know.search.search(args.query)
+    if not hits:
+        print("Chưa tìm thấy thủ tục phù hợp với câu hỏi này.")
+        return 1
+    settings = _settings(args)
+    procedure = know.catalogue.get(hits[0].code)
+    if procedure is None:  # the index and the catalogue are built together; never expected
+        return 1
+    for part in render_card(procedure, commune_facts(settings.commune())):
+        print(part)
+        print()
+    if len(hits) > 1:
+        print("Có thể bạn cũng quan tâm: " + "; ".join(f"{h.name} ({h.code})" for h in hits[1:]))
+    return 0
+
+
+def _cmd_catalogue_check(args: argparse.Namespace) -> int:
+    from knowledge.catalogue import check_catalogue
+
+    problems = check_catalogue(args.data)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    from knowledge.catalogue import load_catalogue
+
+    catalogue = load_catalogue(args.data)
+    curated = sum(1 for p in catalogue.all() if p.curated)
+    print(f"catalogue OK: {len(catalogue)} procedures, {curated} curated")
+    return 0
+
+
+def _cmd_catalogue_import(args: argparse.Namespace) -> int:
+    from knowledge.importer import import_portal
+
+    if not args.source.is_file():
+        print(f"motcua catalogue import: {args.source}: no such file", file=sys.stderr)
+        return 2
+    out = args.out or Path(__file__).resolve().parents[1] / "knowledge" / "data" / "imported"
+    report = import_portal(args.source, out)
+    print(report.summary())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

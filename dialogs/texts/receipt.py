@@ -1,0 +1,72 @@
+"""What the assistant says once a dossier is filed: the receipt and how to pay."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+RECEIPT_PDF_CAPTION = "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
+DECLARATION_PDF_CAPTION = "Tờ khai (bản nháp để bạn kiểm tra và ký khi đến nhận kết quả)"
+PAYMENT_QR_CAPTION = "Mã QR chuyển khoản lệ phí"
+SUBMIT_FAILED = (
+    "Xin lỗi, hệ thống đang bận nên chưa lưu được hồ sơ. Bạn bấm “Gửi hồ sơ” lại sau ít phút nhé. "
+    "Các thông tin bạn đã khai vẫn được giữ nguyên."
+)
+
+
+def weekday_name(day: date) -> str:
+    return ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")[
+        day.weekday()
+    ]
+
+
+def filed(
+    *,
+    code: str,
+    procedure_name: str,
+    received_at: datetime,
+    appointment_on: date,
+    by_post: bool,
+    office: str,
+    fee_text: str,
+    payment_hint: str,
+) -> str:
+    where = (
+        "Kết quả sẽ được gửi qua bưu điện đến địa chỉ bạn đã khai (cước phí bưu chính do bạn trả)."
+        if by_post
+        else f"Bạn nhận kết quả tại: {office}."
+    )
+    lines = [
+        "Đã nhận hồ sơ của bạn ✅",
+        f"Mã hồ sơ: {code}",
+        f"Thủ tục: {procedure_name}",
+        f"Thời gian nhận: {received_at:%H:%M} ngày {received_at:%d/%m/%Y}",
+        f"Ngày hẹn trả kết quả: {weekday_name(appointment_on)}, {appointment_on:%d/%m/%Y}",
+        where,
+    ]
+    if fee_text:
+        lines.append(f"Lệ phí: {fee_text}")
+    if payment_hint:
+        lines.append(payment_hint)
+    lines.append(
+        "Bạn giữ mã hồ sơ này để tra cứu. Cán bộ xã không bao giờ xin mật khẩu hay mã OTP."
+    )
+    return "\n".join(lines)
+
+
+def already_filed(code: str) -> str:
+    return f"Hồ sơ này đã được gửi rồi, mã hồ sơ {code}. Bạn không cần gửi lại ạ."
+
+
+def queued_for_office() -> str:
+    return (
+        "Hồ sơ đã được lưu an toàn và sẽ tự động chuyển đến bộ phận một cửa của xã; "
+        "bạn không cần làm gì thêm."
+    )
+
+
+PAY_BY_QR = (
+    "Bạn có thể quét mã QR bên dưới để chuyển khoản lệ phí (nội dung chuyển khoản ghi mã hồ sơ)."
+)
+PAY_AT_COUNTER = (
+    "Bạn nộp lệ phí tại bộ phận một cửa khi đến nhận kết quả, hoặc cho nhân viên bưu điện."
+)

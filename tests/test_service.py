@@ -1,0 +1,52 @@
+"""The conversation service over a real SQLite database: what a user notices across turns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.app import Knowledge, build_app
+from bot.config import Settings
+from dialogs.model import ConversationKey, Inbound
+from storage.migrate import upgrade
+
+KEY = ConversationKey(channel="web", chat_id="chat-1", user_id="chat-1")
+
+
+def _inbound(message_id: str, text: str = "", payload: str | None = None) -> Inbound:
+    return Inbound(
+        key=KEY, message_id=message_id, received_at=datetime.now(UTC), text=text, payload=payload
+    )
+
+
+async def test_question_gets_the_birth_registration_card(
+    settings: Settings, knowledge: Knowledge
+) -> None:
+    await upgrade(settings.database.url)
+    async with build_app(settings, knowledge) as app:
+        replies = await app.service.replies(
+            _inbound("m1", "đăng ký khai sinh cho con cần giấy tờ gì")
+        )
+    text = "\n".join(r.text for r in replies)
+    assert "khai sinh" in text.lower()
+    assert "1.001193" in text
+    assert "Xã Thái Tân" in text  # commune facts come from config
+
+
+async def test_a_retried_message_is_answered_once(settings: Settings, knowledge: Knowledge) -> None:
+    await upgrade(settings.database.url)
+    async with build_app(settings, knowledge) as app:
+        first = await app.service.handle(_inbound("m1", "menu"))
+        again = await app.service.handle(_inbound("m1", "menu"))
+    assert first.replies and not first.duplicate
+    assert again.duplicate and again.replies == ()
+
+
+async def test_conversation_survives_a_restart(settings: Settings, knowledge: Knowledge) -> None:
+    await upgrade(settings.database.url)
+    async with build_app(settings, knowledge) as app:
+        menu = await app.service.replies(_inbound("m1", "menu"))
+    browse = next(b for r in menu for b in r.flat_buttons() if "lĩnh vực" in b.text)
+    # A new process: nothing in memory, only the database.
+    async with build_app(settings, knowledge) as app:
+        fields = await app.service.replies(_inbound("m2", browse.text))  # typed button label
+    assert any("Hộ tịch" in b.text for r in fields for b in r.flat_buttons())
