@@ -392,6 +392,10 @@ def _read(data_dir: Path) -> tuple[list[Procedure], list[Problem]]:
         if procedure is not None:
             procedures.append(procedure)
         problems.extend(found)
+    # A portal record that a curated entry declares replaced (a legacy code such as 2.000986)
+    # is not offered any more: its code resolves to the successor instead.
+    retired = {old for p in procedures if p.code in curated for old in p.replaces}
+    procedures = [p for p in procedures if p.code in curated or p.code not in retired]
     problems.extend(_check_replaces(procedures, imported, curated))
     return procedures, problems
 

@@ -164,6 +164,8 @@ label = "Cháu là trai hay gái?"
 """,
     )
     _write_toml(tmp_path, "2.000815.toml", 'code = "2.000815"\naliases = ["sao y"]\n')
+    # Curated, so still live: replacing it is a mistake (an imported-only record would retire).
+    _write_toml(tmp_path, "1.000656.toml", 'code = "1.000656"\naliases = ["khai tử"]\n')
 
     problems = check_catalogue(tmp_path)
     text = "\n".join(str(p) for p in problems)
@@ -225,3 +227,11 @@ def test_catalogue_lists_fields_and_puts_curated_first(tmp_path: Path) -> None:
     assert catalogue.fields() == [("Hộ tịch", 2)]
     assert [p.code for p in catalogue.by_field("Hộ tịch")] == ["1.001193", "1.000656"]
     assert isinstance(catalogue, Catalogue) and len(list(catalogue)) == 2
+
+
+def test_legacy_portal_codes_resolve_to_the_curated_successor() -> None:
+    catalogue = load_catalogue()
+    successor = catalogue.get("2.000986")  # legacy birth + residence + health-insurance bundle
+    assert successor is not None
+    assert successor.code == "3.000722"
+    assert all(p.code != "2.000986" for p in catalogue.all())  # not offered as its own entry
