@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from backoffice.calendar import WorkCalendar
 from bot.config import CommuneSettings, Settings
+from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.service import ConversationService
 from dialogs.context import CommuneFacts, Context
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.search import Searcher
 from storage.db import create_engine, session_factory
-from storage.repositories import ConversationRepository
+from storage.files import LocalFileStore
+from storage.repositories import ConversationRepository, DossierRepository, FileRepository
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -44,6 +48,9 @@ class App:
     settings: Settings
     knowledge: Knowledge
     conversations: ConversationRepository
+    dossiers: DossierRepository
+    files: FileRepository
+    store: LocalFileStore
     service: ConversationService
 
 
@@ -52,18 +59,49 @@ async def build_app(settings: Settings, knowledge: Knowledge | None = None) -> A
     know = knowledge or load_knowledge()
     facts = {c.code: commune_facts(c) for c in settings.communes}
 
+    draft_ttl = timedelta(days=settings.drafts.expire_days)
+
     def context_for(commune_code: str, now: datetime) -> Context:
         commune = facts.get(commune_code) or facts[settings.deployment.default_commune]
-        return Context(now=now, commune=commune, catalogue=know.catalogue, search=know.search)
+        return Context(
+            now=now,
+            commune=commune,
+            catalogue=know.catalogue,
+            search=know.search,
+            draft_ttl=draft_ttl,
+        )
 
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database.url)
         stack.push_async_callback(engine.dispose)
         sessions = session_factory(engine)
         conversations = ConversationRepository(sessions)
+        dossiers = DossierRepository(sessions, timezone=ZoneInfo(settings.deployment.timezone))
+        files = FileRepository(sessions)
+        store = LocalFileStore(settings.files.path)
+        fetchers: dict[str, AttachmentFetcher] = {"terminal": fetch_local_file}
+        effects = Effects(
+            settings=settings,
+            catalogue=know.catalogue,
+            calendar=WorkCalendar(settings.calendar.extra_days_off, settings.calendar.make_up_days),
+            dossiers=dossiers,
+            files=files,
+            store=store,
+            fetchers=fetchers,
+            clock=lambda: datetime.now(UTC),
+        )
         service = ConversationService(
             store=conversations,
             context_for=context_for,
             default_commune=settings.deployment.default_commune,
+            run_effect=effects,
         )
-        yield App(settings=settings, knowledge=know, conversations=conversations, service=service)
+        yield App(
+            settings=settings,
+            knowledge=know,
+            conversations=conversations,
+            dossiers=dossiers,
+            files=files,
+            store=store,
+            service=service,
+        )

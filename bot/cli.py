@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         "--jsonl", action="store_true", help="read questions on stdin, write JSON lines"
     )
     search.set_defaults(func=_cmd_search)
+
+    dossiers = sub.add_parser("dossiers", help="list filed dossiers (for operators and scripts)")
+    dossiers.add_argument("--json", action="store_true", help="one JSON array on stdout")
+    dossiers.add_argument("--commune", help="only this commune (5-digit unit code)")
+    dossiers.add_argument("--status", help="only this status, e.g. new")
+    dossiers.set_defaults(func=_cmd_dossiers)
 
     cat = sub.add_parser("catalogue", help="check or import the procedure catalogue")
     cat_sub = cat.add_subparsers(required=True, metavar="ACTION")
@@ -120,6 +127,38 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print()
     if len(hits) > 1:
         print("Có thể bạn cũng quan tâm: " + "; ".join(f"{h.name} ({h.code})" for h in hits[1:]))
+    return 0
+
+
+def _cmd_dossiers(args: argparse.Namespace) -> int:
+    from bot.reports import list_dossiers
+    from storage.db import create_engine, session_factory
+    from storage.migrate import upgrade
+    from storage.repositories import DossierRepository, FileRepository
+
+    settings = _settings(args)
+
+    async def collect() -> list[dict[str, object]]:
+        await upgrade(settings.database.url)
+        engine = create_engine(settings.database.url)
+        try:
+            sessions = session_factory(engine)
+            return await list_dossiers(
+                DossierRepository(sessions),
+                FileRepository(sessions),
+                commune_code=args.commune,
+                status=args.status,
+            )
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(collect())
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['code']}  {row['status']:<22} {row['procedure_code']}  {row['received_at']}")
+    print(f"{len(rows)} hồ sơ")
     return 0
 
 

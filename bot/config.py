@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,6 +86,19 @@ class PaymentSettings(_Section):
     account_name: str = ""
 
 
+class CalendarSettings(_Section):
+    extra_days_off: tuple[date, ...] = ()
+    make_up_days: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> CalendarSettings:
+        both = set(self.extra_days_off) & set(self.make_up_days)
+        if both:
+            days = ", ".join(sorted(d.isoformat() for d in both))
+            raise ValueError(f"a day cannot be both a day off and a make-up day: {days}")
+        return self
+
+
 class DraftSettings(_Section):
     expire_days: int = Field(default=30, ge=1, le=365)
     remind_days_before: int = Field(default=3, ge=0, le=30)
@@ -108,6 +122,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     zalo: ZaloSettings = ZaloSettings()
     payment: PaymentSettings = PaymentSettings()
+    calendar: CalendarSettings = CalendarSettings()
     drafts: DraftSettings = DraftSettings()
 
     @model_validator(mode="after")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from backoffice.declarations import render_declaration_pdf
 from backoffice.receipt import ReceiptData, render_receipt_pdf
 from backoffice.vietqr import build_vietqr, qr_png
 from bot.config import Settings
+from bot.service import EffectOutcome
 from dialogs.model import (
     Attachment,
     CheckAttachments,
@@ -62,12 +63,6 @@ async def fetch_local_file(attachment: Attachment) -> bytes:
         return path.read_bytes()
 
     return await asyncio.to_thread(read)
-
-
-@dataclass(frozen=True, slots=True)
-class EffectOutcome:
-    replies: tuple[Reply, ...] = ()
-    followup: Inbound | None = None
 
 
 class Effects:

@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bot.flood import FloodGate
 from bot.locks import KeyedLocks
 from dialogs.context import Context
 from dialogs.engine import advance
 from dialogs.model import ConversationKey, Effect, Inbound, Reply
+from dialogs.texts import channels as channel_texts
 
 log = logging.getLogger(__name__)
+
+MAX_FOLLOWUPS = 3  # an effect's result goes back to the dialog; never let that loop
 
 
 class StoredState(Protocol):
@@ -32,14 +36,29 @@ class ConversationStore(Protocol):
     async def load(self, key: ConversationKey) -> StoredState | None: ...
 
     async def save(
-        self, key: ConversationKey, state: dict[str, Any], commune_code: str, now: datetime
-    ) -> None: ...
+        self,
+        key: ConversationKey,
+        state: dict[str, Any],
+        commune_code: str,
+        now: datetime,
+        *,
+        inbound: bool = True,
+        seen_message: str | None = None,
+    ) -> bool: ...
 
-    async def mark_seen(self, channel: str, message_id: str, now: datetime) -> bool: ...
+    async def was_seen(self, channel: str, message_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EffectOutcome:
+    """What carrying out an effect produced: replies, and maybe an Inbound for the dialog."""
+
+    replies: tuple[Reply, ...] = ()
+    followup: Inbound | None = None
 
 
 class EffectRunner(Protocol):
-    async def __call__(self, key: ConversationKey, effect: Effect) -> Sequence[Reply]: ...
+    async def __call__(self, inbound: Inbound, effect: Effect) -> EffectOutcome: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +75,9 @@ class ConversationService:
         default_commune: str,
         run_effect: EffectRunner | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        flood: FloodGate | None = None,
     ) -> None:
+        self._flood = flood or FloodGate()
         self._store = store
         self._context_for = context_for
         self._default_commune = default_commune
@@ -65,27 +86,50 @@ class ConversationService:
         self._locks = KeyedLocks()
 
     async def handle(self, inbound: Inbound) -> TurnResult:
-        """Process one inbound message; a message id seen before yields no replies."""
+        """Process one inbound message; a message id handled before yields no replies.
+
+        The new state and the message id are saved in one transaction, so a crash at any
+        point either leaves the message unhandled (the channel redelivers it) or handled once.
+        """
         key = inbound.key
-        async with self._locks.hold(key.as_str()):
-            now = self._clock()
-            if not await self._store.mark_seen(key.channel, inbound.message_id, now):
-                log.info("duplicate message %s on %s dropped", inbound.message_id, key.channel)
-                return TurnResult(replies=(), duplicate=True)
-            stored = await self._store.load(key)
-            commune = stored.commune_code if stored else self._default_commune
-            step = advance(
-                stored.state if stored else None, inbound, self._context_for(commune, now)
+        verdict = self._flood.check(key.as_str(), self._clock())
+        if verdict != "ok":
+            log.warning(
+                "flood limit on %s: message %s not processed", key.channel, inbound.message_id
             )
-            await self._store.save(key, step.state, commune, now)
-            replies = list(step.replies)
-            for effect in step.effects:
-                if self._run_effect is None:
-                    log.warning("no effect runner for %s", type(effect).__name__)
-                    continue
-                replies.extend(await self._run_effect(key, effect))
+            replies = (Reply(channel_texts.SLOW_DOWN),) if verdict == "warn" else ()
+            return TurnResult(replies=replies)
+        async with self._locks.hold(key.as_str()):
+            if await self._store.was_seen(key.channel, inbound.message_id):
+                log.info("duplicate message on %s dropped", key.channel)
+                return TurnResult(replies=(), duplicate=True)
+            replies = await self._turn(inbound, seen_message=inbound.message_id, depth=0)
+            if replies is None:
+                return TurnResult(replies=(), duplicate=True)
             return TurnResult(replies=tuple(replies))
 
     async def replies(self, inbound: Inbound) -> Sequence[Reply]:
         """Channel-facing shorthand: just the replies."""
         return (await self.handle(inbound)).replies
+
+    async def _turn(
+        self, inbound: Inbound, *, seen_message: str | None, depth: int
+    ) -> list[Reply] | None:
+        key = inbound.key
+        now = self._clock()
+        stored = await self._store.load(key)
+        commune = stored.commune_code if stored else self._default_commune
+        step = advance(stored.state if stored else None, inbound, self._context_for(commune, now))
+        if not await self._store.save(key, step.state, commune, now, seen_message=seen_message):
+            return None  # another worker handled this very message first
+        replies = list(step.replies)
+        for effect in step.effects:
+            if self._run_effect is None:
+                log.warning("no effect runner for %s", type(effect).__name__)
+                continue
+            outcome = await self._run_effect(inbound, effect)
+            replies.extend(outcome.replies)
+            if outcome.followup is not None and depth < MAX_FOLLOWUPS:
+                more = await self._turn(outcome.followup, seen_message=None, depth=depth + 1)
+                replies.extend(more or ())
+        return replies

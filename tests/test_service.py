@@ -50,3 +50,16 @@ async def test_conversation_survives_a_restart(settings: Settings, knowledge: Kn
     async with build_app(settings, knowledge) as app:
         fields = await app.service.replies(_inbound("m2", browse.text))  # typed button label
     assert any("Hộ tịch" in b.text for r in fields for b in r.flat_buttons())
+
+
+async def test_a_flooding_citizen_is_asked_to_slow_down_once(
+    settings: Settings, knowledge: Knowledge
+) -> None:
+    await upgrade(settings.database.url)
+    async with build_app(settings, knowledge) as app:
+        results = [await app.service.handle(_inbound(f"f{i}", "cảm ơn")) for i in range(25)]
+    answered = [r for r in results if r.replies and "nhanh quá" not in r.replies[0].text]
+    warnings = [r for r in results if r.replies and "nhanh quá" in r.replies[0].text]
+    assert len(answered) == 20
+    assert len(warnings) == 1
+    assert sum(1 for r in results if not r.replies) == 4  # the rest: logged, not processed

@@ -1,0 +1,8 @@
+"""What the assistant says about the channel itself (not about procedures)."""
+
+from __future__ import annotations
+
+SLOW_DOWN = (
+    "Bạn gửi nhanh quá, tôi chưa kịp đọc hết. Bạn chờ khoảng 10 giây rồi gửi lại tin nhắn "
+    "quan trọng nhất nhé."
+)
