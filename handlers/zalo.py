@@ -1,0 +1,440 @@
+"""The Zalo Official Account channel: webhook events in, CS messages and templates out.
+
+Zalo posts JSON events signed with ``X-ZEvent-Signature`` (§3 of protocols.md). Every id in
+them is a string longer than a double can hold, so ids are never parsed as numbers. Zalo CS
+messages have no buttons: they become numbered lines, and a reply of a bare number ("2") is
+mapped back to that button's payload while the last reply still showed those buttons.
+
+Messages to a user are free only within 7 days of their last interaction; later, status
+notices go out as pre-approved template messages to their phone, or wait for their next visit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import mimetypes
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+
+from dialogs.model import Attachment, Contact, ConversationKey, Inbound, Reply
+from dialogs.texts import zalo as texts
+from dialogs.validators import to_e164_vn
+from handlers.zalo_client import (
+    MAX_TEXT,
+    ZaloClient,
+    ZaloDownloadTooLarge,
+    ZaloError,
+    ZaloOutsideWindow,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+SIGNATURE_HEADER = "x-zevent-signature"
+WINDOW = timedelta(days=7)
+MAX_BODY = 64 * 1024  # an event is a few hundred bytes; attachments come as URLs
+MAX_ID = 64
+MAX_CHOICE_DIGITS = 2
+
+Handler = Callable[[Inbound], Awaitable[Sequence[Reply]]]
+_MESSAGE_EVENTS = frozenset({"user_send_text", "user_send_image", "user_send_file"})
+
+
+# --- Webhook signature ------------------------------------------------------------------------
+
+
+def verify_signature(
+    raw_body: bytes, header: str | None, *, app_id: str, secret: str, oa_id: str = ""
+) -> bool:
+    """``X-ZEvent-Signature: mac=<sha256(app_id + body + timestamp + secret)>``, a plain hash.
+
+    Some integrations put the OA id first instead of the app id; pass ``oa_id`` to accept that
+    too (which one matched is logged, to settle the question on a real OA).
+    """
+    try:
+        event = json.loads(raw_body)
+    except ValueError:
+        return False
+    if not isinstance(event, dict):
+        return False
+    return _signature_ok(raw_body, event, header, app_id=app_id, secret=secret, oa_id=oa_id)
+
+
+def _signature_ok(
+    raw_body: bytes,
+    event: Mapping[str, Any],
+    header: str | None,
+    *,
+    app_id: str,
+    secret: str,
+    oa_id: str,
+) -> bool:
+    if not header or not secret:
+        return False
+    given = header.strip()
+    if given[:4].lower() == "mac=":
+        given = given[4:]
+    given_bytes = given.strip().lower().encode()
+    timestamp = event.get("timestamp")
+    if isinstance(timestamp, bool) or not isinstance(timestamp, str | int):
+        return False
+    tail = raw_body + str(timestamp).encode() + secret.encode()
+    for name, first in (("app_id", app_id), ("oa_id", oa_id)):
+        if not first:
+            continue
+        expected = hashlib.sha256(first.encode() + tail).hexdigest().encode()
+        if hmac.compare_digest(expected, given_bytes):
+            log.debug("Zalo signature matched with %s first", name)
+            return True
+    return False
+
+
+# --- Events → Inbound -------------------------------------------------------------------------
+
+
+def inbound_from_event(event: Mapping[str, Any], now: datetime) -> Inbound | None:
+    """The Inbound for a user's event; None for events the conversation does not see."""
+    name = event.get("event_name")
+    timestamp = _string(event.get("timestamp"))
+    if name == "follow":
+        user = _id_of(event.get("follower"))
+        if not user:
+            return None
+        return Inbound(
+            key=_key(user),
+            message_id=f"follow:{user}:{timestamp}",
+            received_at=now,
+            text="/start",
+        )
+    if name != "user_submit_info" and name not in _MESSAGE_EVENTS:
+        return None
+    user = _id_of(event.get("sender"))
+    if not user:
+        return None
+    raw_message = event.get("message")
+    message: Mapping[str, Any] = raw_message if isinstance(raw_message, dict) else {}
+    msg_id = _string(message.get("msg_id"))
+    if name == "user_submit_info":
+        return _submitted_info(event, user, msg_id or f"submit_info:{user}:{timestamp}", now)
+    if not 0 < len(msg_id) <= MAX_ID:
+        return None
+    text = _string(message.get("text")).strip()[:MAX_TEXT]
+    if name == "user_send_text":
+        if not text:
+            return None
+        return Inbound(key=_key(user), message_id=msg_id, received_at=now, text=text)
+    attachments = _attachments(message, photo=name == "user_send_image", group=msg_id)
+    if not attachments:
+        return None
+    return Inbound(
+        key=_key(user), message_id=msg_id, received_at=now, text=text, attachments=attachments
+    )
+
+
+def _submitted_info(
+    event: Mapping[str, Any], user: str, message_id: str, now: datetime
+) -> Inbound | None:
+    # Sources disagree on whether the fields sit under "info" or at the top level.
+    info = event.get("info")
+    fields: Mapping[str, Any] = info if isinstance(info, dict) else event
+    phone = _string(fields.get("phone")).strip()
+    if not phone or len(phone) > 20:
+        return None
+    return Inbound(
+        key=_key(user),
+        message_id=message_id,
+        received_at=now,
+        contact=Contact(phone=phone, user_id=user),
+    )
+
+
+def _attachments(message: Mapping[str, Any], *, photo: bool, group: str) -> tuple[Attachment, ...]:
+    raw = message.get("attachments")
+    if not isinstance(raw, list):
+        return ()
+    found = []
+    for item in raw:
+        payload = item.get("payload") if isinstance(item, dict) else None
+        if not isinstance(payload, dict):
+            continue
+        url = _string(payload.get("url"))
+        if not url.startswith(("https://", "http://")):
+            continue
+        if photo:
+            found.append(Attachment(kind="photo", ref=url))
+            continue
+        filename = _string(payload.get("name"))
+        size = _string(payload.get("size"))
+        found.append(
+            Attachment(
+                kind="document",
+                ref=url,
+                filename=filename,
+                mime_type=mimetypes.guess_type(filename)[0] or "",
+                size=int(size) if size.isascii() and size.isdigit() else None,
+            )
+        )
+    if len(found) > 1:
+        found = [replace(a, group_id=group) for a in found]
+    return tuple(found)
+
+
+def _key(user: str) -> ConversationKey:
+    return ConversationKey(channel=CHANNEL, chat_id=user, user_id=user)
+
+
+def _id_of(party: Any) -> str:
+    if not isinstance(party, dict):
+        return ""
+    value = party.get("id")
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_ID else ""
+
+
+def _string(value: Any) -> str:
+    # Ids and timestamps are strings; a number here would already have lost digits.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+# --- Numbered choices -------------------------------------------------------------------------
+
+
+class ChoiceMemory(Protocol):
+    """Per user, the payloads of the numbered buttons shown last (empty: none shown)."""
+
+    async def get(self, user_id: str) -> tuple[str, ...]: ...
+
+    async def put(self, user_id: str, payloads: tuple[str, ...]) -> None: ...
+
+
+class InMemoryChoiceMemory:
+    """Forgets on restart and beyond ``max_users`` (least recently shown first)."""
+
+    def __init__(self, max_users: int = 10_000) -> None:
+        self._max_users = max_users
+        self._payloads: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    async def get(self, user_id: str) -> tuple[str, ...]:
+        return self._payloads.get(user_id, ())
+
+    async def put(self, user_id: str, payloads: tuple[str, ...]) -> None:
+        self._payloads.pop(user_id, None)
+        if payloads:
+            self._payloads[user_id] = payloads
+            while len(self._payloads) > self._max_users:
+                self._payloads.popitem(last=False)
+
+
+def render_text(reply: Reply, first_number: int = 1, *, hint: bool = False) -> str:
+    """A reply's text with its buttons as numbered lines, numbering from ``first_number``."""
+    lines = [reply.text] if reply.text else []
+    lines += [texts.numbered(first_number + i, b.text) for i, b in enumerate(reply.flat_buttons())]
+    if hint and reply.buttons:
+        lines.append(texts.CHOOSE_HINT)
+    return "\n".join(lines)
+
+
+# --- The channel ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    via: str  # "cs" (within the 7-day window) or "template"
+    message_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """Nothing could be sent now: keep the notice and give it at the citizen's next contact."""
+
+    reason: str  # "no_template", "no_phone", "bad_phone"
+
+
+NotifyResult = Sent | Deferred
+
+
+class ZaloChannel:
+    def __init__(
+        self,
+        client: ZaloClient,
+        handle: Handler,
+        *,
+        app_id: str,
+        oa_secret: str,
+        clock: Callable[[], datetime],
+        last_interaction: Callable[[str], Awaitable[datetime | None]],
+        memory: ChoiceMemory,
+        template_id: str = "",
+        phone_for: Callable[[str], Awaitable[str | None]] | None = None,
+        oa_id: str = "",
+        contact_image_url: str = "",
+    ) -> None:
+        self._client = client
+        self._handle = handle
+        self._app_id = app_id
+        self._oa_secret = oa_secret
+        self._oa_id = oa_id
+        self._clock = clock
+        self._last_interaction = last_interaction
+        self._memory = memory
+        self._template_id = template_id
+        self._phone_for = phone_for
+        self._contact_image_url = contact_image_url
+
+    async def handle_webhook(
+        self, headers: Mapping[str, str], raw_body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        """Check, translate and answer one webhook POST; returns (HTTP status, JSON body)."""
+        status, body, inbound = self.accept(headers, raw_body)
+        if inbound is not None:
+            await self.process(inbound)
+        return status, body
+
+    def accept(
+        self, headers: Mapping[str, str], raw_body: bytes
+    ) -> tuple[int, dict[str, Any], Inbound | None]:
+        """The quick half of a webhook: check and translate, no I/O.
+
+        For answering Zalo within its ~2 s before the turn is done, return the status at once
+        and run :meth:`process` on the Inbound in the background (in order per user).
+        """
+        if len(raw_body) > MAX_BODY:
+            return 413, {"error": "too large"}, None
+        try:
+            event = json.loads(raw_body)
+        except ValueError:
+            return 400, {"error": "bad json"}, None
+        if not isinstance(event, dict):
+            return 400, {"error": "bad json"}, None
+        header = _header(headers, SIGNATURE_HEADER)
+        if not _signature_ok(
+            raw_body,
+            event,
+            header,
+            app_id=self._app_id,
+            secret=self._oa_secret,
+            oa_id=self._oa_id,
+        ):
+            log.warning("Zalo webhook with a bad or missing signature refused")
+            return 401, {"error": "bad signature"}, None
+        return 200, {"ok": True}, inbound_from_event(event, self._clock())
+
+    async def process(self, inbound: Inbound) -> None:
+        """Run one turn for an accepted Inbound and send the replies."""
+        inbound = await self._with_choice(inbound)
+        replies = await self._handle(inbound)
+        try:
+            await self.send(inbound.key.user_id, replies)
+        except (ZaloError, httpx.HTTPError) as exc:
+            # Not retried: a redelivery of the event would be dropped as a duplicate anyway.
+            log.warning("sending Zalo replies failed: %s", exc)
+
+    async def _with_choice(self, inbound: Inbound) -> Inbound:
+        """A bare "2" after numbered buttons means the second button."""
+        text = inbound.text
+        if (
+            inbound.payload is not None
+            or inbound.attachments
+            or inbound.contact is not None
+            or not (text.isascii() and text.isdigit() and len(text) <= MAX_CHOICE_DIGITS)
+        ):
+            return inbound
+        payloads = await self._memory.get(inbound.key.user_id)
+        number = int(text)
+        if 1 <= number <= len(payloads):
+            return replace(inbound, payload=payloads[number - 1])
+        return inbound
+
+    async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
+        """Send one turn: texts with numbered buttons (numbers run across the turn), files."""
+        if not replies:
+            # A duplicate delivery yields no replies; the numbers shown before still stand.
+            return
+        payloads = tuple(b.payload for reply in replies for b in reply.flat_buttons())
+        # Before sending: the citizen may answer "2" before the last message has gone out.
+        await self._memory.put(user_id, payloads)
+        last_with_buttons = max((i for i, r in enumerate(replies) if r.buttons), default=-1)
+        number = 1
+        for index, reply in enumerate(replies):
+            text = render_text(reply, number, hint=index == last_with_buttons)
+            number += len(reply.flat_buttons())
+            if text:
+                await self._client.send_text(user_id, text)
+            for image in reply.images:
+                await self._client.send_image(
+                    user_id, image.data, caption=image.caption, filename=image.filename
+                )
+            for document in reply.documents:
+                if document.caption:
+                    await self._client.send_text(user_id, document.caption)
+                await self._client.send_file(user_id, document.data, document.filename)
+            if reply.request_contact and self._contact_image_url:
+                await self._client.request_user_info(
+                    user_id,
+                    title=texts.CONTACT_TITLE,
+                    subtitle=texts.CONTACT_SUBTITLE,
+                    image_url=self._contact_image_url,
+                )
+
+    async def notify(
+        self,
+        user_id: str,
+        text: str,
+        template_data: Mapping[str, Any],
+        *,
+        tracking_id: str = "",
+    ) -> NotifyResult:
+        """A status notice: a CS message inside the 7-day window, else a template message.
+
+        Raises :class:`ZaloError` when Zalo refuses (the caller retries later); returns
+        :class:`Deferred` when nothing can reach the citizen until they write again.
+        """
+        last = await self._last_interaction(user_id)
+        if last is not None and self._clock() - last < WINDOW:
+            try:
+                return Sent("cs", tuple(await self._client.send_text(user_id, text)))
+            except ZaloOutsideWindow:
+                log.info("Zalo says the 7-day window is closed; trying a template message")
+        if not self._template_id or self._phone_for is None:
+            return Deferred("no_template")
+        phone = await self._phone_for(user_id)
+        if not phone:
+            return Deferred("no_phone")
+        try:
+            phone_84 = to_e164_vn(phone)
+        except ValueError:
+            return Deferred("bad_phone")
+        msg_id = await self._client.send_template(
+            phone_84, self._template_id, template_data, tracking_id or uuid.uuid4().hex
+        )
+        return Sent("template", (msg_id,))
+
+    async def fetch(self, attachment: Attachment) -> bytes:
+        """The attachment fetcher for ``bot/``'s photo checks (``fetchers["zalo"]``).
+
+        Over the cap it returns the first cap + 1 bytes, so the checker reports "too large"
+        the same way for every channel instead of "could not fetch".
+        """
+        try:
+            return await self._client.download(attachment.ref)
+        except ZaloDownloadTooLarge as exc:
+            return exc.head
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
