@@ -1,0 +1,179 @@
+"""Catalogue search: speed and accuracy against a naive fuzzy baseline, at two scales.
+
+For each catalogue (the bundled one; all 2,642 portal records; the 2,642 with the bundled
+procedures laid over them) it reports, for our ``Searcher`` and for the baseline
+``rapidfuzz.process.extract(normalize(q), normalised_names, scorer=fuzz.token_set_ratio,
+limit=3)`` over the same labelled questions: index build time, per-question latency (median
+and p99, wall clock and thread CPU time, which ignores time the scheduler gave to other
+processes), top-1 and top-3 accuracy and the share of out-of-scope questions refused.
+``python -m bench search``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from knowledge.catalogue import Catalogue, load_catalogue
+from knowledge.model import Procedure
+from knowledge.normalize import normalize
+from knowledge.search import Searcher
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
+ALL_LEVELS = Path("/work/shared/catalogue-source/procedures-all-levels.jsonl")
+REPEATS = 20
+BASELINE_REPEATS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    build_ms: float
+    wall_us: list[float]
+    cpu_us: list[float]
+    top1: float
+    top3: float
+    refused: float
+
+
+def _questions() -> list[tuple[str, str | None]]:
+    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    return [(row["q"], row["code"]) for row in rows]
+
+
+def _minimal(record: Mapping[str, str]) -> Procedure:
+    return Procedure(
+        code=record["ma_thu_tuc"], name=record["ten_thu_tuc"], field=record["linh_vuc"]
+    )
+
+
+def _portal_procedures() -> list[Procedure]:
+    convert: Callable[[Mapping[str, str]], Procedure] = _minimal
+    try:
+        from knowledge.importer import convert_record
+
+        convert = convert_record
+    except ImportError:  # name and field are all that search needs
+        pass
+    with ALL_LEVELS.open(encoding="utf-8") as fh:
+        return [convert(json.loads(line)) for line in fh]
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def _measure(
+    build: Callable[[], Callable[[str], list[str]]],
+    questions: list[tuple[str, str | None]],
+    repeats: int,
+) -> Measured:
+    started = time.perf_counter()
+    answer = build()
+    build_ms = (time.perf_counter() - started) * 1000
+    top1 = top3 = refused = 0
+    for question, code in questions:  # also warms caches before timing
+        codes = answer(question)
+        if code is None:
+            refused += not codes
+        else:
+            top1 += codes[:1] == [code]
+            top3 += code in codes
+    wall: list[float] = []
+    cpu: list[float] = []
+    for _ in range(repeats):
+        for question, _ in questions:
+            wall_start, cpu_start = time.perf_counter_ns(), time.thread_time_ns()
+            answer(question)
+            cpu.append((time.thread_time_ns() - cpu_start) / 1000)
+            wall.append((time.perf_counter_ns() - wall_start) / 1000)
+    answerable = sum(code is not None for _, code in questions)
+    unanswerable = len(questions) - answerable
+    return Measured(
+        build_ms=build_ms,
+        wall_us=wall,
+        cpu_us=cpu,
+        top1=top1 / answerable,
+        top3=top3 / answerable,
+        refused=refused / unanswerable,
+    )
+
+
+def _ours(catalogue: Catalogue) -> Callable[[], Callable[[str], list[str]]]:
+    def build() -> Callable[[str], list[str]]:
+        searcher = Searcher(catalogue)
+        return lambda q: [hit.code for hit in searcher.search(q)]
+
+    return build
+
+
+def _baseline(catalogue: Catalogue) -> Callable[[], Callable[[str], list[str]]]:
+    def build() -> Callable[[str], list[str]]:
+        procedures = catalogue.all()
+        codes = [p.code for p in procedures]
+        names = [normalize(p.name) for p in procedures]
+
+        def answer(question: str) -> list[str]:
+            found = process.extract(
+                normalize(question), names, scorer=fuzz.token_set_ratio, limit=3
+            )
+            return [codes[index] for _, _, index in found]
+
+        return answer
+
+    return build
+
+
+def run() -> list[str]:
+    questions = _questions()
+    bundled = load_catalogue()
+    portal = _portal_procedures()
+    scales = [
+        ("bundled", bundled),
+        ("all levels", Catalogue(portal)),
+        ("all + bundled", Catalogue([*portal, *bundled.all()])),
+    ]
+    in_scope = sum(code is not None for _, code in questions)
+    lines = [
+        f"{len(questions)} labelled questions ({in_scope} in scope), "
+        f"ours x{REPEATS}, baseline x{BASELINE_REPEATS}; times in µs per question",
+        "",
+        f"{'catalogue':<14} {'size':>5} {'method':<9} {'build ms':>9} {'median':>8} "
+        f"{'p99':>8} {'cpu med':>8} {'cpu p99':>8} {'top-1':>6} {'top-3':>6} {'refused':>7}",
+    ]
+    for label, catalogue in scales:
+        ours = _measure(_ours(catalogue), questions, REPEATS)
+        base = _measure(_baseline(catalogue), questions, BASELINE_REPEATS)
+        for method, m in (("ours", ours), ("baseline", base)):
+            lines.append(
+                f"{label:<14} {len(catalogue):>5} {method:<9} {m.build_ms:>9.1f} "
+                f"{statistics.median(m.wall_us):>8.0f} {_percentile(m.wall_us, 0.99):>8.0f} "
+                f"{statistics.median(m.cpu_us):>8.0f} {_percentile(m.cpu_us, 0.99):>8.0f} "
+                f"{m.top1:>6.1%} {m.top3:>6.1%} {m.refused:>7.1%}"
+            )
+        speedup = statistics.median(base.wall_us) / statistics.median(ours.wall_us)
+        speedup_p99 = _percentile(base.cpu_us, 0.99) / _percentile(ours.cpu_us, 0.99)
+        lines.append(
+            f"{'':<14} {'':>5} ours is {speedup:.0f}x faster (median), {speedup_p99:.0f}x (cpu p99)"
+        )
+    missing = sorted({c for _, c in questions if c and bundled.get(c) is None})
+    portal_codes = {p.code for p in portal}
+    absent = sorted({c for _, c in questions if c and c not in portal_codes})
+    lines += [
+        "",
+        f"labelled codes missing from the bundled catalogue: {', '.join(missing) or 'none'}",
+        f"labelled codes absent from the portal records: {', '.join(absent) or 'none'}",
+        "the baseline never refuses: it always returns its three closest names",
+    ]
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(run()))

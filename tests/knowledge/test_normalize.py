@@ -1,0 +1,120 @@
+"""Folding and query rewriting: what a citizen types becomes the catalogue's words."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowledge.normalize import Synonyms, TypoCorrector, load_synonyms, normalize, tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Đăng ký khai sinh", "dang ky khai sinh"),
+        ("ĐĂNG KÝ KẾT HÔN!!!", "dang ky ket hon"),
+        ("làm giấy khai sinh, cần gì?", "lam giay khai sinh can gi"),
+        ("  Xác   nhận\ttình trạng\nhôn nhân ", "xac nhan tinh trang hon nhan"),
+        ("Hòa giải (tranh chấp) đất đai.", "hoa giai tranh chap dat dai"),
+        ("thẻ BHYT/CCCD - 6 tuổi", "the bhyt cccd 6 tuoi"),
+        ("Ủy ban nhân dân xã Thái Tân", "uy ban nhan dan xa thai tan"),
+    ],
+)
+def test_normalize_folds_marks_case_and_punctuation(text: str, folded: str) -> None:
+    assert normalize(text) == folded
+
+
+def test_decomposed_input_folds_like_composed() -> None:
+    composed = "Giấy xác nhận tình trạng hôn nhân của bà Đặng Thị Ửng"
+    assert normalize(unicodedata.normalize("NFD", composed)) == normalize(composed)
+
+
+@given(st.text())
+def test_normalize_gives_plain_words_and_is_stable(text: str) -> None:
+    folded = normalize(text)
+    assert all(ch.isascii() and (ch.isalnum() or ch == " ") for ch in folded)
+    assert "  " not in folded
+    assert folded == folded.strip()
+    assert normalize(folded) == folded
+
+
+@pytest.fixture(scope="module")
+def synonyms() -> Synonyms:
+    return load_synonyms()
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("dk ket hon", "dang ky ket hon"),
+        ("đk kh cần giấy tờ gì", "dang ky ket hon"),
+        ("gks cho con", "giay khai sinh"),
+        ("cccd", "can cuoc cong dan"),
+        ("nhập khẩu cho con", "dang ky thuong tru con"),
+        ("xin giấy xác nhận độc thân", "giay xac nhan tinh trang hon nhan"),
+        ("công chứng chữ ký", "chung thuc chu ky"),
+        ("báo tử ở đâu", "khai tu"),
+        ("xây nhà có cần xin phép không", "giay phep xay dung nha rieng le phep"),
+        ("mất giấy khai sinh thì làm sao", "ban sao giay khai sinh"),
+        ("khai sanh", "khai sinh"),
+    ],
+)
+def test_village_words_become_catalogue_words(
+    synonyms: Synonyms, question: str, words: str
+) -> None:
+    assert " ".join(synonyms.query_words(question)) == words
+
+
+def test_question_words_and_small_talk_leave_nothing(synonyms: Synonyms) -> None:
+    for text in ("thủ tục cần gì, ở đâu, bao nhiêu tiền, mất bao lâu", "xin chào", "cảm ơn", "ok"):
+        assert synonyms.query_words(text) == [], text
+
+
+def test_a_village_phrase_matches_across_filler_words(synonyms: Synonyms) -> None:
+    assert synonyms.query_words("bố tôi mới mất") == ["khai", "tu"]
+
+
+def test_village_words_do_not_rewrite_catalogue_text(synonyms: Synonyms) -> None:
+    # In a customs procedure "nhập khẩu" is import, not permanent residence.
+    words = synonyms.catalogue_words("Thủ tục hải quan đối với hàng nhập khẩu")
+    assert words == ["hai", "quan", "doi", "hang", "nhap", "khau"]
+    # Abbreviations do apply, so "BHYT" in a name meets "bảo hiểm y tế" in a question.
+    assert synonyms.catalogue_words("Cấp thẻ BHYT") == ["cap", "the", "bao", "hiem", "y", "te"]
+
+
+def test_rules_come_from_data() -> None:
+    rules = Synonyms.from_toml(
+        '[words]\n"tkx" = "thẻ căn cước"\n[phrases]\n"làm thẻ" = "cấp thẻ"\n'
+        '[stop]\nwords = ["nhé"]\n'
+    )
+    assert rules.query_words("làm tkx nhé") == ["cap", "the", "can", "cuoc"]
+
+
+def test_unknown_sections_and_bad_values_are_errors() -> None:
+    with pytest.raises(ValueError, match="unknown sections"):
+        Synonyms.from_toml('[word]\n"dk" = "đăng ký"\n')
+    with pytest.raises(ValueError, match="must be a string"):
+        Synonyms.from_toml('[words]\n"dk" = 1\n')
+    with pytest.raises(ValueError, match="empty after folding"):
+        Synonyms.from_toml('[phrases]\n"?!" = "gì"\n')
+
+
+def test_shipped_rules_never_fold_away_catalogue_words(synonyms: Synonyms) -> None:
+    # Folding merges words; a stop word that folds like a catalogue word would erase it.
+    for word in tokens("tử tịch hộ thẻ căn chứng sao tạm vắng đăng ký mai táng hội chủ chi tháng"):
+        assert word not in synonyms.stop, word
+
+
+def test_typo_corrector_fixes_one_slip_in_long_words() -> None:
+    corrector = TypoCorrector({"khai": 10, "sinh": 8, "thuong": 5, "tru": 5}, protected=["vang"])
+    assert corrector.correct("khia") == "khai"  # two letters swapped
+    assert corrector.correct("thuog") == "thuong"  # one letter missing
+    assert corrector.correct("sinhh") == "sinh"
+    assert corrector.correct("tru") == "tru"
+    assert corrector.correct("tra") == "tra"  # short: another real syllable, not a typo
+    assert corrector.correct("vang") == "vang"  # a real word the catalogue lacks
+    assert corrector.correct("kkkhai") == "kkkhai"  # two edits away
+    assert "khai" in corrector

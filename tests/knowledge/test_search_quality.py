@@ -1,0 +1,85 @@
+"""Search quality on the bundled catalogue, measured on the labelled questions.
+
+``tests/data/questions.jsonl``: one ``{"q": ..., "code": ...}`` per line; ``code`` is null for
+small talk and questions the commune cannot answer, which must get no answer at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from knowledge.catalogue import Catalogue, load_catalogue
+from knowledge.search import Searcher
+
+QUESTIONS = Path(__file__).resolve().parent.parent / "data" / "questions.jsonl"
+CURATED_CODES = (
+    *("1.001193", "1.000689", "1.004884", "1.000894", "1.004746", "1.004873", "1.000656"),
+    *("1.005461", "1.001022", "1.004859", "1.004837", "2.000635", "2.000815", "2.000884"),
+    *("2.001035", "2.000908", "3.000722", "2.002913", "1.001776", "1.001731", "1.004222"),
+    *("1.004194", "1.001612", "1.011606", "1.012812", "1.013225"),
+)
+
+
+def _labelled() -> list[tuple[str, str | None]]:
+    rows = []
+    for line in QUESTIONS.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        rows.append((record["q"], record["code"]))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@pytest.fixture(scope="module")
+def searcher(catalogue: Catalogue) -> Searcher:
+    return Searcher(catalogue)
+
+
+def test_the_labelled_set_is_broad_enough() -> None:
+    rows = _labelled()
+    per_code = Counter(code for _, code in rows)
+    assert len(rows) >= 220
+    assert per_code[None] >= 30
+    thin = [code for code in CURATED_CODES if per_code[code] < 5]
+    assert not thin, f"fewer than 5 questions for {thin}"
+    assert len({code for code in per_code if code not in CURATED_CODES and code}) >= 10
+    assert len({q for q, _ in rows}) == len(rows), "duplicate questions"
+
+
+def test_every_labelled_code_is_in_the_catalogue(catalogue: Catalogue) -> None:
+    missing = sorted({code for _, code in _labelled() if code and catalogue.get(code) is None})
+    assert not missing, f"labelled codes missing from the bundled catalogue: {missing}"
+
+
+def test_search_answers_the_labelled_questions(searcher: Searcher) -> None:
+    top1 = top3 = answerable = refused = unanswerable = 0
+    misses: list[str] = []
+    for question, code in _labelled():
+        hits = searcher.search(question)
+        codes = [hit.code for hit in hits]
+        shown = ", ".join(f"{hit.code} {hit.score:.2f}" for hit in hits) or "nothing"
+        if code is None:
+            unanswerable += 1
+            refused += not hits
+            if hits:
+                misses.append(f"should refuse: {question!r} -> {shown}")
+            continue
+        answerable += 1
+        top1 += codes[:1] == [code]
+        top3 += code in codes
+        if codes[:1] != [code]:
+            misses.append(f"{question!r}: want {code}, got {shown}")
+    report = (
+        f"top-1 {top1 / answerable:.1%}, top-3 {top3 / answerable:.1%}, "
+        f"refused {refused / unanswerable:.1%}\n" + "\n".join(misses)
+    )
+    assert top1 / answerable >= 0.90, report
+    assert top3 / answerable >= 0.97, report
+    assert refused / unanswerable >= 0.90, report
