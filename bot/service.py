@@ -97,8 +97,8 @@ class ConversationService:
             log.warning(
                 "flood limit on %s: message %s not processed", key.channel, inbound.message_id
             )
-            replies = (Reply(channel_texts.SLOW_DOWN),) if verdict == "warn" else ()
-            return TurnResult(replies=replies)
+            slow_down = (Reply(channel_texts.SLOW_DOWN),) if verdict == "warn" else ()
+            return TurnResult(replies=slow_down)
         async with self._locks.hold(key.as_str()):
             if await self._store.was_seen(key.channel, inbound.message_id):
                 log.info("duplicate message on %s dropped", key.channel)

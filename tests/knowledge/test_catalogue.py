@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -56,13 +55,6 @@ def test_bundled_catalogue_loads_and_knows_the_common_procedures() -> None:
 
 def test_bundled_catalogue_has_no_problems() -> None:
     assert [str(p) for p in check_catalogue()] == []
-
-
-def test_bundled_catalogue_loads_fast() -> None:
-    load_catalogue()  # warm the file cache, as a second start of `motcua chat` would
-    started = time.perf_counter()
-    load_catalogue()
-    assert time.perf_counter() - started < 0.3
 
 
 def test_curated_file_overlays_the_imported_record_key_by_key(tmp_path: Path) -> None:
