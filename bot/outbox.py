@@ -216,8 +216,6 @@ class OutboxWorker:
         except ValidationError as exc:
             await self._park(item, f"stored dossier does not fit the API: {_without_values(exc)}")
             return True
-        await self._outbox.mark_done(item.id, self._clock())
-        await asyncio.sleep(0.02)
         try:
             receipt = await self._client.deliver(outgoing)
         except BackOfficeRejected as exc:

@@ -21,6 +21,8 @@ TABLES = {
     "code_counters",
     "audit_log",
     "kv_secrets",
+    "office_dossiers",
+    "office_dossier_events",
 }
 
 
