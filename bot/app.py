@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -9,15 +10,23 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from backoffice.calendar import WorkCalendar
+from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
+from backoffice.office import OfficeService
 from bot.config import CommuneSettings, Settings
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
+from bot.outbox import OutboxWorker
 from bot.service import ConversationService
 from dialogs.context import CommuneFacts, Context
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.search import Searcher
 from storage.db import create_engine, session_factory
 from storage.files import LocalFileStore
-from storage.repositories import ConversationRepository, DossierRepository, FileRepository
+from storage.repositories import (
+    ConversationRepository,
+    DossierRepository,
+    FileRepository,
+    TopicOutboxRepository,
+)
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -51,11 +60,17 @@ class App:
     dossiers: DossierRepository
     files: FileRepository
     store: LocalFileStore
+    office: OfficeService
+    outbox: OutboxWorker
+    fetchers: dict[str, AttachmentFetcher]
     service: ConversationService
 
 
 @asynccontextmanager
-async def build_app(settings: Settings, knowledge: Knowledge | None = None) -> AsyncIterator[App]:
+async def build_app(
+    settings: Settings, knowledge: Knowledge | None = None, *, deliver: bool = True
+) -> AsyncIterator[App]:
+    """Build everything; with ``deliver`` the outbox worker runs in the background."""
     know = knowledge or load_knowledge()
     facts = {c.code: commune_facts(c) for c in settings.communes}
 
@@ -80,6 +95,25 @@ async def build_app(settings: Settings, knowledge: Knowledge | None = None) -> A
         files = FileRepository(sessions)
         store = LocalFileStore(settings.files.path)
         fetchers: dict[str, AttachmentFetcher] = {"terminal": fetch_local_file}
+        office = OfficeService(sessions)
+        client: BackOfficeClient
+        if settings.backoffice.url:
+            http_client = HttpBackOffice(
+                settings.backoffice.url,
+                settings.backoffice.token or None,
+                timeout=settings.backoffice.timeout,
+            )
+            stack.push_async_callback(http_client.aclose)
+            client = http_client
+        else:
+            client = InProcessBackOffice(office)
+        outbox = OutboxWorker(
+            TopicOutboxRepository(sessions),
+            dossiers,
+            client,
+            lambda: datetime.now(UTC),
+            files=files,
+        )
         effects = Effects(
             settings=settings,
             catalogue=know.catalogue,
@@ -88,6 +122,7 @@ async def build_app(settings: Settings, knowledge: Knowledge | None = None) -> A
             files=files,
             store=store,
             fetchers=fetchers,
+            on_filed=outbox.poke,
             clock=lambda: datetime.now(UTC),
         )
         service = ConversationService(
@@ -96,6 +131,15 @@ async def build_app(settings: Settings, knowledge: Knowledge | None = None) -> A
             default_commune=settings.deployment.default_commune,
             run_effect=effects,
         )
+        if deliver:
+            stop = asyncio.Event()
+            worker = asyncio.create_task(outbox.run(stop), name="outbox")
+
+            async def stop_worker() -> None:
+                stop.set()
+                await worker
+
+            stack.push_async_callback(stop_worker)
         yield App(
             settings=settings,
             knowledge=know,
@@ -103,5 +147,8 @@ async def build_app(settings: Settings, knowledge: Knowledge | None = None) -> A
             dossiers=dossiers,
             files=files,
             store=store,
+            office=office,
+            outbox=outbox,
+            fetchers=fetchers,
             service=service,
         )

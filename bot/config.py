@@ -99,6 +99,13 @@ class CalendarSettings(_Section):
         return self
 
 
+class BackOfficeSettings(_Section):
+    url: str = ""  # empty: the embedded office in this process
+    token: str = ""  # bearer token of the back office's REST API (secret: environment only)
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    serve_api: bool = False  # mount the back office's REST API on this server
+
+
 class DraftSettings(_Section):
     expire_days: int = Field(default=30, ge=1, le=365)
     remind_days_before: int = Field(default=3, ge=0, le=30)
@@ -123,6 +130,7 @@ class Settings(BaseSettings):
     zalo: ZaloSettings = ZaloSettings()
     payment: PaymentSettings = PaymentSettings()
     calendar: CalendarSettings = CalendarSettings()
+    backoffice: BackOfficeSettings = BackOfficeSettings()
     drafts: DraftSettings = DraftSettings()
 
     @model_validator(mode="after")
