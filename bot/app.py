@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
 from backoffice.office import OfficeService
+from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.outbox import OutboxWorker
@@ -25,6 +26,7 @@ from storage.repositories import (
     ConversationRepository,
     DossierRepository,
     FileRepository,
+    SecretRepository,
     TopicOutboxRepository,
 )
 
@@ -64,6 +66,7 @@ class App:
     outbox: OutboxWorker
     fetchers: dict[str, AttachmentFetcher]
     service: ConversationService
+    channels: Channels
 
 
 @asynccontextmanager
@@ -131,6 +134,15 @@ async def build_app(
             default_commune=settings.deployment.default_commune,
             run_effect=effects,
         )
+        channels = await build_channels(
+            settings,
+            stack,
+            service.replies,
+            fetchers,
+            conversations,
+            dossiers,
+            SecretRepository(sessions),
+        )
         if deliver:
             stop = asyncio.Event()
             worker = asyncio.create_task(outbox.run(stop), name="outbox")
@@ -151,4 +163,5 @@ async def build_app(
             outbox=outbox,
             fetchers=fetchers,
             service=service,
+            channels=channels,
         )

@@ -143,6 +143,11 @@ class Settings(BaseSettings):
                 f"deployment.default_commune: {self.deployment.default_commune} is not one of the "
                 f"[[communes]] codes ({', '.join(codes)})"
             )
+        if self.telegram.token and self.telegram.mode == "webhook":
+            if not self.telegram.webhook_secret:
+                raise ValueError("telegram.webhook_secret: required in webhook mode")
+            if not self.web.public_url.startswith("https://"):
+                raise ValueError("web.public_url: webhook mode needs the public https:// URL")
         return self
 
     def commune(self, code: str | None = None) -> CommuneSettings:

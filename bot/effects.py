@@ -32,6 +32,7 @@ from dialogs.model import (
     SubmitDossier,
 )
 from dialogs.texts import receipt as texts
+from handlers.telegram import TelegramFileTooLarge
 from knowledge.catalogue import Catalogue
 from knowledge.model import Procedure
 from storage.files import FileStore
@@ -120,6 +121,8 @@ class Effects:
             return replace(attachment, problem="fetch_failed")
         try:
             data = await fetch(attachment)
+        except TelegramFileTooLarge:
+            return replace(attachment, problem="too_large")
         except Exception as exc:  # any channel failure is the same to the citizen: send again
             log.warning("fetching a %s attachment failed: %s", key.channel, type(exc).__name__)
             return replace(attachment, problem="fetch_failed")

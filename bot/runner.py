@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 
@@ -20,6 +21,19 @@ async def serve(settings: Settings) -> None:
     await upgrade(settings.database.url)
     async with build_app(settings) as app:
         web = create_web_app(app)
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        telegram = app.channels.telegram
+        if telegram is not None:
+            if settings.telegram.mode == "webhook":
+                url = f"{settings.web.public_url.rstrip('/')}/telegram/webhook"
+                await telegram.startup(url, settings.telegram.webhook_secret)
+            else:
+                await telegram.startup(None)
+                tasks.append(asyncio.create_task(telegram.poll(stop), name="telegram-poll"))
+            print(f"motcua: Telegram on ({settings.telegram.mode})", flush=True)
+        if app.channels.zalo is not None:
+            print("motcua: Zalo OA webhook at /zalo/webhook", flush=True)
         config = uvicorn.Config(
             web, host=settings.web.host, port=settings.web.port, log_level="info", lifespan="off"
         )
@@ -29,7 +43,12 @@ async def serve(settings: Settings) -> None:
             f"({len(app.knowledge.catalogue)} procedures, {settings.commune().name})",
             flush=True,
         )
-        await server.serve()
+        try:
+            await server.serve()
+        finally:
+            stop.set()
+            for task in tasks:
+                await task
 
 
 async def chat(settings: Settings, user: str = "terminal") -> None:

@@ -33,9 +33,9 @@ from starlette.formparsers import MultiPartException
 from starlette.types import Message
 
 from bot.app import App
+from dialogs.model import Media
 from handlers import webchat
 from handlers.webchat import BlobShelf, PageMode, WebUploads
-from dialogs.model import Media
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +290,7 @@ def _page_headers(framers: str) -> dict[str, str]:
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data:",
+            "img-src 'self' data: blob:",
             "connect-src 'self'",
             "base-uri 'none'",
             "form-action 'self'",

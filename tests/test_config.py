@@ -46,3 +46,12 @@ def test_default_commune_must_be_served(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="default_commune"):
         load_settings(bad)
+
+
+def test_telegram_webhook_mode_needs_a_secret_and_public_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MOTCUA_TELEGRAM__TOKEN", "42:TEST")
+    monkeypatch.setenv("MOTCUA_TELEGRAM__MODE", "webhook")
+    with pytest.raises(ConfigError, match="webhook_secret"):
+        load_settings(ROOT / "config.example.toml")
