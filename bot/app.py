@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+import logging
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,8 +18,10 @@ from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.outbox import OutboxWorker
+from bot.reminders import DraftReminders
 from bot.service import ConversationService
 from dialogs.context import CommuneFacts, Context
+from dialogs.model import ConversationKey, Reply
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.search import Searcher
 from storage.db import create_engine, session_factory
@@ -54,6 +58,23 @@ def load_knowledge() -> Knowledge:
     return Knowledge(catalogue=catalogue, search=Searcher(catalogue))
 
 
+log = logging.getLogger(__name__)
+
+
+async def send_to(channels: Channels, key: ConversationKey, replies: Sequence[Reply]) -> bool:
+    """Write to a citizen first (reminders, notices); False when their channel cannot now."""
+    try:
+        if key.channel == "telegram" and channels.telegram is not None:
+            await channels.telegram.send(key.chat_id, replies)
+            return True
+        if key.channel == "zalo" and channels.zalo is not None:
+            await channels.zalo.send(key.user_id, replies)
+            return True
+    except Exception as exc:  # outside Zalo's window, blocked bot, network: try again later
+        log.info("could not write first to %s: %s", key.channel, type(exc).__name__)
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class App:
     settings: Settings
@@ -67,6 +88,7 @@ class App:
     fetchers: dict[str, AttachmentFetcher]
     service: ConversationService
     channels: Channels
+    reminders: DraftReminders
 
 
 @asynccontextmanager
@@ -78,6 +100,7 @@ async def build_app(
     facts = {c.code: commune_facts(c) for c in settings.communes}
 
     draft_ttl = timedelta(days=settings.drafts.expire_days)
+    remind_before = timedelta(days=settings.drafts.remind_days_before)
 
     def context_for(commune_code: str, now: datetime) -> Context:
         commune = facts.get(commune_code) or facts[settings.deployment.default_commune]
@@ -87,6 +110,7 @@ async def build_app(
             catalogue=know.catalogue,
             search=know.search,
             draft_ttl=draft_ttl,
+            remind_before=remind_before,
         )
 
     async with AsyncExitStack() as stack:
@@ -143,15 +167,26 @@ async def build_app(
             dossiers,
             SecretRepository(sessions),
         )
+        reminders = DraftReminders(
+            conversations,
+            context_for,
+            functools.partial(send_to, channels),
+            draft_ttl=draft_ttl,
+            remind_before=remind_before,
+            clock=lambda: datetime.now(UTC),
+        )
         if deliver:
             stop = asyncio.Event()
-            worker = asyncio.create_task(outbox.run(stop), name="outbox")
+            workers = [
+                asyncio.create_task(outbox.run(stop), name="outbox"),
+                asyncio.create_task(reminders.run(stop), name="draft-reminders"),
+            ]
 
-            async def stop_worker() -> None:
+            async def stop_workers() -> None:
                 stop.set()
-                await worker
+                await asyncio.gather(*workers)
 
-            stack.push_async_callback(stop_worker)
+            stack.push_async_callback(stop_workers)
         yield App(
             settings=settings,
             knowledge=know,
@@ -164,4 +199,5 @@ async def build_app(
             fetchers=fetchers,
             service=service,
             channels=channels,
+            reminders=reminders,
         )
