@@ -187,7 +187,10 @@ class Effects:
             )
         )
         self._on_filed()
-        return EffectOutcome(replies=self._receipt_replies(dossier, procedure))
+        # Drawing PDFs is CPU work (font subsetting): off the event loop, so other
+        # conversations keep moving while a receipt is drawn.
+        replies = await asyncio.to_thread(self._receipt_replies, dossier, procedure)
+        return EffectOutcome(replies=replies)
 
     def _receipt_replies(self, dossier: Dossier, procedure: Procedure) -> tuple[Reply, ...]:
         commune = self._settings.commune(dossier.commune_code)

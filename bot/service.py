@@ -6,6 +6,7 @@ happens here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ from dialogs.texts import channels as channel_texts
 log = logging.getLogger(__name__)
 
 MAX_FOLLOWUPS = 3  # an effect's result goes back to the dialog; never let that loop
+# Turns in flight at once. Beyond this a burst waits here rather than in the database pool,
+# where waiting turns would time out (SQLite has one writer anyway).
+MAX_CONCURRENT_TURNS = 16
 
 
 class StoredState(Protocol):
@@ -84,6 +88,7 @@ class ConversationService:
         self._run_effect = run_effect
         self._clock = clock
         self._locks = KeyedLocks()
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
 
     async def handle(self, inbound: Inbound) -> TurnResult:
         """Process one inbound message; a message id handled before yields no replies.
@@ -99,7 +104,7 @@ class ConversationService:
             )
             slow_down = (Reply(channel_texts.SLOW_DOWN),) if verdict == "warn" else ()
             return TurnResult(replies=slow_down)
-        async with self._locks.hold(key.as_str()):
+        async with self._locks.hold(key.as_str()), self._slots:
             if await self._store.was_seen(key.channel, inbound.message_id):
                 log.info("duplicate message on %s dropped", key.channel)
                 return TurnResult(replies=(), duplicate=True)

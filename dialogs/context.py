@@ -8,8 +8,9 @@ else, so it stays a pure function of (state, inbound, context).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from dialogs.addresses import AddressBook
 from knowledge.catalogue import Catalogue
 from knowledge.search import CatalogueSearch
 
@@ -33,3 +34,9 @@ class Context:
     commune: CommuneFacts
     catalogue: Catalogue
     search: CatalogueSearch
+    # The filing form. ``addresses`` is built once by ``bot/`` (AddressBook.from_package());
+    # left None, the form builds the packaged list itself on first use.
+    addresses: AddressBook | None = None
+    draft_ttl: timedelta = timedelta(days=30)  # an unfinished dossier is dropped after this
+    resume_after: timedelta = timedelta(hours=6)  # a longer pause asks "continue?" first
+    remind_before: timedelta = timedelta(days=3)  # the one reminder goes out this long before

@@ -8,7 +8,7 @@ How a turn is routed, in order:
 1. a button press (``inbound.payload``, or typed text equal to a button's label) goes to the
    handler of the payload's verb in :data:`ROUTES` — payloads are untrusted, so anything that
    does not parse or names something no longer in the catalogue gets a polite "no longer valid"
-   and the main menu;
+   and the main menu (or, in a mode listed in :data:`ON_STALE`, that mode's own answer);
 2. an explicit menu command ("/start", "menu") shows the main menu from any mode;
 3. anything else goes to the handler of the current mode in :data:`MODES`. Today there is one
    mode, ``"qa"`` (free text is a question); the filing form adds its own mode and verbs.
@@ -130,12 +130,17 @@ def _without_count(label: str) -> str:
 
 
 def _on_payload(turn: Turn, payload: str) -> Step:
-    if len(payload.encode("utf-8")) > PAYLOAD_BYTES or not payload.isprintable():
-        return main_menu(turn, notice=texts.STALE_CHOICE)
-    verb, _, argument = payload.partition(":")
-    handler = ROUTES.get(verb)
-    step = handler(turn, argument) if handler is not None else None
-    return step if step is not None else main_menu(turn, notice=texts.STALE_CHOICE)
+    step = None
+    if len(payload.encode("utf-8")) <= PAYLOAD_BYTES and payload.isprintable():
+        verb, _, argument = payload.partition(":")
+        handler = ROUTES.get(verb)
+        step = handler(turn, argument) if handler is not None else None
+    if step is None:
+        on_stale = ON_STALE.get(turn.state["mode"])
+        return (
+            on_stale(turn) if on_stale is not None else main_menu(turn, notice=texts.STALE_CHOICE)
+        )
+    return step
 
 
 # --- Main menu -------------------------------------------------------------------------------
@@ -348,14 +353,13 @@ def _card(turn: Turn, procedure: Procedure) -> Step:
 
 
 def _on_file(turn: Turn, code: str) -> Step | None:
-    """Filing in the chat arrives with the form flow; until then, say how to file elsewhere.
-
-    This is the one place the form flow replaces: it will switch ``state["mode"]`` to the
-    form's mode and ask the first field of ``procedure.form``.
-    """
+    """The card's "Nộp hồ sơ" button; ``dialogs.filing`` replaces this route with the form."""
     procedure = turn.ctx.catalogue.get(code) if code else None
-    if procedure is None:
-        return None
+    return file_elsewhere(turn, procedure) if procedure is not None else None
+
+
+def file_elsewhere(turn: Turn, procedure: Procedure) -> Step:
+    """How to file a procedure that has no form in the chat: online, by post, in person."""
     commune = turn.ctx.commune
     lines = [texts.FILING_SOON]
     if procedure.full_online or procedure.has_channel(Channel.ONLINE):
@@ -392,3 +396,11 @@ ROUTES: dict[str, PayloadHandler] = {
 MODES: dict[str, ModeHandler] = {
     "qa": _qa,
 }
+
+# A mode may keep the user where they are when a payload is not understood (a half-filled form
+# should not be dropped for a stale button); other modes fall back to the menu.
+ON_STALE: dict[str, ModeHandler] = {}
+
+# The filing form registers its payload verbs and mode in the dicts above when imported; it
+# needs this module's Turn and main menu, so it is imported last.
+import dialogs.filing  # noqa: E402, F401

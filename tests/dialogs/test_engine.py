@@ -211,13 +211,13 @@ def test_a_page_beyond_the_end_shows_the_last_page() -> None:
     assert "trang 2/2" in chat.text
 
 
-def test_filing_button_explains_how_to_file_until_chat_filing_arrives() -> None:
+def test_filing_a_procedure_without_a_chat_form_explains_how_to_file_elsewhere() -> None:
+    # The card's "Nộp hồ sơ" button now starts the form (tests/dialogs/test_filing.py); a
+    # procedure without a form is reached by typing "nộp hồ sơ ..." and gets this answer.
     chat = Chat()
-    chat.say("làm giấy khai sinh")
-    chat.press("Nộp hồ sơ")
+    chat.say("/start")
+    chat.send(payload=f"file:{MARRIAGE.code}")
     assert "sắp có" in chat.text
-    assert "dichvucong.gov.vn" in chat.text
-    assert "bưu điện" in chat.text
     assert "Thôn Mạc Xá, xã Thái Tân" in chat.text
     assert chat.labels == ["Hỏi thủ tục khác", "Menu chính"]
     chat.press("Hỏi thủ tục khác")

@@ -1,0 +1,830 @@
+"""The filing dialog: pick a procedure, answer one question at a time, photograph the papers,
+review everything, submit. See ``dialogs/filing.md`` for the picture.
+
+Forms are data (``Procedure.form``): the item asked is the first one not yet answered, unless
+the user went back or chose to edit one (Rasa's ``required_slots``); each answer goes through
+the validator named after its field's kind (``dialogs.filing_answers``). A bad answer is never
+stored, a question is answered without losing the form, and everything typed or sent stays in
+the draft (``dialogs.filing_draft``) until the dossier is submitted, cancelled or expires.
+
+This module registers itself in the engine's extension points when imported: the ``form``
+payload verb, the ``file`` verb (the card's "Nộp hồ sơ" button), the ``filing`` mode, and a
+"nộp hồ sơ …" shortcut in the question mode.
+
+Payloads are ``form:<8 characters of the draft id>:<action>[:<argument>…]``, so a button left
+over from another draft never acts on this one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from dialogs import engine, qa
+from dialogs import filing_answers as fa
+from dialogs import filing_draft as fd
+from dialogs import validators as v
+from dialogs.cards import shorten
+from dialogs.context import Context
+from dialogs.engine import Turn
+from dialogs.filing_draft import DraftInfo, draft_summary
+from dialogs.filing_screens import (
+    BUTTON_LENGTH,
+    COMMUNE_CHOICES,
+    FORM,
+    KIND_EXAMPLES,
+    KIND_OPTIONS,
+    MODE,
+    FormTurn,
+)
+from dialogs.model import (
+    Attachment,
+    Button,
+    CheckAttachments,
+    Reply,
+    Step,
+    SubmitDossier,
+)
+from dialogs.texts import common as ctexts
+from dialogs.texts import filing as texts
+from knowledge.model import FormField, Procedure
+
+__all__ = [
+    "FORM",
+    "MODE",
+    "DraftInfo",
+    "draft_summary",
+    "mark_reminded",
+    "on_file",
+    "on_form",
+    "on_qa_text",
+    "on_text",
+    "reminder_replies",
+]
+
+_FILING_INTENT = (("nop", "ho", "so"), ("nop", "hs"), ("khai", "ho", "so"), ("lam", "ho", "so"))
+
+
+# --- Opening a draft ---------------------------------------------------------------------------
+
+
+def _open(turn: Turn) -> tuple[dict[str, Any] | None, str, str]:
+    """The open draft, or None; with the code of a draft that just expired and a notice.
+
+    An expired or unreadable draft is dropped here, so the caller can start afresh.
+    """
+    state = turn.state
+    if fd.KEY not in state:
+        return None, "", ""
+    draft = fd.read_draft(state)
+    if draft is None:
+        del state[fd.KEY]
+        return None, "", texts.DRAFT_UNREADABLE
+    updated = fd.parse_time(draft["updated_at"])
+    if updated is not None and fd.elapsed(turn.ctx.now, updated) >= turn.ctx.draft_ttl:
+        del state[fd.KEY]
+        if draft["submitted"]:
+            return None, "", ""
+        return None, draft["code"], texts.expired(draft["name"], turn.ctx.draft_ttl.days)
+    return draft, "", ""
+
+
+def _paused(turn: Turn, draft: dict[str, Any]) -> bool:
+    updated = fd.parse_time(draft["updated_at"])
+    return updated is not None and fd.elapsed(turn.ctx.now, updated) >= turn.ctx.resume_after
+
+
+def _form_procedure(turn: Turn, code: str) -> Procedure | None:
+    procedure = turn.ctx.catalogue.get(code)
+    return procedure if procedure is not None and procedure.form is not None else None
+
+
+def _begin(turn: Turn, procedure: Procedure, notes: Sequence[str] = ()) -> Step:
+    """A fresh draft: say what is coming, then ask who is filing."""
+    assert procedure.form is not None
+    key = fd.draft_id(turn.inbound.key.as_str(), turn.inbound.message_id, procedure.code)
+    draft = fd.new_draft(procedure, key, turn.ctx.now)
+    filing = FormTurn(turn, procedure, draft)
+    intro = texts.intro(procedure.name, len(procedure.form.fields), len(procedure.form.photos))
+    return filing.ask([*notes, intro])
+
+
+def _menu(turn: Turn, notice: str) -> Step:
+    turn.state.pop(fd.KEY, None)
+    return engine.main_menu(turn, notice=notice)
+
+
+def _restart_or_menu(turn: Turn, code: str, notice: str) -> Step:
+    procedure = _form_procedure(turn, code) if code else None
+    if procedure is None:
+        return _menu(turn, notice or texts.NO_LONGER_FILED)
+    return _begin(turn, procedure, [notice] if notice else [])
+
+
+# --- Entry points ----------------------------------------------------------------------------
+
+
+def on_file(turn: Turn, code: str) -> Step | None:
+    """The card's "Nộp hồ sơ" button (``file:<code>``): start, resume or switch the draft."""
+    procedure = turn.ctx.catalogue.get(code) if code else None
+    if procedure is None:
+        return None
+    if procedure.form is None:
+        return engine.file_elsewhere(turn, procedure)
+    return _start(turn, procedure)
+
+
+def _start(turn: Turn, procedure: Procedure) -> Step:
+    draft, _, notice = _open(turn)
+    if draft is None or draft["submitted"]:
+        return _begin(turn, procedure, [notice] if notice else [])
+    current = _form_procedure(turn, draft["code"])
+    if current is None:
+        return _begin(turn, procedure)
+    filing = FormTurn(turn, current, draft)
+    draft["prompt"] = "resume" if draft["code"] == procedure.code else f"switch:{procedure.code}"
+    return filing.show_prompt()
+
+
+def on_qa_text(turn: Turn) -> Step:
+    """The question mode, plus "nộp hồ sơ khai sinh" and photos for an open draft."""
+    inbound = turn.inbound
+    if inbound.attachments:
+        # Papers sent after a visit to the menu still belong to the open draft.
+        draft, _, _ = _open(turn)
+        if draft is not None and not draft["submitted"]:
+            return on_text(turn)
+    words = qa.fold(inbound.text).split()
+    for intent in _FILING_INTENT:
+        if tuple(words[: len(intent)]) == intent:
+            return _typed_filing(turn, " ".join(inbound.text.split()[len(intent) :]))
+    return _plain_qa(turn)
+
+
+def _typed_filing(turn: Turn, query: str) -> Step:
+    if not query.strip():
+        turn.state["mode"] = "qa"
+        return Step(state=turn.state, replies=(Reply(texts.WHAT_TO_FILE),))
+    found = qa.pick(
+        turn.ctx.search.search(qa.query_of(query), limit=qa.SEARCH_LIMIT), turn.ctx.catalogue
+    )
+    if len(found) == 1:
+        step = on_file(turn, found[0].code)
+        assert step is not None  # the code came from the catalogue
+        return step
+    if not found:
+        return _plain_qa(turn)
+    rows = [(Button(shorten(p.name, BUTTON_LENGTH), f"{engine.FILE}:{p.code}"),) for p in found]
+    rows.append((Button(ctexts.BTN_MENU, engine.MENU),))
+    return Step(state=turn.state, replies=(Reply(ctexts.WHICH_ONE, buttons=tuple(rows)),))
+
+
+def on_text(turn: Turn) -> Step:
+    """Anything typed or sent (text, photos, a shared contact) while a draft is open."""
+    draft, expired_code, notice = _open(turn)
+    if draft is None:
+        if expired_code or notice:
+            return _restart_or_menu(turn, expired_code, notice)
+        turn.state["mode"] = "qa"
+        return _plain_qa(turn)
+    procedure = _form_procedure(turn, draft["code"])
+    if procedure is None:
+        return _menu(turn, texts.NO_LONGER_FILED)
+    if draft["submitted"]:
+        turn.state["mode"] = "qa"
+        return _plain_qa(turn)
+    filing = FormTurn(turn, procedure, draft)
+    inbound = turn.inbound
+    checked = tuple(a for a in inbound.attachments if a.checked)
+    if checked:
+        return _photos_checked(filing, checked)
+    if not draft["prompt"] and _paused(turn, draft):
+        draft["prompt"] = "resume"
+    if draft["prompt"]:
+        return _typed_at_prompt(filing, inbound.text)
+    if inbound.attachments:
+        return _photos_sent(filing, inbound.attachments)
+    if inbound.contact is not None:
+        return _contact(filing)
+    return _typed(filing, inbound.text)
+
+
+def on_form(turn: Turn, argument: str) -> Step | None:
+    """A form button: ``<draft id>:<action>[:<argument>…]``. None for a payload that does not
+    belong to any draft (the engine says "no longer valid")."""
+    short_id, _, rest = argument.partition(":")
+    action, _, args = rest.partition(":")
+    draft, expired_code, notice = _open(turn)
+    if draft is None:
+        if expired_code:
+            return _restart_or_menu(turn, expired_code, notice)
+        return _menu(turn, notice) if notice else None
+    procedure = _form_procedure(turn, draft["code"])
+    if procedure is None:
+        return _menu(turn, texts.NO_LONGER_FILED)
+    filing = FormTurn(turn, procedure, draft)
+    if short_id != draft["id"][: fd.SHORT_ID] or action not in _ACTIONS:
+        return filing.ask([texts.STALE_BUTTON])
+    if draft["submitted"]:
+        if action == "send":
+            return _send(filing, "")
+        turn.state["mode"] = "qa"
+        return Step(state=turn.state, replies=(Reply(texts.ALREADY_SENT),))
+    if action not in _ANY_TIME and not draft["prompt"] and _paused(turn, draft):
+        draft["prompt"] = "resume"
+        return filing.show_prompt()
+    if draft["prompt"] and action not in _PROMPT_ACTIONS:
+        return filing.show_prompt([texts.STALE_BUTTON])
+    return _ACTIONS[action](filing, args)
+
+
+def on_stale(turn: Turn) -> Step:
+    """A payload nobody understands, mid-form: say so and ask the same question again."""
+    draft, expired_code, notice = _open(turn)
+    procedure = _form_procedure(turn, draft["code"]) if draft is not None else None
+    if draft is None or procedure is None or draft["submitted"]:
+        if expired_code:
+            return _restart_or_menu(turn, expired_code, notice)
+        return _menu(turn, notice or ctexts.STALE_CHOICE)
+    return FormTurn(turn, procedure, draft).ask([texts.STALE_BUTTON])
+
+
+# --- Typed input ---------------------------------------------------------------------------------
+
+
+def _typed_at_prompt(filing: FormTurn, text: str) -> Step:
+    if filing.draft["prompt"] == "cancel":
+        answer = v.parse_yes_no(text)
+        if isinstance(answer, v.Valid):
+            return _cancel_yes(filing, "") if answer.value else _cancel_no(filing, "")
+    return filing.show_prompt()
+
+
+def _typed(filing: FormTurn, text: str) -> Step:
+    nav = fa.nav_of(text)
+    if nav is not None:
+        return _NAV_ACTIONS[nav](filing, "")
+    item = filing.current()
+    if item is None:
+        if text.strip() and (fa.looks_like_question(text) or filing.strong_hit(text)):
+            return filing.answer_then_ask(text)
+        return filing.ask()
+    if fa.looks_like_question(text):
+        return filing.answer_then_ask(text)
+    if item == fd.FILER:
+        return _typed_filer(filing, text)
+    slot = filing.slot_for(item)
+    if slot is not None:
+        if text.strip() and filing.strong_hit(text):
+            return filing.answer_then_ask(text)
+        return filing.ask([texts.PHOTO_WANTED])
+    field = filing.field_for(item)
+    assert field is not None
+    if field.kind == "address":
+        return _typed_address(filing, item, field, text)
+    result = fa.check_answer(
+        field,
+        text,
+        filing.fields,
+        fd.field_answers(filing.draft),
+        fa.today_of(filing.ctx.now),
+    )
+    if isinstance(result, v.Valid):
+        return filing.store_field(item, field, result)
+    if text.strip() and filing.strong_hit(text):
+        return filing.answer_then_ask(text)
+    return filing.ask([result.message])
+
+
+def _typed_filer(filing: FormTurn, text: str) -> Step:
+    sub = filing.draft["sub"]
+    stage = sub["stage"] if sub is not None else ""
+    if stage == "relation_text":
+        result = v.parse_text(text, max_length=fa.RELATION_MAX_LENGTH)
+        if isinstance(result, v.Invalid):
+            return filing.ask([result.message])
+        return _store_filer(filing, for_self=False, relation=str(result.value))
+    if stage == "relation":
+        choice = v.parse_choice(text, texts.RELATIONS)
+        if isinstance(choice, v.Invalid):
+            return filing.ask([choice.message])
+        return _relation(filing, str(texts.RELATIONS.index(str(choice.value))))
+    choice = v.parse_choice(text, (texts.BTN_FOR_SELF, texts.BTN_FOR_OTHER))
+    if isinstance(choice, v.Invalid):
+        if text.strip() and filing.strong_hit(text):
+            return filing.answer_then_ask(text)
+        return filing.ask([choice.message])
+    return _for_self(filing, "") if choice.value == texts.BTN_FOR_SELF else _for_other(filing, "")
+
+
+def _typed_address(filing: FormTurn, item: str, field: FormField, text: str) -> Step:
+    draft = filing.draft
+    sub = draft["sub"]
+    book = filing.book
+    if sub is not None and sub["item"] == item and sub["stage"] == "village" and sub["value"]:
+        village = fa.with_village(sub["value"], text, book)
+        if isinstance(village, v.Invalid):
+            return filing.ask([village.message])
+        value, display = village
+        return filing.store(item, value, display)
+    draft["sub"] = None
+    result = fa.validate_address(field, text, book)
+    if isinstance(result, v.Valid):
+        return filing.store(item, result.value, result.display)
+    if text.strip() and filing.strong_hit(text):
+        return filing.answer_then_ask(text)
+    if not fa.is_old_style_refusal(result.message) and fa.communes_named(
+        book, text, COMMUNE_CHOICES
+    ):
+        draft["sub"] = {"item": item, "stage": "commune", "text": text, "value": None}
+        return filing.ask()
+    return filing.ask([result.message])
+
+
+def _contact(filing: FormTurn) -> Step:
+    inbound = filing.turn.inbound
+    contact = inbound.contact
+    assert contact is not None
+    item = filing.current()
+    field = filing.field_for(item) if item is not None else None
+    if item is None or field is None or field.kind != "phone":
+        return filing.ask([texts.CONTACT_NOT_NOW])
+    if not contact.user_id or contact.user_id != inbound.key.user_id:
+        return filing.ask([texts.CONTACT_NOT_OWN])
+    result = v.parse_phone(contact.phone)
+    if isinstance(result, v.Invalid):
+        return filing.ask([result.message])
+    return filing.store(item, result.value, result.display)
+
+
+# --- Photos --------------------------------------------------------------------------------------
+
+
+def _photos_sent(filing: FormTurn, attachments: tuple[Attachment, ...]) -> Step:
+    """Unchecked files: at a photo step ask bot/ to check them, elsewhere say not yet."""
+    item = filing.current()
+    slot = filing.slot_for(item) if item is not None else None
+    if slot is None:
+        return filing.ask([texts.PHOTO_NOT_NOW])
+    for attachment in attachments:
+        filing.draft["checking"][attachment.ref] = slot.name
+    effect = CheckAttachments(slot=slot.name, attachments=attachments)
+    return filing.step([Reply(texts.CHECKING)], [effect])
+
+
+def _photos_checked(filing: FormTurn, attachments: tuple[Attachment, ...]) -> Step:
+    draft = filing.draft
+    item = filing.current()
+    current = filing.slot_for(item) if item is not None else None
+    known = {f["sha256"] for files in draft["files"].values() for f in files if f["sha256"]}
+    notes: list[str] = []
+    accepted: dict[str, int] = {}
+    albums: set[str] = set()
+    for attachment in attachments:
+        name = draft["checking"].pop(attachment.ref, None)
+        slot = filing.slot_named(name) if name else current
+        if slot is None:
+            continue
+        if attachment.group_id or len(attachments) > 1:
+            albums.add(slot.name)
+        if attachment.problem or not attachment.stored_key:
+            hint = texts.PHOTO_PROBLEMS.get(attachment.problem, texts.PHOTO_PROBLEM_OTHER)
+            if hint not in notes:
+                notes.append(hint)
+            continue
+        if attachment.sha256 and attachment.sha256 in known:
+            if texts.PHOTO_DUPLICATE not in notes:
+                notes.append(texts.PHOTO_DUPLICATE)
+            continue
+        if slot.name in draft["reopened"]:
+            draft["reopened"].remove(slot.name)
+            draft["files"][slot.name] = []
+        draft["files"].setdefault(slot.name, []).append(_file_record(attachment))
+        known.add(attachment.sha256)
+        accepted[slot.name] = accepted.get(slot.name, 0) + 1
+    if not accepted and not notes:
+        return filing.ask([texts.PHOTO_NOT_NOW])
+    for name in accepted:
+        slot = filing.slot_named(name)
+        assert slot is not None
+        if current is not None and name == current.name and (slot.multi_page or name in albums):
+            count = len(draft["files"][name])
+            notes.append(texts.photos_collected(count, slot.label))
+        else:
+            notes.append(texts.photo_received(slot.label))
+            if current is not None and name == current.name:
+                fd.set_status(draft, fd.photo_item(name), fd.DONE)
+    return filing.ask(notes)
+
+
+def _file_record(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "stored_key": attachment.stored_key,
+        "sha256": attachment.sha256,
+        "mime_type": attachment.mime_type,
+        "filename": attachment.filename,
+        "kind": attachment.kind,
+        "size": attachment.size,
+        "width": attachment.width,
+        "height": attachment.height,
+        "pages": attachment.pages,
+        "group_id": attachment.group_id,
+    }
+
+
+# --- Button actions ------------------------------------------------------------------------------
+
+
+def _for_self(filing: FormTurn, args: str) -> Step:
+    if args or filing.current() != fd.FILER:
+        return filing.ask([texts.STALE_BUTTON])
+    return _store_filer(filing, for_self=True, relation="")
+
+
+def _for_other(filing: FormTurn, args: str) -> Step:
+    if args or filing.current() != fd.FILER:
+        return filing.ask([texts.STALE_BUTTON])
+    filing.draft["sub"] = {"item": fd.FILER, "stage": "relation", "text": "", "value": None}
+    return filing.ask()
+
+
+def _relation(filing: FormTurn, args: str) -> Step:
+    sub = filing.draft["sub"]
+    if (
+        filing.current() != fd.FILER
+        or sub is None
+        or sub["stage"] != "relation"
+        or not args.isdigit()
+        or int(args) >= len(texts.RELATIONS)
+    ):
+        return filing.ask([texts.STALE_BUTTON])
+    index = int(args)
+    if index == len(texts.RELATIONS) - 1:  # "Khác": say it in words
+        sub["stage"] = "relation_text"
+        return filing.ask()
+    return _store_filer(filing, for_self=False, relation=texts.RELATIONS[index])
+
+
+def _store_filer(filing: FormTurn, *, for_self: bool, relation: str) -> Step:
+    display = texts.FOR_SELF if for_self else texts.for_other(relation)
+    return filing.store(fd.FILER, {"for_self": for_self, "relation": relation}, display)
+
+
+def _pick(filing: FormTurn, args: str) -> Step:
+    position, _, index = args.partition(":")
+    item = filing.current()
+    keys = filing.items()
+    field = filing.field_for(item) if item is not None else None
+    if (
+        item is None
+        or field is None
+        or not position.isdigit()
+        or int(position) >= len(keys)
+        or keys[int(position)] != item
+        or filing.draft["sub"] is not None
+    ):
+        return filing.ask([texts.STALE_BUTTON])
+    options = field.choices if field.kind == "choice" else KIND_OPTIONS.get(field.kind, ())
+    if not index.isdigit() or int(index) >= len(options):
+        return filing.ask([texts.STALE_BUTTON])
+    result = fa.check_answer(
+        field,
+        options[int(index)],
+        filing.fields,
+        fd.field_answers(filing.draft),
+        fa.today_of(filing.ctx.now),
+    )
+    if isinstance(result, v.Invalid):  # a sex that contradicts an ID number already given
+        return filing.ask([result.message])
+    return filing.store_field(item, field, result)
+
+
+def _commune(filing: FormTurn, code: str) -> Step:
+    item = filing.current()
+    field = filing.field_for(item) if item is not None else None
+    value = fa.commune_value(filing.book, code)
+    if item is None or field is None or field.kind != "address" or value is None:
+        return filing.ask([texts.STALE_BUTTON])
+    draft = filing.draft
+    sub = draft["sub"]
+    typed = sub["text"] if sub is not None and sub["item"] == item else ""
+    if typed:
+        # "thôn Đông, xã Thái Tân" lacked only the province: with it, nothing typed is lost.
+        line = f"{typed}, {value['province_name']}"
+        result = fa.validate_address(field, line, filing.book)
+        if (
+            isinstance(result, v.Valid)
+            and result.value["commune_code"] == code
+            and (result.value["hamlet"] or result.value["street"])
+        ):
+            return filing.store(item, result.value, result.display)
+    draft["sub"] = {"item": item, "stage": "village", "text": "", "value": value}
+    return filing.ask()
+
+
+def _same_phone(filing: FormTurn, args: str) -> Step:
+    phone = filing.known_phone()
+    if args or filing.current() != fd.POSTAL_PHONE or not phone:
+        return filing.ask([texts.STALE_BUTTON])
+    return filing.store(fd.POSTAL_PHONE, phone, phone)
+
+
+def _back(filing: FormTurn, args: str) -> Step:
+    draft = filing.draft
+    if draft["sub"] is not None:
+        draft["sub"] = None
+        return filing.ask()
+    keys = filing.items()
+    item = filing.current()
+    position = keys.index(item) if item is not None else len(keys)
+    if position == 0:
+        return filing.ask([texts.FIRST_QUESTION])
+    _focus(filing, keys[position - 1])
+    return filing.ask()
+
+
+def _focus(filing: FormTurn, item: str) -> None:
+    draft = filing.draft
+    draft["focus"] = item
+    draft["sub"] = None
+    slot = filing.slot_for(item)
+    if slot is not None and slot.name not in draft["reopened"]:
+        draft["reopened"].append(slot.name)
+
+
+def _keep(filing: FormTurn, args: str) -> Step:
+    draft = filing.draft
+    item = draft["focus"]
+    if not item or item not in draft["status"]:
+        return filing.ask()
+    draft["focus"] = ""
+    draft["sub"] = None
+    slot = filing.slot_for(item)
+    if slot is not None and slot.name in draft["reopened"]:
+        draft["reopened"].remove(slot.name)
+    return filing.ask()
+
+
+def _skip(filing: FormTurn, args: str) -> Step:
+    draft = filing.draft
+    item = filing.current()
+    if item is None:
+        return filing.ask()
+    sub = draft["sub"]
+    if sub is not None and sub["item"] == item and sub["stage"] == "village" and sub["value"]:
+        value = dict(sub["value"])
+        return filing.store(item, value, fa.address_display(value))
+    slot = filing.slot_for(item)
+    field = filing.field_for(item)
+    if slot is not None:
+        if draft["files"].get(slot.name):
+            if slot.name in draft["reopened"]:
+                draft["reopened"].remove(slot.name)
+            fd.set_status(draft, item, fd.DONE)
+            return filing.ask()
+        if slot.required:
+            return filing.ask([texts.REQUIRED_PHOTO])
+        fd.set_status(draft, item, fd.SKIPPED)
+        return filing.ask()
+    if item == fd.FILER or field is None or field.required:
+        return filing.ask([texts.REQUIRED])
+    draft["answers"].pop(item, None)
+    fd.set_status(draft, item, fd.SKIPPED)
+    return filing.ask()
+
+
+def _done(filing: FormTurn, args: str) -> Step:
+    draft = filing.draft
+    item = filing.current()
+    slot = filing.slot_for(item) if item is not None else None
+    if item is None or slot is None:
+        return filing.ask()
+    if slot.name in draft["reopened"]:
+        draft["reopened"].remove(slot.name)
+    if draft["files"].get(slot.name):
+        fd.set_status(draft, item, fd.DONE)
+        return filing.ask()
+    if slot.required:
+        return filing.ask([texts.NO_PHOTO_YET])
+    fd.set_status(draft, item, fd.SKIPPED)
+    return filing.ask()
+
+
+def _help(filing: FormTurn, args: str) -> Step:
+    item = filing.current()
+    lines = [texts.HELP_HEADER]
+    field = filing.field_for(item) if item is not None else None
+    if item is not None and filing.slot_for(item) is not None:
+        lines.append(texts.PHOTO_TIPS)
+    elif field is not None:
+        if field.help:
+            lines.append(field.help)
+        lines.append(texts.KIND_HELP.get(field.kind, texts.KIND_HELP["text"]))
+        example = field.example or KIND_EXAMPLES.get(field.kind, "")
+        if example:
+            lines.append(texts.example(example))
+        if field.kind == "phone":
+            lines.append(texts.PHONE_CONTACT)
+    lines.append(texts.HELP_NAVIGATION)
+    return filing.ask(before=[Reply("\n".join(lines))])
+
+
+def _cancel(filing: FormTurn, args: str) -> Step:
+    filing.draft["prompt"] = "cancel"
+    return filing.show_prompt()
+
+
+def _cancel_yes(filing: FormTurn, args: str) -> Step:
+    if filing.draft["prompt"] != "cancel":
+        return filing.ask([texts.STALE_BUTTON])
+    return _menu(filing.turn, texts.CANCELLED)
+
+
+def _cancel_no(filing: FormTurn, args: str) -> Step:
+    filing.draft["prompt"] = ""
+    return filing.ask()
+
+
+def _resume(filing: FormTurn, args: str) -> Step:
+    filing.draft["prompt"] = ""
+    return filing.ask()
+
+
+def _restart(filing: FormTurn, args: str) -> Step:
+    filing.turn.state.pop(fd.KEY, None)
+    return _begin(filing.turn, filing.procedure, [texts.RESTARTED])
+
+
+def _switch(filing: FormTurn, code: str) -> Step:
+    procedure = _form_procedure(filing.turn, code)
+    if procedure is None or filing.draft["prompt"] != f"switch:{code}":
+        return filing.ask([texts.STALE_BUTTON])
+    filing.turn.state.pop(fd.KEY, None)
+    return _begin(filing.turn, procedure)
+
+
+def _to_menu(filing: FormTurn, args: str) -> Step:
+    filing.draft["prompt"] = ""
+    filing.draft["sub"] = None
+    step = filing.step([])
+    menu = engine.main_menu(filing.turn, notice=texts.kept_for_later(filing.draft["name"]))
+    resume_row = (filing.button(texts.BTN_CONTINUE, "resume"),)
+    replies = tuple(
+        dataclasses.replace(reply, buttons=(resume_row, *reply.buttons)) if i == 0 else reply
+        for i, reply in enumerate(menu.replies)
+    )
+    return Step(state=step.state, replies=replies)
+
+
+def _edit(filing: FormTurn, args: str) -> Step:
+    keys = filing.items()
+    if filing.current() is not None or not args.isdigit() or int(args) >= len(keys):
+        return filing.ask([texts.STALE_BUTTON])
+    _focus(filing, keys[int(args)])
+    return filing.ask()
+
+
+def _send(filing: FormTurn, args: str) -> Step:
+    draft = filing.draft
+    if not draft["submitted"] and filing.current() is not None:
+        return filing.ask()
+    draft["submitted"] = True
+    draft["prompt"] = ""
+    return filing.step([Reply(texts.SENDING)], [_submission(filing)], mode="qa")
+
+
+def _submission(filing: FormTurn) -> SubmitDossier:
+    draft = filing.draft
+    answers = fd.field_answers(draft)
+    fields = {f.name: answers[f.name]["value"] for f in filing.fields if f.name in answers}
+    files = tuple(
+        {"slot": slot.name, **record}
+        for slot in filing.photos
+        if draft["status"].get(fd.photo_item(slot.name)) == fd.DONE
+        for record in draft["files"].get(slot.name, [])
+    )
+    filer_value = draft["answers"].get(fd.FILER, {}).get("value") or {}
+    for_self = bool(filer_value.get("for_self", True))
+    requester = next(
+        (
+            str(answers[f.name]["value"])
+            for f in filing.fields
+            if f.kind == "name" and f.who in ("requester", "") and f.name in answers
+        ),
+        "",
+    )
+    filer = {
+        "for_self": for_self,
+        "relation": str(filer_value.get("relation", "")),
+        "name": requester if for_self else "",
+        "phone": filing.known_phone(),
+    }
+    post = filing.procedure.result_by_post is True and fd.delivery_of(draft) == fd.POST
+    postal: dict[str, Any] | None = None
+    if post:
+        address = draft["answers"].get(fd.POSTAL_ADDRESS)
+        phone = draft["answers"].get(fd.POSTAL_PHONE)
+        postal = {
+            **(address["value"] if address else {}),
+            "display": address["display"] if address else "",
+            "phone": phone["value"] if phone else filing.known_phone(),
+            "recipient": requester,
+        }
+    return SubmitDossier(
+        submission_key=draft["id"],
+        procedure_code=filing.procedure.code,
+        commune_code=filing.ctx.commune.code,
+        fields=fields,
+        files=files,
+        filer=filer,
+        result_delivery=fd.POST if post else fd.COUNTER,
+        postal_address=postal,
+    )
+
+
+_ACTIONS: dict[str, Callable[[FormTurn, str], Step]] = {
+    "self": _for_self,
+    "other": _for_other,
+    "rel": _relation,
+    "pick": _pick,
+    "addr": _commune,
+    "same": _same_phone,
+    "back": _back,
+    "keep": _keep,
+    "skip": _skip,
+    "done": _done,
+    "help": _help,
+    "cancel": _cancel,
+    "cancel_yes": _cancel_yes,
+    "cancel_no": _cancel_no,
+    "resume": _resume,
+    "restart": _restart,
+    "switch": _switch,
+    "menu": _to_menu,
+    "edit": _edit,
+    "send": _send,
+}
+# Actions that answer the pause prompt itself, or need no "continue?" first.
+_ANY_TIME = frozenset({"resume", "restart", "switch", "cancel", "cancel_yes", "cancel_no"})
+_ANY_TIME |= {"menu", "send"}
+_PROMPT_ACTIONS = frozenset({"resume", "restart", "switch", "cancel", "cancel_yes", "cancel_no"})
+_NAV_ACTIONS = {
+    fa.Nav.BACK: _back,
+    fa.Nav.SKIP: _skip,
+    fa.Nav.CANCEL: _cancel,
+    fa.Nav.HELP: _help,
+    fa.Nav.DONE: _done,
+}
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+
+
+def reminder_replies(state: dict[str, Any] | None, ctx: Context) -> tuple[Reply, ...]:
+    """The one reminder before an open draft expires, or nothing.
+
+    Due from ``ctx.remind_before`` ahead of expiry, once per pause: after sending it, the bot
+    saves ``mark_reminded(state)`` so the next run stays quiet until the user answers again.
+    """
+    if not isinstance(state, dict):
+        return ()
+    draft = fd.read_draft(state)
+    if draft is None or draft["submitted"] or draft["reminded_for"] == draft["updated_at"]:
+        return ()
+    updated = fd.parse_time(draft["updated_at"])
+    if updated is None:
+        return ()
+    left = ctx.draft_ttl - fd.elapsed(ctx.now, updated)
+    if left <= timedelta(0) or left > ctx.remind_before:
+        return ()
+    days = max(1, math.ceil(left / timedelta(days=1)))
+    payload = ":".join([FORM, draft["id"][: fd.SHORT_ID], "resume"])
+    button = Button(texts.BTN_CONTINUE, payload)
+    return (Reply(texts.reminder(draft["name"], days), buttons=((button,),)),)
+
+
+def mark_reminded(state: dict[str, Any]) -> dict[str, Any]:
+    """The state to save once the reminder went out: no second one for this pause, and the
+    reminder's button can be typed as well as pressed."""
+    draft = fd.read_draft(state)
+    if draft is None:
+        return state
+    marked = dict(state)
+    draft["reminded_for"] = draft["updated_at"]
+    marked[fd.KEY] = draft
+    payload = ":".join([FORM, draft["id"][: fd.SHORT_ID], "resume"])
+    marked["buttons"] = [[texts.BTN_CONTINUE, payload]]
+    return marked
+
+
+# --- Registration in the engine ------------------------------------------------------------------
+
+_plain_qa = engine.MODES["qa"]
+engine.ROUTES[FORM] = on_form
+engine.ROUTES[engine.FILE] = on_file
+engine.MODES[MODE] = on_text
+engine.MODES["qa"] = on_qa_text
+engine.ON_STALE[MODE] = on_stale

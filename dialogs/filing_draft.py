@@ -1,0 +1,251 @@
+"""The filing draft: its JSON layout inside the conversation state, and what is asked next.
+
+The draft lives at ``state["filing"]`` and is plain JSON, so it survives a restart::
+
+    {
+      "v": 1,                         # layout of this dict (the state keeps its own "version")
+      "id": "9c1f…",                  # 24 hex digits: the submission key, stable per draft
+      "code": "1.001193", "name": "Đăng ký khai sinh", "total": 26,   # total = form questions
+      "started_at": ISO, "updated_at": ISO, "reminded_for": ISO or "",
+      "status": {item: "answered" | "skipped" | "done"},
+      "answers": {item: {"value": JSON, "display": str}},
+      "files": {slot: [{"stored_key", "sha256", "mime_type", "filename", "kind", "size",
+                        "width", "height", "pages", "group_id"}]},
+      "reopened": [slot, …],          # slots being redone: the next good photo replaces theirs
+      "checking": {ref: slot},        # attachments sent to bot/ for checking, and their slot
+      "focus": item or "",            # an item asked again (back, edit) although it is done
+      "prompt": "" | "cancel" | "resume" | "switch:<code>",
+      "sub": null | {"item", "stage": "relation" | "relation_text" | "commune" | "village",
+                     "text": str, "value": {address} or null},
+      "submitted": bool,
+    }
+
+Items are the things asked, in order: ``"filer"``, ``"f:<field name>"`` per form field,
+``"p:<slot name>"`` per photo slot, then ``"delivery"`` (when the result can come by post) and,
+for delivery by post, ``"postal_address"`` and ``"postal_phone"``. The item asked is the focus,
+else the first one with no status (Rasa's ``required_slots``); none left means the review.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from knowledge.model import Procedure
+
+DRAFT_LAYOUT = 1
+KEY = "filing"
+FILER = "filer"
+DELIVERY = "delivery"
+POSTAL_ADDRESS = "postal_address"
+POSTAL_PHONE = "postal_phone"
+FIELD_PREFIX = "f:"
+PHOTO_PREFIX = "p:"
+ANSWERED = "answered"
+SKIPPED = "skipped"
+DONE = "done"
+POST = "post"
+COUNTER = "counter"
+SHORT_ID = 8  # draft id characters in a button payload: enough to tell drafts apart
+_STATUSES = frozenset({ANSWERED, SKIPPED, DONE})
+_SUB_STAGES = frozenset({"relation", "relation_text", "commune", "village"})
+
+
+@dataclass(frozen=True, slots=True)
+class DraftInfo:
+    """An open draft, as the reminder job and the menu see it."""
+
+    procedure_code: str
+    name: str
+    answered: int
+    total: int
+    updated_at: datetime
+
+
+def draft_id(conversation: str, message_id: str, code: str) -> str:
+    """Stable per draft: made from the conversation, its first message and the procedure."""
+    seed = f"{conversation}|{message_id}|{code}".encode()
+    return hashlib.sha256(seed).hexdigest()[:24]
+
+
+def new_draft(procedure: Procedure, draft_key: str, now: datetime) -> dict[str, Any]:
+    stamp = now.isoformat()
+    return {
+        "v": DRAFT_LAYOUT,
+        "id": draft_key,
+        "code": procedure.code,
+        "name": procedure.name,
+        "total": len(procedure.form.fields) if procedure.form else 0,
+        "started_at": stamp,
+        "updated_at": stamp,
+        "reminded_for": "",
+        "status": {},
+        "answers": {},
+        "files": {},
+        "reopened": [],
+        "checking": {},
+        "focus": "",
+        "prompt": "",
+        "sub": None,
+        "submitted": False,
+    }
+
+
+def parse_time(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def elapsed(now: datetime, since: datetime) -> timedelta:
+    """Time between two readings even if one of them lacks a time zone (an old state)."""
+    if (now.tzinfo is None) != (since.tzinfo is None):
+        since = since.replace(tzinfo=now.tzinfo)
+    return now - since
+
+
+def _str_dict(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _file_ok(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("stored_key"), str)
+        and bool(value["stored_key"])
+        and isinstance(value.get("sha256"), str)
+    )
+
+
+def read_draft(state: dict[str, Any]) -> dict[str, Any] | None:
+    """The draft in ``state``, checked key by key; None when absent or not one we can read."""
+    raw = state.get(KEY)
+    if not isinstance(raw, dict) or raw.get("v") != DRAFT_LAYOUT:
+        return None
+    ok = (
+        all(isinstance(raw.get(k), str) for k in ("id", "code", "name", "reminded_for"))
+        and len(raw["id"]) >= SHORT_ID
+        and isinstance(raw.get("total"), int)
+        and parse_time(raw.get("started_at")) is not None
+        and parse_time(raw.get("updated_at")) is not None
+        and _str_dict(raw.get("status"))
+        and all(s in _STATUSES for s in raw["status"].values())
+        and isinstance(raw.get("answers"), dict)
+        and all(
+            isinstance(a, dict) and "value" in a and isinstance(a.get("display"), str)
+            for a in raw["answers"].values()
+        )
+        and isinstance(raw.get("files"), dict)
+        and all(
+            isinstance(files, list) and all(_file_ok(f) for f in files)
+            for files in raw["files"].values()
+        )
+        and isinstance(raw.get("reopened"), list)
+        and all(isinstance(s, str) for s in raw["reopened"])
+        and _str_dict(raw.get("checking"))
+        and isinstance(raw.get("focus"), str)
+        and isinstance(raw.get("prompt"), str)
+        and isinstance(raw.get("submitted"), bool)
+        and _sub_ok(raw.get("sub"))
+    )
+    return copy.deepcopy(raw) if ok else None
+
+
+def _sub_ok(sub: object) -> bool:
+    if sub is None:
+        return True
+    return (
+        isinstance(sub, dict)
+        and isinstance(sub.get("item"), str)
+        and sub.get("stage") in _SUB_STAGES
+        and isinstance(sub.get("text"), str)
+        and (sub.get("value") is None or _str_dict(sub.get("value")))
+    )
+
+
+# --- Items -------------------------------------------------------------------------------------
+
+
+def field_item(name: str) -> str:
+    return FIELD_PREFIX + name
+
+
+def photo_item(name: str) -> str:
+    return PHOTO_PREFIX + name
+
+
+def items(procedure: Procedure, draft: dict[str, Any]) -> list[str]:
+    form = procedure.form
+    if form is None:
+        return []
+    keys = [FILER]
+    keys += [field_item(f.name) for f in form.fields]
+    keys += [photo_item(p.name) for p in form.photos]
+    if procedure.result_by_post:
+        keys.append(DELIVERY)
+        if delivery_of(draft) == POST:
+            keys += [POSTAL_ADDRESS, POSTAL_PHONE]
+    return keys
+
+
+def delivery_of(draft: dict[str, Any]) -> str:
+    answer = draft["answers"].get(DELIVERY)
+    return POST if answer is not None and answer.get("value") == POST else COUNTER
+
+
+def current_item(procedure: Procedure, draft: dict[str, Any]) -> str | None:
+    """The item to ask now; None when everything is answered (the review)."""
+    keys = items(procedure, draft)
+    if draft["focus"] in keys:
+        return str(draft["focus"])
+    return next((k for k in keys if k not in draft["status"]), None)
+
+
+def set_status(draft: dict[str, Any], item: str, status: str) -> None:
+    draft["status"][item] = status
+    if draft["focus"] == item:
+        draft["focus"] = ""
+    draft["sub"] = None
+
+
+def clear_item(draft: dict[str, Any], item: str) -> None:
+    draft["status"].pop(item, None)
+    draft["answers"].pop(item, None)
+
+
+def field_answers(draft: dict[str, Any]) -> dict[str, Any]:
+    """Answers of form fields by field name (without the "f:" of their item)."""
+    return {
+        key[len(FIELD_PREFIX) :]: answer
+        for key, answer in draft["answers"].items()
+        if key.startswith(FIELD_PREFIX)
+    }
+
+
+def answered_count(draft: dict[str, Any]) -> int:
+    return sum(1 for k in draft["status"] if k.startswith(FIELD_PREFIX))
+
+
+def draft_summary(state: dict[str, Any] | None) -> DraftInfo | None:
+    """The open (not yet submitted) draft in a stored state, or None."""
+    draft = read_draft(state) if isinstance(state, dict) else None
+    if draft is None or draft["submitted"]:
+        return None
+    updated = parse_time(draft["updated_at"])
+    if updated is None:
+        return None
+    return DraftInfo(
+        procedure_code=draft["code"],
+        name=draft["name"],
+        answered=answered_count(draft),
+        total=draft["total"],
+        updated_at=updated,
+    )

@@ -1,0 +1,443 @@
+"""What the filing form shows: each question with its buttons, the prompts (cancel, resume,
+switch), the review screen and short answers to questions asked mid-form.
+
+:class:`FormTurn` holds one turn of one open draft; ``dialogs.filing`` reads the user's input
+and changes the draft through it, then asks it for the next screen.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from dialogs import filing_answers as fa
+from dialogs import filing_draft as fd
+from dialogs import qa
+from dialogs import validators as v
+from dialogs.addresses import AddressBook
+from dialogs.cards import shorten, split_text
+from dialogs.context import Context
+from dialogs.model import Button, Effect, Reply, Step
+from dialogs.texts import common as ctexts
+from dialogs.texts import filing as texts
+from dialogs.texts import validation as vtexts
+from knowledge.model import FormField, PhotoSlot, Procedure
+
+if TYPE_CHECKING:  # the engine imports the form, which imports this module
+    from dialogs.engine import Turn
+
+MODE = "filing"
+FORM = "form"
+STRONG_HIT = 0.8  # a failed answer this close to a procedure was a question, not an answer
+COMMUNE_CHOICES = 5
+BUTTON_LENGTH = 60
+
+# Items that are not form fields but are asked like one.
+DELIVERY_FIELD = FormField(
+    name=fd.DELIVERY,
+    kind="choice",
+    label=texts.DELIVERY,
+    choices=(texts.BTN_COUNTER, texts.BTN_POST),
+)
+POSTAL_ADDRESS_FIELD = FormField(name=fd.POSTAL_ADDRESS, kind="address", label=texts.POSTAL_ADDRESS)
+POSTAL_PHONE_FIELD = FormField(
+    name=fd.POSTAL_PHONE, kind="phone", label=texts.POSTAL_PHONE, example=vtexts.PHONE_EXAMPLE
+)
+KIND_EXAMPLES = {
+    "date": vtexts.DATE_EXAMPLE,
+    "phone": vtexts.PHONE_EXAMPLE,
+    "id_number": vtexts.ID_EXAMPLE,
+    "address": vtexts.ADDRESS_EXAMPLE,
+}
+KIND_OPTIONS = {"sex": (v.MALE, v.FEMALE), "yes_no": (texts.YES, texts.NO)}
+
+
+@functools.cache
+def _packaged_addresses() -> AddressBook:
+    """The packaged unit list, for a context built without one (bot/ passes its own)."""
+    return AddressBook.from_package()
+
+
+class FormTurn:
+    """One turn of one open draft: the procedure, its draft, and how to answer."""
+
+    def __init__(self, turn: Turn, procedure: Procedure, draft: dict[str, Any]) -> None:
+        assert procedure.form is not None
+        self.turn = turn
+        self.ctx: Context = turn.ctx
+        self.procedure = procedure
+        self.fields = procedure.form.fields
+        self.photos = procedure.form.photos
+        self.draft = draft
+
+    # --- state ---------------------------------------------------------------------------
+
+    @property
+    def book(self) -> AddressBook:
+        return self.ctx.addresses if self.ctx.addresses is not None else _packaged_addresses()
+
+    def pay(self, action: str, *args: object) -> str:
+        return ":".join([FORM, self.draft["id"][: fd.SHORT_ID], action, *map(str, args)])
+
+    def button(self, label: str, action: str, *args: object) -> Button:
+        return Button(shorten(label, BUTTON_LENGTH), self.pay(action, *args))
+
+    def step(
+        self, replies: Sequence[Reply], effects: Sequence[Effect] = (), *, mode: str = MODE
+    ) -> Step:
+        self.draft["updated_at"] = self.ctx.now.isoformat()
+        self.draft["total"] = len(self.fields)
+        self.turn.state[fd.KEY] = self.draft
+        self.turn.state["mode"] = mode
+        return Step(state=self.turn.state, replies=tuple(replies), effects=tuple(effects))
+
+    def items(self) -> list[str]:
+        return fd.items(self.procedure, self.draft)
+
+    def current(self) -> str | None:
+        return fd.current_item(self.procedure, self.draft)
+
+    def field_for(self, item: str) -> FormField | None:
+        if item.startswith(fd.FIELD_PREFIX):
+            name = item[len(fd.FIELD_PREFIX) :]
+            return next((f for f in self.fields if f.name == name), None)
+        return {
+            fd.DELIVERY: DELIVERY_FIELD,
+            fd.POSTAL_ADDRESS: POSTAL_ADDRESS_FIELD,
+            fd.POSTAL_PHONE: POSTAL_PHONE_FIELD,
+        }.get(item)
+
+    def slot_for(self, item: str) -> PhotoSlot | None:
+        if not item.startswith(fd.PHOTO_PREFIX):
+            return None
+        name = item[len(fd.PHOTO_PREFIX) :]
+        return next((p for p in self.photos if p.name == name), None)
+
+    def slot_named(self, name: str) -> PhotoSlot | None:
+        return next((p for p in self.photos if p.name == name), None)
+
+    # --- asking --------------------------------------------------------------------------
+
+    def nav_rows(self, item: str | None, *, skip: bool) -> list[tuple[Button, ...]]:
+        first = [self.button(texts.BTN_BACK, "back")]
+        if item is not None and self.draft["focus"] == item and item in self.draft["status"]:
+            first.append(self.button(texts.BTN_KEEP, "keep"))
+        if skip:
+            first.append(self.button(texts.BTN_SKIP, "skip"))
+        return [
+            tuple(first),
+            (
+                self.button(texts.BTN_HELP, "help"),
+                self.button(texts.BTN_CANCEL, "cancel"),
+                self.button(texts.BTN_MENU, "menu"),
+            ),
+        ]
+
+    def ask(self, notes: Sequence[str] = (), before: Sequence[Reply] = ()) -> Step:
+        """Show the item asked now (or the review), after ``notes`` and earlier replies."""
+        if self.draft["prompt"]:
+            return self.show_prompt(notes, before)
+        item = self.current()
+        if item is None:
+            return self.step([*before, *self.review(notes)])
+        return self.step([*before, self.question(item, notes)])
+
+    def question(self, item: str, notes: Sequence[str] = ()) -> Reply:
+        if item == fd.FILER:
+            return self.ask_filer(notes)
+        slot = self.slot_for(item)
+        if slot is not None:
+            return self.ask_photo(item, slot, notes)
+        field = self.field_for(item)
+        assert field is not None  # every item is the filer, a photo slot or a field
+        return self.ask_field(item, field, notes)
+
+    def done_note(self, item: str) -> list[str]:
+        """When an answered item is asked again: what it holds now."""
+        if self.draft["focus"] != item or item not in self.draft["status"]:
+            return []
+        answer = self.draft["answers"].get(item)
+        if answer is not None:
+            return [texts.current_value(answer["display"])]
+        return [texts.CURRENT_SKIPPED]
+
+    def ask_filer(self, notes: Sequence[str]) -> Reply:
+        sub = self.draft["sub"]
+        stage = sub["stage"] if sub is not None and sub["item"] == fd.FILER else ""
+        rows: list[tuple[Button, ...]]
+        if stage == "relation":
+            lines = [*notes, texts.WHICH_RELATION]
+            rows = [
+                tuple(self.button(r, "rel", i) for i, r in enumerate(texts.RELATIONS[j : j + 2], j))
+                for j in range(0, len(texts.RELATIONS), 2)
+            ]
+        elif stage == "relation_text":
+            lines = [*notes, texts.RELATION_TEXT]
+            rows = []
+        else:
+            lines = [*notes, texts.WHO_FILES, *self.done_note(fd.FILER)]
+            rows = [
+                (
+                    self.button(texts.BTN_FOR_SELF, "self"),
+                    self.button(texts.BTN_FOR_OTHER, "other"),
+                )
+            ]
+        rows += self.nav_rows(fd.FILER, skip=False)
+        return Reply("\n".join(lines), buttons=tuple(rows))
+
+    def ask_field(self, item: str, field: FormField, notes: Sequence[str]) -> Reply:
+        sub = self.draft["sub"]
+        if sub is not None and sub["item"] == item:
+            return self.ask_address_step(item, sub, notes)
+        lines = list(notes)
+        if item.startswith(fd.FIELD_PREFIX):
+            index = [f.name for f in self.fields].index(field.name) + 1
+            lines.append(f"{texts.progress(index, len(self.fields))}: {field.label}")
+        else:
+            lines.append(field.label)
+        lines += self.done_note(item)
+        example = field.example or KIND_EXAMPLES.get(field.kind, "")
+        if example:
+            lines.append(texts.example(example))
+        if not field.required:
+            lines.append(texts.OPTIONAL)
+        rows: list[tuple[Button, ...]] = []
+        position = self.items().index(item)
+        options = field.choices if field.kind == "choice" else KIND_OPTIONS.get(field.kind, ())
+        for start in range(0, len(options), 2):
+            rows.append(
+                tuple(
+                    self.button(option, "pick", position, i)
+                    for i, option in enumerate(options[start : start + 2], start)
+                )
+            )
+        if field.kind == "address":
+            own = self.book.commune(self.ctx.commune.code)
+            if own is not None:
+                rows.append((self.button(texts.own_commune(own.full_name), "addr", own.code),))
+        phone = self.known_phone() if item == fd.POSTAL_PHONE else ""
+        if phone:
+            rows.append((self.button(texts.btn_same_phone(phone), "same"),))
+        rows += self.nav_rows(item, skip=not field.required)
+        return Reply("\n".join(lines), buttons=tuple(rows), request_contact=field.kind == "phone")
+
+    def ask_address_step(self, item: str, sub: dict[str, Any], notes: Sequence[str]) -> Reply:
+        rows: list[tuple[Button, ...]] = []
+        if sub["stage"] == "commune":
+            matches = fa.communes_named(self.book, sub["text"], COMMUNE_CHOICES)
+            lines = [*notes, texts.WHICH_COMMUNE]
+            rows += [(self.button(m.full_name, "addr", m.code),) for m in matches]
+            rows += self.nav_rows(item, skip=False)
+        else:
+            value = sub["value"] or {}
+            lines = [*notes, fa.address_display(value), texts.WHICH_VILLAGE]
+            lines.append(texts.example(texts.VILLAGE_EXAMPLE))
+            rows += self.nav_rows(item, skip=True)
+        return Reply("\n".join(lines), buttons=tuple(rows))
+
+    def ask_photo(self, item: str, slot: PhotoSlot, notes: Sequence[str]) -> Reply:
+        index = [p.name for p in self.photos].index(slot.name) + 1
+        progress = texts.photo_progress(index, len(self.photos))
+        lines = [*notes, f"{progress}: {texts.photo_prompt(slot.label)}"]
+        have = len(self.draft["files"].get(slot.name, []))
+        if self.draft["focus"] == item and item in self.draft["status"]:
+            lines.append(texts.photos_so_far(have))
+        if slot.multi_page:
+            lines.append(texts.PHOTO_PAGES)
+        if not slot.required:
+            lines.append(texts.OPTIONAL)
+        rows: list[tuple[Button, ...]] = []
+        if slot.multi_page or have:
+            rows.append((self.button(texts.BTN_DONE, "done"),))
+        rows += self.nav_rows(item, skip=not slot.required)
+        return Reply("\n".join(lines), buttons=tuple(rows))
+
+    def known_phone(self) -> str:
+        for field in self.fields:
+            answer = self.draft["answers"].get(fd.field_item(field.name))
+            if field.kind == "phone" and answer is not None:
+                return str(answer["value"])
+        return ""
+
+    # --- prompts (cancel, resume, switch) -----------------------------------------------------
+
+    def show_prompt(self, notes: Sequence[str] = (), before: Sequence[Reply] = ()) -> Step:
+        prompt = self.draft["prompt"]
+        name = self.draft["name"]
+        answered, total = fd.answered_count(self.draft), len(self.fields)
+        rows: list[tuple[Button, ...]]
+        if prompt == "cancel":
+            text = texts.CONFIRM_CANCEL
+            rows = [
+                (
+                    self.button(texts.BTN_CANCEL_YES, "cancel_yes"),
+                    self.button(texts.BTN_CANCEL_NO, "cancel_no"),
+                )
+            ]
+        elif prompt.startswith("switch:"):
+            new = self.ctx.catalogue.get(prompt.partition(":")[2])
+            new_name = new.name if new is not None else ""
+            text = texts.switch_question(name, answered, total, new_name)
+            rows = [
+                (self.button(texts.btn_keep_old(name), "resume"),),
+                (self.button(texts.btn_switch(new_name), "switch", prompt.partition(":")[2]),),
+                (self.button(texts.BTN_CANCEL, "cancel"),),
+            ]
+        else:
+            text = texts.resume_question(name, answered, total)
+            rows = [
+                (
+                    self.button(texts.BTN_RESUME, "resume"),
+                    self.button(texts.BTN_RESTART, "restart"),
+                    self.button(texts.BTN_CANCEL, "cancel"),
+                )
+            ]
+        return self.step([*before, Reply("\n".join([*notes, text]), buttons=tuple(rows))])
+
+    # --- review --------------------------------------------------------------------------
+
+    def review(self, notes: Sequence[str] = ()) -> list[Reply]:
+        draft = self.draft
+        lines = [*notes, texts.review_title(draft["name"])]
+        filer = draft["answers"].get(fd.FILER)
+        if filer is not None:
+            lines.append(f"{texts.REVIEW_FILER}: {filer['display']}")
+        rows: list[tuple[Button, ...]] = []
+        keys = self.items()
+        for position, item in enumerate(keys):
+            field = self.field_for(item)
+            if item == fd.FILER:
+                rows.append((self.button(texts.btn_edit(texts.REVIEW_FILER), "edit", position),))
+            elif field is not None and item.startswith(fd.FIELD_PREFIX):
+                label = fa.short_label(field)
+                answer = draft["answers"].get(item)
+                shown = answer["display"] if answer is not None else texts.REVIEW_SKIPPED
+                lines.append(f"{label}: {shown}")
+                rows.append((self.button(texts.btn_edit(label), "edit", position),))
+        photo_lines = []
+        for position, item in enumerate(keys):
+            slot = self.slot_for(item)
+            if slot is None:
+                continue
+            count = len(draft["files"].get(slot.name, []))
+            if draft["status"].get(item) == fd.SKIPPED and not count:
+                photo_lines.append(texts.review_photo_skipped(slot.label))
+            else:
+                photo_lines.append(texts.review_photo_count(slot.label, count))
+            rows.append((self.button(texts.btn_edit_photo(slot.label), "edit", position),))
+        if photo_lines:
+            lines += ["", texts.REVIEW_PHOTOS, *photo_lines]
+        for position, item in enumerate(keys):
+            if item not in (fd.DELIVERY, fd.POSTAL_ADDRESS, fd.POSTAL_PHONE):
+                continue
+            title = {
+                fd.DELIVERY: texts.REVIEW_DELIVERY,
+                fd.POSTAL_ADDRESS: texts.REVIEW_POSTAL_ADDRESS,
+                fd.POSTAL_PHONE: texts.REVIEW_POSTAL_PHONE,
+            }[item]
+            answer = draft["answers"].get(item)
+            if answer is not None:
+                lines.append(f"{title}: {answer['display']}")
+            rows.append((self.button(texts.btn_edit(title), "edit", position),))
+        lines += ["", texts.REVIEW_FOOTER]
+        rows.append((self.button(texts.BTN_SEND, "send"), self.button(texts.BTN_CANCEL, "cancel")))
+        parts = split_text("\n".join(lines))
+        replies = [Reply(part) for part in parts[:-1]]
+        replies.append(Reply(parts[-1], buttons=tuple(rows)))
+        return replies
+
+    # --- storing -----------------------------------------------------------------------------
+
+    def store(self, item: str, value: Any, display: str, notes: Sequence[str] = ()) -> Step:
+        self.draft["answers"][item] = {"value": value, "display": display}
+        fd.set_status(self.draft, item, fd.ANSWERED)
+        return self.ask([*notes, *self.recheck_ids()])
+
+    def recheck_ids(self) -> list[str]:
+        """An ID number checked against a birth date or sex that has since changed is asked
+        again: the draft never holds a value its validator would now refuse."""
+        notes: list[str] = []
+        answers = fd.field_answers(self.draft)
+        today = fa.today_of(self.ctx.now)
+        for field in self.fields:
+            if field.kind != "id_number" or field.name not in answers:
+                continue
+            result = fa.check_answer(
+                field, str(answers[field.name]["value"]), self.fields, answers, today
+            )
+            if isinstance(result, v.Invalid):
+                fd.clear_item(self.draft, fd.field_item(field.name))
+                notes += [texts.ID_RECHECK, result.message]
+        return notes
+
+    def store_field(self, item: str, field: FormField, result: v.Valid) -> Step:
+        if item == fd.DELIVERY:
+            post = result.value == texts.BTN_POST
+            value = fd.POST if post else fd.COUNTER
+            display = texts.DELIVERY_POST if post else texts.DELIVERY_COUNTER
+            return self.store(item, value, display)
+        return self.store(item, result.value, result.display)
+
+    # --- answering questions mid-form ------------------------------------------------------
+
+    def brief_answer(self, text: str) -> str:
+        found = qa.pick(
+            self.ctx.search.search(qa.query_of(text), limit=qa.SEARCH_LIMIT), self.ctx.catalogue
+        )
+        topic = fa.topic_of(text)
+        other = found[0] if found and found[0].code != self.procedure.code else None
+        procedure = other or self.procedure
+        lines = [texts.about(procedure.name)]
+        if other is None and topic is fa.Topic.PAPERS:
+            filed = [p.name for p in procedure.papers if not p.show_only]
+            if filed:
+                lines.append(ctexts.CARD_PAPERS)
+                lines += [f"{ctexts.BULLET} {name}" for name in filed]
+            else:
+                lines.append(ctexts.CARD_PAPERS_UNKNOWN)
+        elif other is None and topic is fa.Topic.WHERE:
+            lines.append(
+                ctexts.card_where(procedure.handled_by)
+                if procedure.handled_by
+                else texts.ANSWER_WHERE
+            )
+        elif other is None and topic is fa.Topic.FEE:
+            lines.append(_fee_line(procedure))
+        elif other is None and topic is fa.Topic.TIME:
+            lines.append(_time_line(procedure))
+        else:
+            lines += [_fee_line(procedure), _time_line(procedure)]
+        return "\n".join(lines)
+
+    def answer_then_ask(self, text: str) -> Step:
+        return self.ask([texts.CONTINUE], before=[Reply(self.brief_answer(text))])
+
+    def strong_hit(self, text: str) -> bool:
+        hits = self.ctx.search.search(qa.query_of(text), limit=qa.SEARCH_LIMIT)
+        return (
+            bool(hits)
+            and max(h.score for h in hits) >= STRONG_HIT
+            and bool(qa.pick(hits, self.ctx.catalogue))
+        )
+
+
+def _fee_line(procedure: Procedure) -> str:
+    fee = procedure.fee
+    if fee is None:
+        return ctexts.CARD_FEE_UNKNOWN
+    if fee.text:
+        return ctexts.card_fee(fee.text)
+    if fee.amount_vnd:
+        return ctexts.card_fee(ctexts.vnd(fee.amount_vnd))
+    if fee.amount_vnd == 0 and not fee.set_by_province:
+        return ctexts.CARD_FEE_FREE
+    return ctexts.CARD_FEE_ONLY_BY_PROVINCE if fee.set_by_province else ctexts.CARD_FEE_UNKNOWN
+
+
+def _time_line(procedure: Procedure) -> str:
+    if procedure.processing_text:
+        return ctexts.card_time(procedure.processing_text)
+    if procedure.processing_days is not None:
+        return ctexts.card_time(ctexts.working_days(procedure.processing_days))
+    return ctexts.CARD_TIME_UNKNOWN

@@ -1,0 +1,286 @@
+"""What the assistant says while a citizen fills in a dossier, one question at a time.
+
+Short lines for an elderly villager on a cheap phone: one question per message, an example
+under it, and the same few buttons every time (Quay lại, Bỏ qua, Trợ giúp, Hủy).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Buttons -----------------------------------------------------------------------------------
+
+BTN_FOR_SELF: Final = "Cho bản thân"
+BTN_FOR_OTHER: Final = "Cho người khác"
+RELATIONS: Final = (
+    "Cha/Mẹ",
+    "Ông/Bà",
+    "Con",
+    "Vợ/Chồng",
+    "Anh/Chị/Em",
+    "Cán bộ/Tình nguyện viên hỗ trợ",
+    "Khác",
+)
+BTN_BACK: Final = "Quay lại"
+BTN_SKIP: Final = "Bỏ qua"
+BTN_HELP: Final = "Trợ giúp"
+BTN_CANCEL: Final = "Hủy"
+BTN_MENU: Final = "Menu chính"
+BTN_KEEP: Final = "Giữ nguyên"
+BTN_DONE: Final = "Xong"
+BTN_SEND: Final = "Gửi hồ sơ"
+BTN_CANCEL_YES: Final = "Hủy hồ sơ"
+BTN_CANCEL_NO: Final = "Tiếp tục khai"
+BTN_RESUME: Final = "Tiếp tục"
+BTN_RESTART: Final = "Làm lại từ đầu"
+BTN_CONTINUE: Final = "Tiếp tục khai"
+BTN_COUNTER: Final = "Nhận tại bộ phận một cửa"
+BTN_POST: Final = "Nhận qua bưu điện (cước phí do bạn trả)"
+YES: Final = "Có"
+NO: Final = "Không"
+
+
+def btn_same_phone(phone: str) -> str:
+    return f"Dùng số {phone}"
+
+
+def btn_edit(label: str) -> str:
+    return f"Sửa: {label}"
+
+
+def btn_edit_photo(label: str) -> str:
+    return f"Sửa ảnh: {label}"
+
+
+def btn_keep_old(name: str) -> str:
+    return f"Tiếp tục hồ sơ {name}"
+
+
+def btn_switch(name: str) -> str:
+    return f"Khai hồ sơ mới: {name}"
+
+
+# --- Starting --------------------------------------------------------------------------------
+
+
+def intro(name: str, questions: int, photos: int) -> str:
+    text = f"Mình giúp bạn khai hồ sơ {name}. Có {questions} câu hỏi"
+    if photos:
+        text += f", sau đó bạn chụp {photos} loại giấy tờ"
+    return text + (
+        ". Câu nào sai thì bấm Quay lại; câu không bắt buộc thì bấm Bỏ qua. "
+        "Mình lưu lại từng câu, bạn có thể khai tiếp lúc khác."
+    )
+
+
+WHO_FILES: Final = "Bạn nộp hồ sơ này cho bản thân hay cho người khác ạ?"
+WHICH_RELATION: Final = "Bạn là gì của người nhờ nộp hồ sơ ạ?"
+RELATION_TEXT: Final = "Bạn ghi ngắn gọn bạn là gì của người đó ạ (ví dụ: hàng xóm, cháu)?"
+FOR_SELF: Final = "Cho bản thân"
+
+
+def for_other(relation: str) -> str:
+    return f"Cho người khác ({relation})"
+
+
+WHAT_TO_FILE: Final = (
+    "Bạn muốn nộp hồ sơ thủ tục gì? Bạn gõ tên thủ tục, ví dụ: nộp hồ sơ khai sinh."
+)
+
+# --- Questions ---------------------------------------------------------------------------------
+
+
+def progress(index: int, total: int) -> str:
+    return f"Câu {index}/{total}"
+
+
+def photo_progress(index: int, total: int) -> str:
+    return f"Ảnh {index}/{total}"
+
+
+def example(text: str) -> str:
+    return f"Ví dụ: {text}"
+
+
+OPTIONAL: Final = "(Không bắt buộc: không có thì bấm Bỏ qua.)"
+
+
+def current_value(display: str) -> str:
+    return f"Bạn đã trả lời: {display}\nGõ câu trả lời mới, hoặc bấm Giữ nguyên."
+
+
+CURRENT_SKIPPED: Final = "Câu này bạn đã bỏ qua. Gõ câu trả lời, hoặc bấm Giữ nguyên."
+CONTINUE: Final = "Mình tiếp tục nhé:"
+FIRST_QUESTION: Final = "Đây là câu đầu tiên rồi ạ."
+
+
+REQUIRED: Final = "Câu này bắt buộc, không bỏ qua được ạ."
+REQUIRED_PHOTO: Final = "Giấy này bắt buộc, bạn chụp và gửi giúp mình nhé."
+
+
+HELP_HEADER: Final = "Hướng dẫn:"
+HELP_NAVIGATION: Final = (
+    "Bấm Quay lại để sửa câu trước, Hủy để bỏ hồ sơ, Menu chính để làm việc khác "
+    "(hồ sơ vẫn được giữ)."
+)
+KIND_HELP: Final = {
+    "name": "Ghi đủ họ, chữ đệm và tên, có dấu, đúng như trên giấy tờ.",
+    "date": "Ghi ngày/tháng/năm, ví dụ 15/03/1990.",
+    "id_number": "Số định danh là 12 chữ số in trên thẻ căn cước (CCCD).",
+    "phone": "Số điện thoại di động 10 số, bắt đầu bằng 0.",
+    "choice": "Bấm một nút, hoặc gõ số thứ tự của mục bạn chọn.",
+    "yes_no": "Bấm Có hoặc Không.",
+    "sex": "Bấm Nam hoặc Nữ.",
+    "number": "Gõ một con số, ví dụ 2.",
+    "text": "Gõ ngắn gọn câu trả lời.",
+    "address": "Ghi thôn/xóm, xã/phường và tỉnh/thành phố. Từ 1/7/2025 không ghi huyện nữa.",
+}
+PHONE_CONTACT: Final = "Bạn cũng có thể bấm nút chia sẻ số điện thoại của mình."
+CONTACT_NOT_OWN: Final = (
+    "Mình chỉ nhận số điện thoại do chính bạn chia sẻ. Bạn gõ số điện thoại giúp mình nhé."
+)
+CONTACT_NOT_NOW: Final = "Chưa cần số điện thoại ở bước này ạ."
+PHOTO_NOT_NOW: Final = "Chưa cần ảnh ở bước này ạ. Bạn trả lời câu hỏi trước nhé."
+STALE_BUTTON: Final = "Nút này thuộc câu hỏi trước, không còn dùng được."
+
+# --- Addresses ---------------------------------------------------------------------------------
+
+
+def own_commune(name: str) -> str:
+    return f"Ở {name}"
+
+
+WHICH_COMMUNE: Final = "Bạn ở xã, phường nào? Bấm để chọn, hoặc gõ lại địa chỉ đầy đủ:"
+WHICH_VILLAGE: Final = (
+    "Bạn ở thôn, xóm (tổ dân phố) nào, số nhà bao nhiêu? Không cần thì bấm Bỏ qua."
+)
+VILLAGE_EXAMPLE: Final = "thôn Đông"
+
+# --- Photos ------------------------------------------------------------------------------------
+
+
+def photo_prompt(label: str) -> str:
+    return f"Bạn chụp {label} và gửi vào đây."
+
+
+PHOTO_PAGES: Final = "Giấy nhiều trang thì gửi lần lượt từng trang, gửi xong bấm Xong."
+PHOTO_TIPS: Final = (
+    "Đặt giấy trên mặt bàn phẳng, chỗ đủ sáng, chụp thẳng, thấy đủ bốn góc, chữ rõ nét."
+)
+
+
+def photos_so_far(count: int) -> str:
+    return f"Bạn đã gửi {count} ảnh. Gửi ảnh mới để thay, hoặc bấm Giữ nguyên."
+
+
+PHOTO_WANTED: Final = "Ở bước này bạn gửi ảnh giúp mình nhé."
+CHECKING: Final = "Đang kiểm tra ảnh…"
+
+
+def photo_received(label: str) -> str:
+    return f"Đã nhận ảnh {label}."
+
+
+def photos_collected(count: int, label: str) -> str:
+    return f"Đã nhận {count} ảnh {label}. Gửi thêm trang, hoặc bấm Xong."
+
+
+PHOTO_DUPLICATE: Final = "Ảnh này bạn đã gửi rồi ạ."
+NO_PHOTO_YET: Final = "Bạn chưa gửi ảnh nào cho giấy này."
+PHOTO_PROBLEMS: Final = {
+    "unsupported": "Mình chỉ nhận ảnh chụp (JPG, PNG) hoặc tệp PDF. Bạn chụp ảnh rồi gửi lại nhé.",
+    "too_large": "Tệp lớn quá. Bạn chụp ảnh bằng máy ảnh của điện thoại rồi gửi lại nhé.",
+    "corrupt": "Ảnh bị lỗi, mình không mở được. Bạn chụp lại và gửi lại nhé.",
+    "too_small": "Ảnh nhỏ quá, không đọc được chữ. Bạn đưa máy lại gần giấy hơn rồi chụp lại nhé.",
+    "too_dark": "Ảnh tối quá. Bạn chụp lại ở chỗ sáng hơn, hoặc bật đèn nhé.",
+    "blurred": "Ảnh bị mờ. Bạn giữ chắc tay, chụp lại ở nơi đủ sáng nhé.",
+    "blank": "Ảnh trống, không thấy giấy tờ. Bạn chụp lại cho thấy rõ tờ giấy nhé.",
+    "duplicate": PHOTO_DUPLICATE,
+    "fetch_failed": "Mình chưa nhận được ảnh. Bạn gửi lại giúp mình nhé.",
+}
+PHOTO_PROBLEM_OTHER: Final = "Ảnh chưa dùng được. Bạn chụp lại và gửi lại nhé."
+
+# --- Result delivery ---------------------------------------------------------------------------
+
+DELIVERY: Final = "Bạn muốn nhận kết quả ở đâu ạ?"
+POSTAL_ADDRESS: Final = "Địa chỉ nhận kết quả qua bưu điện ở đâu ạ?"
+POSTAL_PHONE: Final = "Số điện thoại của người nhận bưu phẩm ạ?"
+DELIVERY_COUNTER: Final = "Nhận tại bộ phận một cửa"
+DELIVERY_POST: Final = "Nhận qua bưu điện"
+
+# --- Review ------------------------------------------------------------------------------------
+
+
+def review_title(name: str) -> str:
+    return f"Bạn kiểm tra lại hồ sơ {name}:"
+
+
+REVIEW_FILER: Final = "Người nộp"
+REVIEW_SKIPPED: Final = "(bỏ qua)"
+REVIEW_PHOTOS: Final = "Ảnh giấy tờ:"
+
+
+def review_photo_count(label: str, count: int) -> str:
+    return f"• {label}: {count} ảnh"
+
+
+def review_photo_skipped(label: str) -> str:
+    return f"• {label}: {REVIEW_SKIPPED}"
+
+
+REVIEW_DELIVERY: Final = "Nhận kết quả"
+REVIEW_POSTAL_ADDRESS: Final = "Địa chỉ nhận"
+REVIEW_POSTAL_PHONE: Final = "Điện thoại người nhận"
+REVIEW_FOOTER: Final = "Nếu đúng hết, bấm Gửi hồ sơ. Muốn sửa mục nào thì bấm Sửa mục đó."
+SENDING: Final = "Đang gửi hồ sơ…"
+ALREADY_SENT: Final = "Hồ sơ này đã gửi rồi, không sửa được nữa ạ."
+
+# --- Cancel, resume, expiry --------------------------------------------------------------------
+
+CONFIRM_CANCEL: Final = "Bạn có chắc muốn hủy hồ sơ này? Các câu đã trả lời sẽ bị xóa."
+CANCELLED: Final = "Đã hủy hồ sơ."
+
+
+def kept_for_later(name: str) -> str:
+    return f"Hồ sơ {name} đang khai dở được giữ lại. Khi muốn khai tiếp, bấm Tiếp tục khai."
+
+
+def resume_question(name: str, answered: int, total: int) -> str:
+    return f"Bạn đang khai dở hồ sơ {name} (đã trả lời {answered}/{total} câu). Tiếp tục?"
+
+
+def switch_question(old: str, answered: int, total: int, new: str) -> str:
+    return (
+        f"Bạn đang khai dở hồ sơ {old} (đã trả lời {answered}/{total} câu). "
+        f"Khai hồ sơ {new} thì hồ sơ {old} sẽ bị bỏ. Bạn chọn:"
+    )
+
+
+def expired(name: str, days: int) -> str:
+    return (
+        f"Hồ sơ {name} bạn khai dở đã quá {days} ngày nên đã bị xóa. Mình bắt đầu lại từ đầu nhé."
+    )
+
+
+def reminder(name: str, days: int) -> str:
+    return (
+        f"Hồ sơ {name} của bạn sẽ bị xóa sau {days} ngày nếu chưa khai xong. "
+        "Bấm Tiếp tục khai để khai tiếp."
+    )
+
+
+DRAFT_UNREADABLE: Final = (
+    "Xin lỗi, mình không đọc được hồ sơ bạn đang khai dở. Bạn bắt đầu lại giúp mình nhé."
+)
+NO_LONGER_FILED: Final = "Thủ tục này hiện không nộp được qua tin nhắn nữa ạ."
+RESTARTED: Final = "Mình bắt đầu lại từ đầu nhé."
+
+# --- Questions asked mid-form --------------------------------------------------------------------
+
+
+def about(name: str) -> str:
+    return f"Về thủ tục {name}:"
+
+
+ANSWER_WHERE: Final = "Nơi nộp: bộ phận một cửa của xã; nộp qua tin nhắn này cũng được."
+ID_RECHECK: Final = "Số định danh đã ghi không còn khớp với ngày sinh hoặc giới tính vừa sửa:"
