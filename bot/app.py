@@ -20,6 +20,7 @@ from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.outbox import OutboxWorker
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
+from dialogs.addresses import AddressBook
 from dialogs.context import CommuneFacts, Context
 from dialogs.model import ConversationKey, Reply
 from knowledge.catalogue import Catalogue, load_catalogue
@@ -99,6 +100,7 @@ async def build_app(
     know = knowledge or load_knowledge()
     facts = {c.code: commune_facts(c) for c in settings.communes}
 
+    addresses = AddressBook.from_package()
     draft_ttl = timedelta(days=settings.drafts.expire_days)
     remind_before = timedelta(days=settings.drafts.remind_days_before)
 
@@ -111,6 +113,7 @@ async def build_app(
             search=know.search,
             draft_ttl=draft_ttl,
             remind_before=remind_before,
+            addresses=addresses,
         )
 
     async with AsyncExitStack() as stack:
