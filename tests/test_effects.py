@@ -88,5 +88,9 @@ async def test_a_photo_is_checked_stored_privately_and_reported_back(
         assert stored.startswith(b"\xff\xd8")  # a cleaned JPEG
         files = await app.files.for_conversation(KEY)
     assert [f.slot for f in files] == ["birth_certificate"]
-    on_disk = [p for p in Path(settings.files.path).rglob("*") if p.is_file()]
-    assert on_disk and all(p.stat().st_mode & 0o777 == 0o600 for p in on_disk)
+    assert _private_files(Path(settings.files.path))
+
+
+def _private_files(root: Path) -> bool:
+    on_disk = [p for p in root.rglob("*") if p.is_file()]
+    return bool(on_disk) and all(p.stat().st_mode & 0o777 == 0o600 for p in on_disk)
