@@ -23,6 +23,7 @@ from bot.service import ConversationService
 from dialogs.addresses import AddressBook
 from dialogs.context import CommuneFacts, Context
 from dialogs.model import ConversationKey, Reply
+from handlers.webchat import WebUploads
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.search import Searcher
 from storage.db import create_engine, session_factory
@@ -89,6 +90,7 @@ class App:
     fetchers: dict[str, AttachmentFetcher]
     service: ConversationService
     channels: Channels
+    web_uploads: WebUploads
     reminders: DraftReminders
 
 
@@ -124,7 +126,11 @@ async def build_app(
         dossiers = DossierRepository(sessions, timezone=ZoneInfo(settings.deployment.timezone))
         files = FileRepository(sessions)
         store = LocalFileStore(settings.files.path)
-        fetchers: dict[str, AttachmentFetcher] = {"terminal": fetch_local_file}
+        web_uploads = WebUploads()
+        fetchers: dict[str, AttachmentFetcher] = {
+            "terminal": fetch_local_file,
+            "web": web_uploads.fetch,
+        }
         office = OfficeService(sessions)
         client: BackOfficeClient
         if settings.backoffice.url:
@@ -203,4 +209,5 @@ async def build_app(
             service=service,
             channels=channels,
             reminders=reminders,
+            web_uploads=web_uploads,
         )

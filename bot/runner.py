@@ -20,7 +20,7 @@ async def serve(settings: Settings) -> None:
 
     await upgrade(settings.database.url)
     async with build_app(settings) as app:
-        web = create_web_app(app)
+        web = create_web_app(app, uploads=app.web_uploads)
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         telegram = app.channels.telegram
@@ -35,7 +35,12 @@ async def serve(settings: Settings) -> None:
         if app.channels.zalo is not None:
             print("motcua: Zalo OA webhook at /zalo/webhook", flush=True)
         config = uvicorn.Config(
-            web, host=settings.web.host, port=settings.web.port, log_level="info", lifespan="off"
+            web,
+            host=settings.web.host,
+            port=settings.web.port,
+            log_level="info",
+            lifespan="off",
+            ws_max_size=64 * 1024,
         )
         server = uvicorn.Server(config)
         print(
