@@ -32,8 +32,8 @@ from storage.repositories import (
     ConversationRepository,
     DossierRepository,
     FileRepository,
+    OutboxRepository,
     SecretRepository,
-    TopicOutboxRepository,
 )
 
 
@@ -88,6 +88,7 @@ class App:
     office: OfficeService
     outbox: OutboxWorker
     fetchers: dict[str, AttachmentFetcher]
+    effects: Effects
     service: ConversationService
     channels: Channels
     web_uploads: WebUploads
@@ -144,7 +145,7 @@ async def build_app(
         else:
             client = InProcessBackOffice(office)
         outbox = OutboxWorker(
-            TopicOutboxRepository(sessions),
+            OutboxRepository(sessions),
             dossiers,
             client,
             lambda: datetime.now(UTC),
@@ -206,6 +207,7 @@ async def build_app(
             office=office,
             outbox=outbox,
             fetchers=fetchers,
+            effects=effects,
             service=service,
             channels=channels,
             reminders=reminders,

@@ -21,6 +21,7 @@ from backoffice.receipt import ReceiptData, render_receipt_pdf
 from backoffice.vietqr import build_vietqr, qr_png
 from bot.config import Settings
 from bot.service import EffectOutcome
+from dialogs.filing_answers import address_display
 from dialogs.model import (
     Attachment,
     CheckAttachments,
@@ -32,7 +33,7 @@ from dialogs.model import (
     SubmitDossier,
 )
 from dialogs.texts import receipt as texts
-from handlers.telegram import TelegramFileTooLarge
+from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from knowledge.catalogue import Catalogue
 from knowledge.model import Procedure
 from storage.files import FileStore
@@ -40,8 +41,6 @@ from storage.images import Accepted, inspect_upload
 from storage.repositories import Dossier, DossierRepository, FileRepository, NewDossier
 
 log = logging.getLogger(__name__)
-
-MAX_DOWNLOAD = 20 * 1024 * 1024  # Telegram's getFile cap; the same bound everywhere
 
 
 class FetchError(Exception):
@@ -60,7 +59,7 @@ async def fetch_local_file(attachment: Attachment) -> bytes:
         if not path.is_file():
             raise FetchError(f"not a file: {path.name}")
         if path.stat().st_size > MAX_DOWNLOAD:
-            return b"\0" * (MAX_DOWNLOAD + 1)  # let the checker say "too large" in one place
+            raise FileTooLarge(path.name)
         return path.read_bytes()
 
     return await asyncio.to_thread(read)
@@ -121,7 +120,7 @@ class Effects:
             return replace(attachment, problem="fetch_failed")
         try:
             data = await fetch(attachment)
-        except TelegramFileTooLarge:
+        except FileTooLarge:
             return replace(attachment, problem="too_large")
         except Exception as exc:  # any channel failure is the same to the citizen: send again
             log.warning("fetching a %s attachment failed: %s", key.channel, type(exc).__name__)
@@ -281,12 +280,9 @@ def _place_name(commune_name: str) -> str:
 
 
 def _display(value: Any) -> str:
+    """How the form showed the answer: addresses as the dialog writes them, the rest as text."""
     if isinstance(value, Mapping):
-        parts = [
-            str(value.get(k, "")).strip()
-            for k in ("street", "hamlet", "commune_name", "province_name")
-        ]
-        return ", ".join(p for p in parts if p)
+        return address_display(value) if "commune_name" in value else ""
     return "" if value is None else str(value)
 
 

@@ -63,6 +63,7 @@ from aiogram.types import (
 
 from dialogs.model import Attachment, Inbound, Media, Reply
 from dialogs.texts import telegram as texts
+from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from handlers.telegram_updates import (
     MAX_TEXT_UNITS,
     callback_query_id,
@@ -75,7 +76,7 @@ from handlers.telegram_updates import (
 log = logging.getLogger(__name__)
 
 MAX_CAPTION_UNITS: Final = 1024
-MAX_FILE_BYTES: Final = 20 * 1024 * 1024  # getFile refuses anything larger ("file is too big")
+MAX_FILE_BYTES: Final = MAX_DOWNLOAD  # getFile refuses anything larger ("file is too big")
 MAX_WEBHOOK_BODY: Final = 1024 * 1024  # one Update is a few kilobytes
 MAX_SEND_ATTEMPTS: Final = 4
 MAX_RETRY_WAIT: Final = 60.0  # seconds; a longer flood wait is not worth holding a turn for
@@ -90,7 +91,7 @@ Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 
 
-class TelegramFileTooLarge(Exception):
+class TelegramFileTooLarge(FileTooLarge):
     """The file is over the download limit; refused before a byte was downloaded."""
 
 

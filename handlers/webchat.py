@@ -43,13 +43,14 @@ from typing import Any, Final, Literal
 
 from dialogs.model import Attachment, ConversationKey, Inbound, Media, Reply
 from dialogs.texts import webchat as texts
+from handlers.files import MAX_DOWNLOAD
 
 CHANNEL = "web"
 MAX_TEXT = 2000  # a chat message, not a document
 MAX_PAYLOAD = 64  # same bound as Telegram's callback_data
 MAX_ID = 64
 MAX_REFS = 10  # an album on Telegram holds ten; the same bound here
-MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024  # the effect runner's bound for every channel
+MAX_UPLOAD_BYTES: Final = MAX_DOWNLOAD  # the effect runner's bound for every channel
 START_TEXT = "/start"
 
 PageMode = Literal["page", "kiosk", "embed"]

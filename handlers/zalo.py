@@ -31,7 +31,6 @@ from dialogs.validators import to_e164_vn
 from handlers.zalo_client import (
     MAX_TEXT,
     ZaloClient,
-    ZaloDownloadTooLarge,
     ZaloError,
     ZaloOutsideWindow,
 )
@@ -424,13 +423,9 @@ class ZaloChannel:
     async def fetch(self, attachment: Attachment) -> bytes:
         """The attachment fetcher for ``bot/``'s photo checks (``fetchers["zalo"]``).
 
-        Over the cap it returns the first cap + 1 bytes, so the checker reports "too large"
-        the same way for every channel instead of "could not fetch".
+        Over the cap it raises :class:`handlers.files.FileTooLarge` (ZaloDownloadTooLarge).
         """
-        try:
-            return await self._client.download(attachment.ref)
-        except ZaloDownloadTooLarge as exc:
-            return exc.head
+        return await self._client.download(attachment.ref)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from handlers.files import MAX_DOWNLOAD, FileTooLarge
+
 log = logging.getLogger(__name__)
 
 OPENAPI_URL = "https://openapi.zalo.me"
@@ -27,7 +29,6 @@ OAUTH_URL = "https://oauth.zaloapp.com"
 BUSINESS_URL = "https://business.openapi.zalo.me"
 
 MAX_TEXT = 2000  # characters per CS text message
-MAX_DOWNLOAD = 20 * 1024 * 1024  # the same bound as every other channel's attachments
 # -216 / -220: invalid or expired OA access token; -124: the same from the template API.
 TOKEN_ERRORS = frozenset({-216, -220, -124})
 OUTSIDE_WINDOW = -230
@@ -57,13 +58,12 @@ class ZaloAuthError(ZaloError):
     """No usable token: the refresh failed. An admin must grant the OA again in a browser."""
 
 
-class ZaloDownloadTooLarge(Exception):
-    """The attachment is bigger than the cap. ``head`` holds the first cap + 1 bytes read."""
+class ZaloDownloadTooLarge(FileTooLarge):
+    """The attachment is bigger than the cap; the download stopped there."""
 
-    def __init__(self, limit: int, head: bytes) -> None:
+    def __init__(self, limit: int) -> None:
         super().__init__(f"attachment larger than {limit} bytes")
         self.limit = limit
-        self.head = head
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,8 +372,7 @@ class ZaloClient:
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > self._max_download:
-                    head = b"".join(chunks)[: self._max_download + 1]
-                    raise ZaloDownloadTooLarge(self._max_download, head)
+                    raise ZaloDownloadTooLarge(self._max_download)
         return b"".join(chunks)
 
 

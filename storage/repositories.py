@@ -790,16 +790,26 @@ class OutboxRepository:
             return await _enqueue(session, topic, payload, dedupe_key, now, not_before)
 
     async def claim_due(
-        self, now: datetime, limit: int, lease: timedelta = timedelta(minutes=5)
+        self,
+        now: datetime,
+        limit: int,
+        lease: timedelta = timedelta(minutes=5),
+        *,
+        topic: str | None = None,
     ) -> builtins.list[OutboxItem]:
-        """Take up to ``limit`` due items. Each is hidden from other claims for ``lease``; a
-        worker that dies without :meth:`mark_done`/:meth:`mark_failed` lets it come back."""
+        """Take up to ``limit`` due items, of one ``topic`` if given (the dossier courier must
+        not lease, and so delay, the notifier's rows). Each is hidden from other claims for
+        ``lease``; a worker that dies without :meth:`mark_done`/:meth:`mark_failed` lets it
+        come back."""
         now = _aware(now, "now")
+        due = [OutboxRow.done_at.is_(None), OutboxRow.next_attempt_at <= now]
+        if topic is not None:
+            due.append(OutboxRow.topic == topic)
         async with self._sessions.begin() as session:
             rows = (
                 await session.scalars(
                     select(OutboxRow)
-                    .where(OutboxRow.done_at.is_(None), OutboxRow.next_attempt_at <= now)
+                    .where(*due)
                     .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
@@ -1145,42 +1155,6 @@ class OfficeDossierRepository:
 # --------------------------------------------------------------------------- outbox by topic
 
 
-class TopicOutboxRepository(OutboxRepository):
-    """The outbox, claimed one topic at a time: the dossier courier must not lease (and so
-    delay) the notifier's rows, nor the other way round."""
-
-    async def claim_due(
-        self,
-        now: datetime,
-        limit: int,
-        lease: timedelta = timedelta(minutes=5),
-        *,
-        topic: str | None = None,
-    ) -> builtins.list[OutboxItem]:
-        if topic is None:
-            return await super().claim_due(now, limit, lease)
-        now = _aware(now, "now")
-        async with self._sessions.begin() as session:
-            rows = (
-                await session.scalars(
-                    select(OutboxRow)
-                    .where(
-                        OutboxRow.topic == topic,
-                        OutboxRow.done_at.is_(None),
-                        OutboxRow.next_attempt_at <= now,
-                    )
-                    .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            for row in rows:
-                row.attempts += 1
-                row.next_attempt_at = now + lease
-            await session.flush()
-            return [_outbox(row) for row in rows]
-
-
 __all__ += [
     "NewOfficeDossier",
     "OfficeCodeConflictError",
@@ -1189,5 +1163,4 @@ __all__ += [
     "OfficeDossierSummary",
     "OfficeReception",
     "OfficeStatusChange",
-    "TopicOutboxRepository",
 ]

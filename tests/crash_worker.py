@@ -20,7 +20,7 @@ from storage.repositories import (
     DELIVER_DOSSIER,
     DossierRepository,
     NewDossier,
-    TopicOutboxRepository,
+    OutboxRepository,
 )
 
 AGENCY = "000.00.31.H26"
@@ -38,7 +38,7 @@ async def main(database_url: str, office_url: str, token: str, n: int) -> None:
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     dossiers = DossierRepository(sessions)
-    outbox = TopicOutboxRepository(sessions)
+    outbox = OutboxRepository(sessions)
     async with HttpBackOffice(office_url, token, timeout=1.0) as client:
         worker = OutboxWorker(
             outbox,

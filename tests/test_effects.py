@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from bot.app import Knowledge, build_app
 from bot.config import Settings
 from dialogs.model import Attachment, CheckAttachments, ConversationKey, Inbound, SubmitDossier
+from handlers.files import FileTooLarge
 from storage.migrate import upgrade
 
 KEY = ConversationKey(channel="terminal", chat_id="an", user_id="an")
@@ -34,10 +35,8 @@ async def test_filing_returns_a_receipt_with_code_date_and_pdfs(
     await upgrade(settings.database.url)
     inbound = Inbound(key=KEY, message_id="m", received_at=datetime.now(UTC))
     async with build_app(settings, knowledge, deliver=False) as app:
-        run = app.service._run_effect  # the runner build_app wired in
-        assert run is not None
-        first = await run(inbound, _submission())
-        again = await run(inbound, _submission())
+        first = await app.effects(inbound, _submission())
+        again = await app.effects(inbound, _submission())
         dossiers = await app.dossiers.list()
     assert len(dossiers) == 1  # a double tap files one dossier
     code = dossiers[0].code
@@ -77,9 +76,7 @@ async def test_a_photo_is_checked_stored_privately_and_reported_back(
         ),
     )
     async with build_app(settings, knowledge, deliver=False) as app:
-        run = app.service._run_effect
-        assert run is not None
-        outcome = await run(inbound, effect)
+        outcome = await app.effects(inbound, effect)
         assert outcome.followup is not None
         good, small = outcome.followup.attachments
         assert good.stored_key and good.sha256 and not good.problem
@@ -94,3 +91,21 @@ async def test_a_photo_is_checked_stored_privately_and_reported_back(
 def _private_files(root: Path) -> bool:
     on_disk = [p for p in root.rglob("*") if p.is_file()]
     return bool(on_disk) and all(p.stat().st_mode & 0o777 == 0o600 for p in on_disk)
+
+
+async def test_a_file_over_the_cap_is_reported_too_large_on_any_channel(
+    settings: Settings, knowledge: Knowledge
+) -> None:
+    await upgrade(settings.database.url)
+    key = ConversationKey(channel="kiosk-scanner", chat_id="k", user_id="k")
+
+    async def refuse(attachment: Attachment) -> bytes:
+        raise FileTooLarge("25 MiB scan")
+
+    inbound = Inbound(key=key, message_id="big", received_at=datetime.now(UTC))
+    effect = CheckAttachments(slot="id_card", attachments=(Attachment(kind="photo", ref="x"),))
+    async with build_app(settings, knowledge, deliver=False) as app:
+        app.fetchers["kiosk-scanner"] = refuse
+        outcome = await app.effects(inbound, effect)
+    assert outcome.followup is not None
+    assert outcome.followup.attachments[0].problem == "too_large"

@@ -31,7 +31,7 @@ from storage.repositories import (
     FileRepository,
     NewDossier,
     OutboxItem,
-    TopicOutboxRepository,
+    OutboxRepository,
 )
 from tests.storage.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL_ENV, reset_postgres
 
@@ -77,7 +77,7 @@ class ScriptedOffice:
 class World:
     sessions: async_sessionmaker[AsyncSession]
     dossiers: DossierRepository
-    outbox: TopicOutboxRepository
+    outbox: OutboxRepository
     office: OfficeService
     clock: Clock
 
@@ -128,7 +128,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield World(
             sessions=sessions,
             dossiers=DossierRepository(sessions),
-            outbox=TopicOutboxRepository(sessions),
+            outbox=OutboxRepository(sessions),
             office=OfficeService(sessions, clock=clock),
             clock=clock,
         )
