@@ -18,7 +18,7 @@ Payloads are ``verb`` or ``verb:argument`` and fit Telegram's 64-byte callback d
 
 from __future__ import annotations
 
-import copy
+import functools
 import hashlib
 import math
 from collections.abc import Callable
@@ -28,7 +28,7 @@ from typing import Any
 from dialogs import qa
 from dialogs.cards import render_card, shorten
 from dialogs.context import Context
-from dialogs.model import Button, Inbound, Reply, Step
+from dialogs.model import Button, Inbound, Reply, Step, copy_json
 from dialogs.texts import common as texts
 from knowledge.model import Channel, Procedure
 
@@ -89,7 +89,7 @@ def _restore(state: dict[str, Any] | None) -> dict[str, Any]:
     """A private copy of a stored state; a missing, foreign or unreadable one starts afresh."""
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         return new_state()
-    restored = copy.deepcopy(state)
+    restored: dict[str, Any] = copy_json(state)
     if restored.get("mode") not in MODES:
         restored["mode"] = "qa"
     buttons = restored.get("buttons")
@@ -118,9 +118,15 @@ def _typed_button(state: dict[str, Any], text: str) -> str | None:
     candidates: list[tuple[str, str]] = [(label, payload) for label, payload in state["buttons"]]
     candidates += [(b.text, b.payload) for row in _MENU_ROWS for b in row]
     for label, payload in candidates:
-        if typed in (qa.fold(label), qa.fold(_without_count(label))):
+        if typed in _label_forms(label):
             return payload
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_forms(label: str) -> tuple[str, str]:
+    # Button labels repeat on every turn; folding them once each keeps a turn cheap.
+    return qa.fold(label), qa.fold(_without_count(label))
 
 
 def _without_count(label: str) -> str:

@@ -28,12 +28,12 @@ else the first one with no status (Rasa's ``required_slots``); none left means t
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from dialogs.model import copy_json
 from knowledge.model import Procedure
 
 DRAFT_LAYOUT = 1
@@ -156,7 +156,7 @@ def read_draft(state: dict[str, Any]) -> dict[str, Any] | None:
         and isinstance(raw.get("submitted"), bool)
         and _sub_ok(raw.get("sub"))
     )
-    return copy.deepcopy(raw) if ok else None
+    return copy_json(raw) if ok else None
 
 
 def _sub_ok(sub: object) -> bool:

@@ -147,3 +147,13 @@ class Step:
     state: dict[str, Any]
     replies: tuple[Reply, ...] = ()
     effects: tuple[Effect, ...] = ()
+
+
+def copy_json(value: Any) -> Any:
+    """A private copy of JSON-shaped data (dicts, lists, scalars); several times cheaper than
+    ``copy.deepcopy``, which matters because every turn copies the stored state."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
