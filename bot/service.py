@@ -23,9 +23,10 @@ from dialogs.texts import channels as channel_texts
 log = logging.getLogger(__name__)
 
 MAX_FOLLOWUPS = 3  # an effect's result goes back to the dialog; never let that loop
-# Turns in flight at once. Beyond this a burst waits here rather than in the database pool,
-# where waiting turns would time out (SQLite has one writer anyway).
-MAX_CONCURRENT_TURNS = 16
+# Turns in flight at once. Loads and saves of concurrent turns share round trips
+# (storage.batching), so more turns in flight make fuller batches; beyond this a burst waits
+# here rather than in the database pool, where waiting turns would time out.
+MAX_CONCURRENT_TURNS = 256
 
 
 class StoredState(Protocol):
@@ -105,11 +106,11 @@ class ConversationService:
             slow_down = (Reply(channel_texts.SLOW_DOWN),) if verdict == "warn" else ()
             return TurnResult(replies=slow_down)
         async with self._locks.hold(key.as_str()), self._slots:
-            if await self._store.was_seen(key.channel, inbound.message_id):
-                log.info("duplicate message on %s dropped", key.channel)
-                return TurnResult(replies=(), duplicate=True)
+            # A redelivered message is caught by the save, which records the message id with
+            # the new state: the pure dialog step before it costs nothing worth a round trip.
             replies = await self._turn(inbound, seen_message=inbound.message_id, depth=0)
             if replies is None:
+                log.info("duplicate message on %s dropped", key.channel)
                 return TurnResult(replies=(), duplicate=True)
             return TurnResult(replies=tuple(replies))
 

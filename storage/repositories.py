@@ -7,6 +7,7 @@ clock, so tests and replays are deterministic. Times come back as aware UTC.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 from dialogs.model import ConversationKey
+from storage.batching import Batcher
 from storage.models import (
     DOSSIER_STATUSES,
     RESULT_DELIVERIES,
@@ -191,7 +193,7 @@ def _key_filter(
     )
 
 
-def _conversation(row: ConversationRow) -> StoredConversation:
+def _conversation(row: Any) -> StoredConversation:  # an ORM row or a Core row
     return StoredConversation(
         key=_key(row),
         commune_code=row.commune_code,
@@ -201,6 +203,57 @@ def _conversation(row: ConversationRow) -> StoredConversation:
         updated_at=row.updated_at,
         last_inbound_at=row.last_inbound_at,
         reminder_sent_at=row.reminder_sent_at,
+    )
+
+
+_CONVERSATIONS = ConversationRow.__table__
+_PROCESSED = ProcessedMessageRow.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class _Save:
+    key: ConversationKey
+    state: dict[str, Any]
+    state_version: int
+    commune_code: str
+    now: datetime
+    inbound: bool
+    seen_message: str | None
+
+
+def _dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """The dialect's INSERT of a Core table (both backends spell ON CONFLICT the same).
+
+    Core rather than ORM on the hot path: executemany with one cached statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _row(save: _Save) -> dict[str, Any]:
+    return {
+        "channel": save.key.channel,
+        "chat_id": save.key.chat_id,
+        "user_id": save.key.user_id,
+        "commune_code": save.commune_code,
+        "state": save.state,
+        "state_version": save.state_version,
+        "created_at": save.now,
+        "updated_at": save.now,
+        "last_inbound_at": save.now,
+        "reminder_sent_at": None,
+    }
+
+
+def _upsert_conversations(session: AsyncSession, inbound: bool) -> Any:
+    stmt = _dialect_insert(session, _CONVERSATIONS)
+    changed: tuple[str, ...] = ("state", "state_version", "commune_code", "updated_at")
+    if inbound:
+        # The user is active again: a new reminder may be due after the next silence.
+        changed += ("last_inbound_at", "reminder_sent_at")
+    return stmt.on_conflict_do_update(
+        index_elements=["channel", "chat_id", "user_id"],
+        set_={name: stmt.excluded[name] for name in changed},
     )
 
 
@@ -298,13 +351,12 @@ class ConversationRepository:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # Concurrent turns share round trips: see storage.batching.
+        self._loads: Batcher[ConversationKey, StoredConversation | None] = Batcher(self._load_many)
+        self._saves: Batcher[_Save, bool] = Batcher(self._save_many)
 
     async def load(self, key: ConversationKey) -> StoredConversation | None:
-        async with self._sessions() as session:
-            row = await session.scalar(
-                select(ConversationRow).where(*_key_filter(ConversationRow, key))
-            )
-            return None if row is None else _conversation(row)
+        return await self._loads.submit(key)
 
     async def save(
         self,
@@ -322,46 +374,22 @@ class ConversationRepository:
         With ``seen_message`` the inbound message id is recorded in the same transaction, so a
         turn is either wholly saved and marked handled, or neither: a crash in between can
         neither lose the message nor handle it twice. Returns False (nothing saved) when that
-        message id was already recorded."""
-        now = _aware(now, "now")
+        message id was already recorded.
+
+        Saves from concurrent turns are committed together (group commit); each caller returns
+        only once its own save is committed."""
         version = state.get("version", 0)
-        state_version = version if isinstance(version, int) else 0
-        changes: dict[str, Any] = {
-            "state": state,
-            "state_version": state_version,
-            "commune_code": commune_code,
-            "updated_at": now,
-        }
-        if inbound:
-            # The user is active again: a new reminder may be due after the next silence.
-            changes |= {"last_inbound_at": now, "reminder_sent_at": None}
-        try:
-            async with self._sessions.begin() as session:
-                if seen_message is not None:
-                    session.add(
-                        ProcessedMessageRow(
-                            channel=key.channel, message_id=seen_message, seen_at=now
-                        )
-                    )
-                    await session.flush()
-                stmt = (
-                    _insert(session, ConversationRow)
-                    .values(
-                        channel=key.channel,
-                        chat_id=key.chat_id,
-                        user_id=key.user_id,
-                        created_at=now,
-                        last_inbound_at=now,
-                        **{k: v for k, v in changes.items() if k != "last_inbound_at"},
-                    )
-                    .on_conflict_do_update(
-                        index_elements=["channel", "chat_id", "user_id"], set_=changes
-                    )
-                )
-                await session.execute(stmt)
-        except IntegrityError:
-            return False
-        return True
+        return await self._saves.submit(
+            _Save(
+                key=key,
+                state=state,
+                state_version=version if isinstance(version, int) else 0,
+                commune_code=commune_code,
+                now=_aware(now, "now"),
+                inbound=inbound,
+                seen_message=seen_message,
+            )
+        )
 
     async def was_seen(self, channel: str, message_id: str) -> bool:
         async with self._sessions() as session:
@@ -372,6 +400,67 @@ class ConversationRepository:
                 )
             )
             return found is not None
+
+    async def _load_many(
+        self, keys: Sequence[ConversationKey]
+    ) -> builtins.list[StoredConversation | None]:
+        table = _CONVERSATIONS
+        chats: dict[str, set[str]] = {}
+        for key in keys:
+            chats.setdefault(key.channel, set()).add(key.chat_id)
+        found: dict[tuple[str, str, str], StoredConversation] = {}
+        async with self._sessions() as session:
+            # channel + chat_id IN (...) walks the unique index; a row-value IN would scan.
+            for channel, chat_ids in chats.items():
+                rows = await session.execute(
+                    select(table).where(table.c.channel == channel, table.c.chat_id.in_(chat_ids))
+                )
+                for row in rows:
+                    found[(row.channel, row.chat_id, row.user_id)] = _conversation(row)
+        return [found.get((k.channel, k.chat_id, k.user_id)) for k in keys]
+
+    async def _save_many(self, saves: Sequence[_Save]) -> builtins.list[bool]:
+        accepted = [True] * len(saves)
+        async with self._sessions.begin() as session:
+            first: dict[tuple[str, str], int] = {}
+            for index, save in enumerate(saves):
+                if save.seen_message is None:
+                    continue
+                pair = (save.key.channel, save.seen_message)
+                if pair in first:
+                    accepted[index] = False  # the same message twice in one batch
+                else:
+                    first[pair] = index
+            if first:
+                marked = await session.execute(
+                    _dialect_insert(session, _PROCESSED)
+                    .on_conflict_do_nothing()
+                    .returning(_PROCESSED.c.channel, _PROCESSED.c.message_id),
+                    [
+                        {"channel": c, "message_id": m, "seen_at": saves[i].now}
+                        for (c, m), i in first.items()
+                    ],
+                )
+                new = {(c, m) for c, m in marked}
+                for pair, index in first.items():
+                    accepted[index] = pair in new
+            todo = [save for save, ok in zip(saves, accepted, strict=True) if ok]
+            while todo:
+                # One upsert may touch a row only once: a key saved twice goes in a later round.
+                keys: set[ConversationKey] = set()
+                now_round: builtins.list[_Save] = []
+                later: builtins.list[_Save] = []
+                for save in todo:
+                    (later if save.key in keys else now_round).append(save)
+                    keys.add(save.key)
+                for inbound in (True, False):
+                    rows = [save for save in now_round if save.inbound is inbound]
+                    if rows:
+                        await session.execute(
+                            _upsert_conversations(session, inbound), [_row(save) for save in rows]
+                        )
+                todo = later
+        return accepted
 
     async def delete(self, key: ConversationKey) -> bool:
         async with self._sessions.begin() as session:
