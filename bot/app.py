@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,6 +17,8 @@ from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.outbox import OutboxWorker
+from bot.push import Push
+from bot.receipts import ReceiptCourier, ReceiptMaker
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
 from dialogs.addresses import AddressBook
@@ -63,18 +64,24 @@ def load_knowledge() -> Knowledge:
 log = logging.getLogger(__name__)
 
 
-async def send_to(channels: Channels, key: ConversationKey, replies: Sequence[Reply]) -> bool:
-    """Write to a citizen first (reminders, notices); False when their channel cannot now."""
-    try:
-        if key.channel == "telegram" and channels.telegram is not None:
-            await channels.telegram.send(key.chat_id, replies)
+def register_messengers(push: Push, channels: Channels) -> None:
+    """Telegram and Zalo can always be written to (within their own rules); the web chat and
+    the terminal register while a citizen's page or the terminal is open."""
+    telegram, zalo = channels.telegram, channels.zalo
+    if telegram is not None:
+
+        async def to_telegram(key: ConversationKey, replies: Sequence[Reply]) -> bool:
+            await telegram.send(key.chat_id, replies)
             return True
-        if key.channel == "zalo" and channels.zalo is not None:
-            await channels.zalo.send(key.user_id, replies)
+
+        push.register("telegram", to_telegram)
+    if zalo is not None:
+
+        async def to_zalo(key: ConversationKey, replies: Sequence[Reply]) -> bool:
+            await zalo.send(key.user_id, replies)
             return True
-    except Exception as exc:  # outside Zalo's window, blocked bot, network: try again later
-        log.info("could not write first to %s: %s", key.channel, type(exc).__name__)
-    return False
+
+        push.register("zalo", to_zalo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,8 @@ class App:
     channels: Channels
     web_uploads: WebUploads
     reminders: DraftReminders
+    push: Push
+    receipts: ReceiptCourier
 
 
 @asynccontextmanager
@@ -151,6 +160,19 @@ async def build_app(
             lambda: datetime.now(UTC),
             files=files,
         )
+        push = Push()
+        receipts = ReceiptCourier(
+            OutboxRepository(sessions),
+            dossiers,
+            ReceiptMaker(settings, know.catalogue),
+            push,
+            lambda: datetime.now(UTC),
+        )
+
+        def filed() -> None:
+            outbox.poke()
+            receipts.poke()
+
         effects = Effects(
             settings=settings,
             catalogue=know.catalogue,
@@ -159,7 +181,7 @@ async def build_app(
             files=files,
             store=store,
             fetchers=fetchers,
-            on_filed=outbox.poke,
+            on_filed=filed,
             clock=lambda: datetime.now(UTC),
         )
         service = ConversationService(
@@ -177,10 +199,11 @@ async def build_app(
             dossiers,
             SecretRepository(sessions),
         )
+        register_messengers(push, channels)
         reminders = DraftReminders(
             conversations,
             context_for,
-            functools.partial(send_to, channels),
+            push.send,
             draft_ttl=draft_ttl,
             remind_before=remind_before,
             clock=lambda: datetime.now(UTC),
@@ -189,6 +212,7 @@ async def build_app(
             stop = asyncio.Event()
             workers = [
                 asyncio.create_task(outbox.run(stop), name="outbox"),
+                asyncio.create_task(receipts.run(stop), name="receipts"),
                 asyncio.create_task(reminders.run(stop), name="draft-reminders"),
             ]
 
@@ -212,4 +236,6 @@ async def build_app(
             channels=channels,
             reminders=reminders,
             web_uploads=web_uploads,
+            push=push,
+            receipts=receipts,
         )

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="talk to the assistant in the terminal (works over a pipe)")
     chat.add_argument("--user", default="terminal", help="who is talking (conversation id)")
+    chat.add_argument(
+        "--files",
+        default="var/chat-files",
+        help="folder where received files (receipt PDFs, QR codes) are saved",
+    )
     chat.set_defaults(func=_cmd_chat)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database")
@@ -97,7 +102,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     from bot.runner import chat
 
     settings = _settings(args)
-    asyncio.run(chat(settings, user=args.user))
+    asyncio.run(chat(settings, user=args.user, files_dir=Path(args.files)))
     return 0
 
 

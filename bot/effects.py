@@ -12,33 +12,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from backoffice.calendar import WorkCalendar
-from backoffice.declarations import render_declaration_pdf
-from backoffice.receipt import ReceiptData, render_receipt_pdf
-from backoffice.vietqr import build_vietqr, qr_png
 from bot.config import Settings
+from bot.receipts import pays_by_transfer
 from bot.service import EffectOutcome
-from dialogs.filing_answers import address_display
 from dialogs.model import (
     Attachment,
     CheckAttachments,
     ConversationKey,
     Effect,
     Inbound,
-    Media,
     Reply,
     SubmitDossier,
 )
 from dialogs.texts import receipt as texts
 from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from knowledge.catalogue import Catalogue
-from knowledge.model import Procedure
 from storage.files import FileStore
 from storage.images import Accepted, inspect_upload
-from storage.repositories import Dossier, DossierRepository, FileRepository, NewDossier
+from storage.repositories import DossierRepository, FileRepository, NewDossier
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +153,6 @@ class Effects:
 
     async def _submit(self, key: ConversationKey, effect: SubmitDossier) -> EffectOutcome:
         procedure = self._catalogue.get(effect.procedure_code)
-        existing = await self._dossiers.by_submission_key(effect.submission_key)
-        if existing is not None:
-            return EffectOutcome(replies=(Reply(texts.already_filed(existing.code)),))
         if procedure is None:
             log.error("submission for unknown procedure %s", effect.procedure_code)
             return EffectOutcome(replies=(Reply(texts.SUBMIT_FAILED),))
@@ -168,7 +160,7 @@ class Effects:
         local = now.astimezone(self._tz)
         appointment = self._calendar.appointment(local, procedure.processing_days or 0)
         commune = self._settings.commune(effect.commune_code)
-        dossier = await self._dossiers.create(
+        dossier, created = await self._dossiers.file(
             NewDossier(
                 submission_key=effect.submission_key,
                 agency_code=commune.agency_code
@@ -185,111 +177,20 @@ class Effects:
                 postal_address=dict(effect.postal_address) if effect.postal_address else None,
             )
         )
+        if not created:
+            return EffectOutcome(replies=(Reply(texts.already_filed(dossier.code)),))
+        # The documents (PDFs, payment QR) follow from the receipt courier, drawn after the
+        # turn: see bot.receipts.
         self._on_filed()
-        # Drawing PDFs is CPU work (font subsetting): off the event loop, so other
-        # conversations keep moving while a receipt is drawn.
-        replies = await asyncio.to_thread(self._receipt_replies, dossier, procedure)
-        return EffectOutcome(replies=replies)
-
-    def _receipt_replies(self, dossier: Dossier, procedure: Procedure) -> tuple[Reply, ...]:
-        commune = self._settings.commune(dossier.commune_code)
         received_local = dossier.received_at.astimezone(self._tz)
-        appointment = dossier.due_date or received_local.date()
-        fee_vnd = procedure.fee.amount_vnd if procedure.fee else None
-        payment = self._settings.payment
-        payment_qr = ""
-        if fee_vnd and payment.bank_bin and payment.account_number:
-            payment_qr = build_vietqr(
-                payment.bank_bin, payment.account_number, fee_vnd, f"LE PHI {dossier.code[-11:]}"
-            )
-        by_post = dossier.result_delivery == "post"
-        fields = dossier.fields
-        receipt = ReceiptData(
-            agency_name=f"ỦY BAN NHÂN DÂN {commune.name.upper()}",
-            place=_place_name(commune.name),
-            dossier_code=dossier.code,
-            applicant_name=_first_of_kind(procedure, fields, "name"),
-            applicant_address=_first_of_kind(procedure, fields, "address"),
-            applicant_phone=_first_of_kind(procedure, fields, "phone")
-            or str(dossier.filer.get("phone", "")),
-            procedure_name=procedure.name,
-            papers=tuple(p.name for p in procedure.papers if not p.show_only),
-            processing_days=procedure.processing_days or 0,
-            received_at=received_local,
-            appointment_on=appointment,
-            return_method="post" if by_post else "counter",
-            return_place=_display(dossier.postal_address) if by_post else commune.address,
-            fee_vnd=fee_vnd,
-            fee_payment=texts.PAY_BY_QR if payment_qr else texts.PAY_AT_COUNTER,
-            payment_qr=payment_qr,
-        )
-        documents = [
-            Media(
-                filename=f"bien-nhan-{dossier.code}.pdf",
-                mime_type="application/pdf",
-                data=render_receipt_pdf(receipt),
-                caption=texts.RECEIPT_PDF_CAPTION,
-            )
-        ]
-        if procedure.form and procedure.form.declaration:
-            documents.append(
-                Media(
-                    filename=f"to-khai-{dossier.code}.pdf",
-                    mime_type="application/pdf",
-                    data=render_declaration_pdf(
-                        procedure.form.declaration,
-                        fields,
-                        commune.name,
-                        _place_name(commune.name),
-                        received_local.date(),
-                    ),
-                    caption=texts.DECLARATION_PDF_CAPTION,
-                )
-            )
-        images: tuple[Media, ...] = ()
-        if payment_qr:
-            images = (
-                Media(
-                    filename="ma-qr-le-phi.png",
-                    mime_type="image/png",
-                    data=qr_png(payment_qr),
-                    caption=texts.PAYMENT_QR_CAPTION,
-                ),
-            )
         text = texts.filed(
             code=dossier.code,
             procedure_name=procedure.name,
             received_at=received_local,
-            appointment_on=appointment,
-            by_post=by_post,
+            appointment_on=dossier.due_date or received_local.date(),
+            by_post=dossier.result_delivery == "post",
             office=commune.address or commune.name,
             fee_text=procedure.fee.text if procedure.fee else "",
-            payment_hint=texts.PAY_BY_QR if payment_qr else "",
+            payment_hint=texts.PAY_BY_QR if pays_by_transfer(self._settings, procedure) else "",
         )
-        return (
-            Reply(text=text, images=images, documents=tuple(documents)),
-            Reply(texts.queued_for_office()),
-        )
-
-
-def _place_name(commune_name: str) -> str:
-    for prefix in ("Xã ", "Phường ", "Đặc khu "):
-        if commune_name.startswith(prefix):
-            return commune_name[len(prefix) :]
-    return commune_name
-
-
-def _display(value: Any) -> str:
-    """How the form showed the answer: addresses as the dialog writes them, the rest as text."""
-    if isinstance(value, Mapping):
-        return address_display(value) if "commune_name" in value else ""
-    return "" if value is None else str(value)
-
-
-def _first_of_kind(procedure: Procedure, fields: Mapping[str, Any], kind: str) -> str:
-    if procedure.form is None:
-        return ""
-    for field in procedure.form.fields:
-        if field.kind == kind and field.name in fields:
-            return _display(fields[field.name])
-    return ""
+        return EffectOutcome(replies=(Reply(text), Reply(texts.queued_for_office())))

@@ -15,6 +15,7 @@ Logs name dossiers by code only: no names, ID numbers or phone numbers.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -116,17 +117,18 @@ def _without_values(exc: ValidationError) -> str:
     )
 
 
-class OutboxWorker:
-    """Delivers ``deliver_dossier`` outbox rows to the back office."""
+class OutboxLoop(abc.ABC):
+    """Claims due outbox rows of one topic and works through them until stopped.
+
+    Subclasses say what one round does (:meth:`run_once`); the loop, the wake-up on
+    :meth:`poke`, the backoff and the parking of rows nobody can handle are shared.
+    """
 
     def __init__(
         self,
         outbox: DeliveryQueue,
-        dossiers: DossierSource,
-        client: BackOfficeClient,
         clock: Callable[[], datetime],
         *,
-        files: FileSource | None = None,
         batch: int = 20,
         lease: timedelta = LEASE,
         base_backoff: timedelta = BASE_BACKOFF,
@@ -138,10 +140,7 @@ class OutboxWorker:
         if batch < 1:
             raise ValueError("batch must be at least 1")
         self._outbox = outbox
-        self._dossiers = dossiers
-        self._client = client
         self._clock = clock
-        self._files = files
         self._batch = batch
         self._lease = lease
         self._base_backoff = base_backoff
@@ -152,34 +151,21 @@ class OutboxWorker:
         self._wake = asyncio.Event()
 
     def poke(self) -> None:
-        """A dossier was just filed: look at the outbox now rather than at the next poll."""
+        """New work was just queued: look at the outbox now rather than at the next poll."""
         self._wake.set()
 
+    @abc.abstractmethod
     async def run_once(self) -> int:
-        """Claim one batch of due rows and work through it; returns how many were claimed.
-
-        When the office turns out to be unavailable the rest of the batch is not tried: each
-        row is rescheduled with its own backoff, so a dead office costs one timeout per round,
-        not one per row.
-        """
-        items = await self._outbox.claim_due(
-            self._clock(), self._batch, self._lease, topic=DELIVER_DOSSIER
-        )
-        for index, item in enumerate(items):
-            if not await self._deliver(item):
-                for untried in items[index + 1 :]:
-                    await self._retry_later(untried, "not tried: the back office was unavailable")
-                break
-        return len(items)
+        """Claim one batch of due rows and work through it; returns how many were claimed."""
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; a failed round is logged and the loop goes on."""
+        """Work until ``stop`` is set; a failed round is logged and the loop goes on."""
         while not stop.is_set():
             try:
                 claimed = await self.run_once()
             except Exception:
                 # The database may be busy or gone for a moment; leased rows come back.
-                log.exception("outbox round failed")
+                log.exception("outbox round failed (%s)", type(self).__name__)
                 claimed = 0
             if claimed >= self._batch:
                 continue  # more may be waiting
@@ -201,6 +187,72 @@ class OutboxWorker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await waiter
         self._wake.clear()
+
+    async def _retry_later(self, item: OutboxItem, error: str) -> None:
+        delay = backoff(item.attempts, self._random(), self._base_backoff, self._max_backoff)
+        await self._outbox.mark_failed(item.id, error, self._clock() + delay)
+
+    async def _park(self, item: OutboxItem, error: str) -> None:
+        log.error(
+            "outbox row %d (dossier %s) parked for %s: %s",
+            item.id,
+            item.payload.get("code", "?"),
+            self._parked_for,
+            error,
+        )
+        await self._outbox.mark_failed(item.id, error, self._clock() + self._parked_for)
+
+
+class OutboxWorker(OutboxLoop):
+    """Delivers ``deliver_dossier`` outbox rows to the back office."""
+
+    def __init__(
+        self,
+        outbox: DeliveryQueue,
+        dossiers: DossierSource,
+        client: BackOfficeClient,
+        clock: Callable[[], datetime],
+        *,
+        files: FileSource | None = None,
+        batch: int = 20,
+        lease: timedelta = LEASE,
+        base_backoff: timedelta = BASE_BACKOFF,
+        max_backoff: timedelta = MAX_BACKOFF,
+        parked_for: timedelta = PARKED_FOR,
+        poll_interval: float = 1.0,
+        random_sample: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__(
+            outbox,
+            clock,
+            batch=batch,
+            lease=lease,
+            base_backoff=base_backoff,
+            max_backoff=max_backoff,
+            parked_for=parked_for,
+            poll_interval=poll_interval,
+            random_sample=random_sample,
+        )
+        self._dossiers = dossiers
+        self._client = client
+        self._files = files
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows and work through it; returns how many were claimed.
+
+        When the office turns out to be unavailable the rest of the batch is not tried: each
+        row is rescheduled with its own backoff, so a dead office costs one timeout per round,
+        not one per row.
+        """
+        items = await self._outbox.claim_due(
+            self._clock(), self._batch, self._lease, topic=DELIVER_DOSSIER
+        )
+        for index, item in enumerate(items):
+            if not await self._deliver(item):
+                for untried in items[index + 1 :]:
+                    await self._retry_later(untried, "not tried: the back office was unavailable")
+                break
+        return len(items)
 
     async def _deliver(self, item: OutboxItem) -> bool:
         """Work on one row; False when the office is unavailable (stop the batch)."""
@@ -234,20 +286,6 @@ class OutboxWorker:
         )
         return True
 
-    async def _retry_later(self, item: OutboxItem, error: str) -> None:
-        delay = backoff(item.attempts, self._random(), self._base_backoff, self._max_backoff)
-        await self._outbox.mark_failed(item.id, error, self._clock() + delay)
-
-    async def _park(self, item: OutboxItem, error: str) -> None:
-        log.error(
-            "outbox row %d (dossier %s) parked for %s: %s",
-            item.id,
-            item.payload.get("code", "?"),
-            self._parked_for,
-            error,
-        )
-        await self._outbox.mark_failed(item.id, error, self._clock() + self._parked_for)
-
 
 __all__ = [
     "BASE_BACKOFF",
@@ -256,6 +294,7 @@ __all__ = [
     "DeliveryQueue",
     "DossierSource",
     "FileSource",
+    "OutboxLoop",
     "OutboxWorker",
     "backoff",
     "dossier_in",

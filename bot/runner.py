@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot.app import build_app
 from bot.config import Settings
@@ -56,10 +57,15 @@ async def serve(settings: Settings) -> None:
                 await task
 
 
-async def chat(settings: Settings, user: str = "terminal") -> None:
+async def chat(settings: Settings, user: str = "terminal", files_dir: Path | None = None) -> None:
     from handlers.terminal import TerminalChannel
 
     await upgrade(settings.database.url)
     async with build_app(settings) as app:
-        channel = TerminalChannel(app.service.replies, sys.stdin, sys.stdout, user=user)
+        channel = TerminalChannel(
+            app.service.replies, sys.stdin, sys.stdout, user=user, files_dir=files_dir
+        )
+        app.push.register("terminal", channel.push)
         await channel.run()
+        # Input ended (a script over a pipe): documents still being drawn are printed first.
+        await app.receipts.run_once()

@@ -17,11 +17,13 @@ hostile page that frames the chat only gets a fresh, empty session of its own.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -35,7 +37,7 @@ from starlette.types import Message
 
 from backoffice import api as backoffice_api
 from bot.app import App
-from dialogs.model import Media
+from dialogs.model import ConversationKey, Media, Reply
 from handlers import webchat
 from handlers.webchat import BlobShelf, PageMode, WebUploads
 
@@ -117,6 +119,8 @@ def webchat_router(
         evict_oldest=True,
     )
     replayed: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+    live = LivePages()
+    app.push.register(webchat.CHANNEL, live.send)
     ancestors = " ".join(embed_origins) if embed_origins else "https:"
 
     def page(request: Request, mode: PageMode) -> HTMLResponse:
@@ -247,6 +251,8 @@ def webchat_router(
             token = media.put(tag, item.data, item.mime_type, item.filename)
             return f"/media/{token}" if token else ""
 
+        page = LivePage(socket, link)
+        live.add(tag, page)
         try:
             while True:
                 message = await socket.receive()
@@ -270,13 +276,60 @@ def webchat_router(
                     else:
                         out = [webchat.reply_to_frame(r, frame_id, link) for r in result.replies]
                         _remember(replayed, replay_key, out)
-                for item in out:
-                    await socket.send_json(item)
-                await socket.send_json(webchat.done_frame(frame_id))
+                await page.send([*out, webchat.done_frame(frame_id)])
         except WebSocketDisconnect:
             return
+        finally:
+            live.remove(tag, page)
 
     return router
+
+
+class LivePage:
+    """One open chat page: its socket, and how it turns files into links for this session."""
+
+    def __init__(self, socket: WebSocket, link: Callable[[Media], str]) -> None:
+        self.socket = socket
+        self.link = link
+        # A turn's answer and a pushed message must not interleave their frames.
+        self._sending = asyncio.Lock()
+
+    async def send(self, frames: Sequence[dict[str, Any]]) -> None:
+        async with self._sending:
+            for frame in frames:
+                await self.socket.send_json(frame)
+
+
+class LivePages:
+    """The chat pages open now, by session: where a message written first can go."""
+
+    def __init__(self) -> None:
+        self._pages: dict[str, set[LivePage]] = {}
+        self._pushes = itertools.count(1)
+
+    def add(self, tag: str, page: LivePage) -> None:
+        self._pages.setdefault(tag, set()).add(page)
+
+    def remove(self, tag: str, page: LivePage) -> None:
+        pages = self._pages.get(tag)
+        if pages is not None:
+            pages.discard(page)
+            if not pages:
+                del self._pages[tag]
+
+    async def send(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        """True when at least one open page of that session got the replies."""
+        delivered = False
+        for page in list(self._pages.get(key.chat_id, ())):
+            # Its own turn id, so the page scrolls to the top of this message.
+            turn = f"push-{next(self._pushes)}"
+            frames = [webchat.reply_to_frame(r, turn, page.link) for r in replies]
+            try:
+                await page.send(frames)
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                continue  # closing as we speak: the other pages, or a later attempt
+            delivered = True
+        return delivered
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ import asyncio
 import mimetypes
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from dialogs.model import Attachment, Button, ConversationKey, Inbound, Reply
+from dialogs.model import Attachment, Button, ConversationKey, Inbound, Media, Reply
 from dialogs.texts import common as texts
 
 CHANNEL = "terminal"
@@ -46,6 +47,7 @@ class TerminalChannel:
         *,
         clock: Callable[[], datetime] = _utc_now,
         greet: bool = True,
+        files_dir: Path | None = None,
     ) -> None:
         self._handle = handle
         self._stdin = stdin
@@ -53,6 +55,7 @@ class TerminalChannel:
         self._key = ConversationKey(channel=CHANNEL, chat_id=user, user_id=user)
         self._clock = clock
         self._greet = greet
+        self._files_dir = files_dir
         self._buttons: tuple[Button, ...] = ()
 
     async def run(self) -> None:
@@ -75,9 +78,18 @@ class TerminalChannel:
             if inbound is not None:
                 await self._send(inbound)
 
+    async def push(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        """A message written first (the receipt's PDFs): printed if it is for this user.
+
+        The numbered buttons on screen stay as they were: a pushed message carries none."""
+        if key != self._key:
+            return False
+        self._write(self.render(await self._saved(replies)))
+        return True
+
     async def _send(self, inbound: Inbound) -> None:
         replies = await self._handle(inbound)
-        self._write(self.render(replies))
+        self._write(self.render(await self._saved(replies)))
         self._buttons = tuple(b for reply in replies for b in reply.flat_buttons())
 
     def _inbound_for(self, line: str) -> Inbound | None:
@@ -122,6 +134,32 @@ class TerminalChannel:
             payload=payload,
             attachments=attachments,
         )
+
+    async def _saved(self, replies: Sequence[Reply]) -> Sequence[Reply]:
+        """With ``files_dir``, files are written there and shown by their path, so the receipt
+        can be opened and printed; without it they are only described."""
+        if self._files_dir is None or not any(r.images or r.documents for r in replies):
+            return replies
+        folder = self._files_dir
+
+        def write(media: Media) -> Media:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / Path(media.filename).name
+            path.write_bytes(media.data)
+            path.chmod(0o600)  # a receipt carries the citizen's name and phone
+            return replace(media, filename=str(path))
+
+        def write_all() -> list[Reply]:
+            return [
+                replace(
+                    r,
+                    images=tuple(write(m) for m in r.images),
+                    documents=tuple(write(m) for m in r.documents),
+                )
+                for r in replies
+            ]
+
+        return await asyncio.to_thread(write_all)
 
     @staticmethod
     def render(replies: Sequence[Reply]) -> str:

@@ -39,6 +39,13 @@ from storage.models import (
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 DELIVER_DOSSIER = "deliver_dossier"
+SEND_RECEIPT = "send_receipt"
+
+
+def receipt_topic(channel: str) -> str:
+    """One receipt topic per channel: a process claims only receipts it can deliver (the
+    terminal chat cannot reach a web page, the web server cannot reach the terminal)."""
+    return f"{SEND_RECEIPT}:{channel}"
 NOTIFY = "notify"
 
 
@@ -208,6 +215,9 @@ def _conversation(row: Any) -> StoredConversation:  # an ORM row or a Core row
 
 _CONVERSATIONS = ConversationRow.__table__
 _PROCESSED = ProcessedMessageRow.__table__
+_DOSSIERS = DossierRow.__table__
+_EVENTS = DossierEventRow.__table__
+_OUTBOX = OutboxRow.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,48 +546,58 @@ class DossierRepository:
         self._timezone = timezone
 
     async def create(self, new: NewDossier) -> Dossier:
-        """File a dossier once per ``submission_key``; a repeat returns the first one.
+        """File a dossier once per ``submission_key``; a repeat returns the first one."""
+        dossier, _ = await self.file(new)
+        return dossier
 
-        The day's code number, the first status event, the draft files and the
-        ``deliver_dossier`` outbox row are written in the same transaction, so a crash leaves
-        either all of them or none.
+    async def file(self, new: NewDossier) -> tuple[Dossier, bool]:
+        """File a dossier once per ``submission_key``: the dossier, and whether it is new.
+
+        The day's code number, the first status event, the draft files and the outbox rows
+        that must follow it (``deliver_dossier`` to the office, ``send_receipt`` to the
+        citizen) are written in the same transaction, so a crash leaves all of them or none.
+        A repeat (a double tap, a retried webhook) fails on the unique submission key and
+        returns the first dossier.
         """
         _check_new_dossier(new)
-        received_at = _aware(new.received_at, "received_at")
+        received_at = _aware(new.received_at, "received_at").astimezone(UTC)
+        day = received_at.astimezone(self._timezone).date()
+        key = new.filer_key
         try:
             async with self._sessions.begin() as session:
-                existing = await self._by_submission_key(session, new.submission_key)
-                if existing is not None:
-                    return existing
-                day = received_at.astimezone(self._timezone).date()
                 sequence = await _next_sequence(session, new.agency_code, day)
-                row = DossierRow(
-                    code=format_dossier_code(new.agency_code, day, sequence),
-                    commune_code=new.commune_code,
-                    procedure_code=new.procedure_code,
-                    status="new",
-                    fields=new.fields,
-                    filer=new.filer,
-                    on_behalf_of=new.on_behalf_of,
-                    channel=new.filer_key.channel,
-                    chat_id=new.filer_key.chat_id,
-                    user_id=new.filer_key.user_id,
-                    submission_key=new.submission_key,
-                    received_at=received_at,
-                    due_date=new.due_date,
-                    result_delivery=new.result_delivery,
-                    postal_address=new.postal_address,
-                    created_at=received_at,
-                    updated_at=received_at,
-                )
-                session.add(row)
-                await session.flush()
-                session.add(
-                    DossierEventRow(
-                        dossier_id=row.id,
+                code = format_dossier_code(new.agency_code, day, sequence)
+                dossier_id = (
+                    await session.execute(
+                        _dialect_insert(session, _DOSSIERS)
+                        .values(
+                            code=code,
+                            commune_code=new.commune_code,
+                            procedure_code=new.procedure_code,
+                            status="new",
+                            fields=new.fields,
+                            filer=new.filer,
+                            on_behalf_of=new.on_behalf_of,
+                            channel=key.channel,
+                            chat_id=key.chat_id,
+                            user_id=key.user_id,
+                            submission_key=new.submission_key,
+                            received_at=received_at,
+                            due_date=new.due_date,
+                            result_delivery=new.result_delivery,
+                            postal_address=new.postal_address,
+                            created_at=received_at,
+                            updated_at=received_at,
+                        )
+                        .returning(_DOSSIERS.c.id)
+                    )
+                ).scalar_one()
+                await session.execute(
+                    _dialect_insert(session, _EVENTS).values(
+                        dossier_id=dossier_id,
                         status="new",
                         at=received_at,
-                        actor=new.actor or new.filer_key.as_str(),
+                        actor=new.actor or key.as_str(),
                         note="",
                     )
                 )
@@ -585,27 +605,50 @@ class DossierRepository:
                     await session.execute(
                         update(DossierFileRow)
                         .where(
-                            *_key_filter(DossierFileRow, new.filer_key),
-                            DossierFileRow.dossier_id.is_(None),
+                            *_key_filter(DossierFileRow, key), DossierFileRow.dossier_id.is_(None)
                         )
-                        .values(dossier_id=row.id)
+                        .values(dossier_id=dossier_id)
                     )
-                await _enqueue(
-                    session,
-                    DELIVER_DOSSIER,
-                    {"dossier_id": row.id, "code": row.code},
-                    f"{DELIVER_DOSSIER}:{row.code}",
-                    received_at,
+                payload = {"dossier_id": dossier_id, "code": code}
+                await session.execute(
+                    _dialect_insert(session, _OUTBOX).on_conflict_do_nothing(),
+                    [
+                        {
+                            "topic": topic,
+                            "payload": payload,
+                            "dedupe_key": f"{topic}:{code}",
+                            "attempts": 0,
+                            "next_attempt_at": received_at,
+                            "created_at": received_at,
+                        }
+                        for topic in (DELIVER_DOSSIER, receipt_topic(key.channel))
+                    ],
                 )
-                await session.flush()
-                return _dossier(row)
         except IntegrityError:
-            # Another tap with the same key won the race; its dossier is the answer.
-            async with self._sessions() as session:
-                existing = await self._by_submission_key(session, new.submission_key)
+            # Another tap with the same key got there first; its dossier is the answer.
+            existing = await self.by_submission_key(new.submission_key)
             if existing is None:
                 raise
-            return existing
+            return existing, False
+        dossier = Dossier(
+            id=dossier_id,
+            code=code,
+            commune_code=new.commune_code,
+            procedure_code=new.procedure_code,
+            status="new",
+            fields=dict(new.fields),
+            filer=dict(new.filer),
+            on_behalf_of=None if new.on_behalf_of is None else dict(new.on_behalf_of),
+            filer_key=key,
+            submission_key=new.submission_key,
+            received_at=received_at,
+            due_date=new.due_date,
+            result_delivery=new.result_delivery,
+            postal_address=None if new.postal_address is None else dict(new.postal_address),
+            created_at=received_at,
+            updated_at=received_at,
+        )
+        return dossier, True
 
     async def get(self, dossier_id: int) -> Dossier | None:
         async with self._sessions() as session:

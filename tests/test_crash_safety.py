@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import select
@@ -179,8 +180,12 @@ def test_kills_at_random_moments_lose_nothing_and_duplicate_nothing(tmp_path: Pa
     received = _rows(office_db, "SELECT code FROM office_dossiers")
     receptions = _rows(office_db, "SELECT target FROM audit_log WHERE action='dossier_received'")
     undone = _rows(
-        citizen, "SELECT id, topic, attempts, last_error FROM outbox WHERE done_at IS NULL"
+        citizen,
+        "SELECT id, topic, attempts, last_error FROM outbox"
+        " WHERE done_at IS NULL AND topic = 'deliver_dossier'",
     )
+    # The worker here has no receipt courier: every dossier's receipt must still be queued.
+    receipts = _rows(citizen, "SELECT payload FROM outbox WHERE topic LIKE 'send_receipt:%'")
     codes = {code for code, _ in filed}
 
     assert len(filed) == N
@@ -189,6 +194,7 @@ def test_kills_at_random_moments_lose_nothing_and_duplicate_nothing(tmp_path: Pa
     assert sorted(code for (code,) in received) == sorted(codes)
     assert sorted(receptions) == sorted((f"dossier:{code}",) for code in codes)
     assert undone == []
+    assert sorted(json.loads(payload)["code"] for (payload,) in receipts) == sorted(codes)
     # The code counter gave every number once, with no hole: a killed filing gave its back.
     assert sorted(int(str(code)[-4:]) for code in codes) == list(range(1, N + 1))
     # The kills must have hit working processes, or this test proved nothing.

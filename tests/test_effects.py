@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,9 +11,18 @@ from PIL import Image, ImageDraw
 
 from bot.app import Knowledge, build_app
 from bot.config import Settings
-from dialogs.model import Attachment, CheckAttachments, ConversationKey, Inbound, SubmitDossier
+from dialogs.model import (
+    Attachment,
+    CheckAttachments,
+    ConversationKey,
+    Inbound,
+    Reply,
+    SubmitDossier,
+)
 from handlers.files import FileTooLarge
+from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
+from storage.repositories import OutboxItem, OutboxRepository
 
 KEY = ConversationKey(channel="terminal", chat_id="an", user_id="an")
 
@@ -29,24 +39,70 @@ def _submission(key: str = "draft-1") -> SubmitDossier:
     )
 
 
-async def test_filing_returns_a_receipt_with_code_date_and_pdfs(
+async def test_filing_answers_with_code_and_date_and_the_pdfs_follow(
     settings: Settings, knowledge: Knowledge
 ) -> None:
     await upgrade(settings.database.url)
     inbound = Inbound(key=KEY, message_id="m", received_at=datetime.now(UTC))
+    pushed: list[tuple[ConversationKey, Sequence[Reply]]] = []
+    reachable = False
+
+    async def terminal(key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        if reachable:
+            pushed.append((key, replies))
+        return reachable
+
     async with build_app(settings, knowledge, deliver=False) as app:
+        app.push.register("terminal", terminal)
         first = await app.effects(inbound, _submission())
         again = await app.effects(inbound, _submission())
         dossiers = await app.dossiers.list()
+        assert await app.receipts.run_once() == 1  # the citizen's screen is closed
+        assert pushed == []
+        reachable = True
+        assert await app.receipts.run_once() == 0  # retried later, not at once
+        waiting = await _receipt_rows(settings.database.url)
     assert len(dossiers) == 1  # a double tap files one dossier
     code = dossiers[0].code
     receipt = first.replies[0]
     assert code in receipt.text and "Ngày hẹn trả kết quả" in receipt.text
     assert code.startswith("000.00.31.H26-")
-    names = [d.filename for d in receipt.documents]
-    assert names == [f"bien-nhan-{code}.pdf", f"to-khai-{code}.pdf"]
-    assert all(d.data.startswith(b"%PDF-") for d in receipt.documents)
+    assert receipt.documents == ()  # drawn after the turn, not inside it
     assert code in again.replies[0].text and "đã được gửi" in again.replies[0].text
+    assert [(w.attempts, w.done_at) for w in waiting] == [(1, None)]
+
+
+async def test_the_receipt_courier_draws_both_pdfs_and_pushes_them_once(
+    settings: Settings, knowledge: Knowledge
+) -> None:
+    await upgrade(settings.database.url)
+    inbound = Inbound(key=KEY, message_id="m", received_at=datetime.now(UTC))
+    pushed: list[tuple[ConversationKey, Sequence[Reply]]] = []
+
+    async def terminal(key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        pushed.append((key, replies))
+        return True
+
+    async with build_app(settings, knowledge, deliver=False) as app:
+        app.push.register("terminal", terminal)
+        await app.effects(inbound, _submission())
+        [dossier] = await app.dossiers.list()
+        assert await app.receipts.run_once() == 1
+        assert await app.receipts.run_once() == 0  # done: never sent twice
+    [(key, [documents])] = pushed
+    assert key == KEY
+    names = [d.filename for d in documents.documents]
+    assert names == [f"bien-nhan-{dossier.code}.pdf", f"to-khai-{dossier.code}.pdf"]
+    assert all(d.data.startswith(b"%PDF-") for d in documents.documents)
+    assert dossier.code in documents.text
+
+
+async def _receipt_rows(url: str) -> list[OutboxItem]:
+    engine = create_engine(url)
+    try:
+        return await OutboxRepository(session_factory(engine)).pending(topic="send_receipt:terminal")
+    finally:
+        await engine.dispose()
 
 
 def _page_photo() -> bytes:

@@ -60,8 +60,12 @@ def already_filed(code: str) -> str:
 def queued_for_office() -> str:
     return (
         "Hồ sơ đã được lưu an toàn và sẽ tự động chuyển đến bộ phận một cửa của xã; "
-        "bạn không cần làm gì thêm."
+        "bạn không cần làm gì thêm. Giấy biên nhận (PDF) sẽ được gửi cho bạn ngay sau đây."
     )
+
+
+def documents_of(code: str) -> str:
+    return f"Giấy tờ của hồ sơ {code}, bạn tải về và giữ lại nhé:"
 
 
 PAY_BY_QR = (
