@@ -220,7 +220,12 @@ class FormTurn:
         if phone:
             rows.append((self.button(texts.btn_same_phone(phone), "same"),))
         rows += self.nav_rows(item, skip=not field.required)
-        return Reply("\n".join(lines), buttons=tuple(rows), request_contact=field.kind == "phone")
+        return Reply(
+            "\n".join(lines),
+            buttons=tuple(rows),
+            request_contact=field.kind == "phone",
+            number_answer=field.kind == "number",
+        )
 
     def ask_address_step(self, item: str, sub: dict[str, Any], notes: Sequence[str]) -> Reply:
         rows: list[tuple[Button, ...]] = []

@@ -89,13 +89,19 @@ class Media:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the bot says. ``buttons`` are rows of buttons; adapters without buttons number them."""
+    """What the bot says. ``buttons`` are rows of buttons; adapters without buttons number them.
+
+    ``number_answer``: the question asks for a number ("how many copies?"), so a typed "2" is
+    the answer. Adapters that number their buttons then show them unnumbered (they still work
+    by typing their label) and never turn a typed number into a button press.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     images: tuple[Media, ...] = ()
     documents: tuple[Media, ...] = ()
     request_contact: bool = False
+    number_answer: bool = False
 
     def flat_buttons(self) -> tuple[Button, ...]:
         return tuple(b for row in self.buttons for b in row)

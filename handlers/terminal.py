@@ -90,7 +90,8 @@ class TerminalChannel:
     async def _send(self, inbound: Inbound) -> None:
         replies = await self._handle(inbound)
         self._write(self.render(await self._saved(replies)))
-        self._buttons = tuple(b for reply in replies for b in reply.flat_buttons())
+        numbered = not any(reply.number_answer for reply in replies)
+        self._buttons = tuple(b for r in replies for b in r.flat_buttons()) if numbered else ()
 
     def _inbound_for(self, line: str) -> Inbound | None:
         """What the typed line means; None when it was a local command that failed."""
@@ -166,6 +167,7 @@ class TerminalChannel:
         """Replies as terminal text; buttons are numbered across the whole turn."""
         blocks = []
         number = 0
+        numbered = not any(reply.number_answer for reply in replies)
         for reply in replies:
             lines = [reply.text] if reply.text else []
             lines += [texts.terminal_image(m.filename, m.caption) for m in reply.images]
@@ -174,7 +176,8 @@ class TerminalChannel:
             ]
             for button in reply.flat_buttons():
                 number += 1
-                lines.append(f"{BUTTON_INDENT}{number}. {button.text}")
+                mark = f"{number}." if numbered else "•"
+                lines.append(f"{BUTTON_INDENT}{mark} {button.text}")
             if reply.request_contact:
                 lines.append(texts.TERMINAL_CONTACT_HINT)
             if lines:

@@ -236,12 +236,19 @@ class InMemoryChoiceMemory:
                 self._payloads.popitem(last=False)
 
 
-def render_text(reply: Reply, first_number: int = 1, *, hint: bool = False) -> str:
-    """A reply's text with its buttons as numbered lines, numbering from ``first_number``."""
+def render_text(
+    reply: Reply, first_number: int = 1, *, hint: bool = False, numbered: bool = True
+) -> str:
+    """A reply's text with its buttons as numbered lines, numbering from ``first_number``;
+    with ``numbered`` off (the question wants a number), as bullets to be typed in words."""
     lines = [reply.text] if reply.text else []
-    lines += [texts.numbered(first_number + i, b.text) for i, b in enumerate(reply.flat_buttons())]
+    buttons = reply.flat_buttons()
+    if numbered:
+        lines += [texts.numbered(first_number + i, b.text) for i, b in enumerate(buttons)]
+    else:
+        lines += [texts.bulleted(b.text) for b in buttons]
     if hint and reply.buttons:
-        lines.append(texts.CHOOSE_HINT)
+        lines.append(texts.CHOOSE_HINT if numbered else texts.TYPE_WORDS_HINT)
     return "\n".join(lines)
 
 
@@ -361,13 +368,16 @@ class ZaloChannel:
         if not replies:
             # A duplicate delivery yields no replies; the numbers shown before still stand.
             return
-        payloads = tuple(b.payload for reply in replies for b in reply.flat_buttons())
+        numbered = not any(reply.number_answer for reply in replies)
+        payloads = (
+            tuple(b.payload for reply in replies for b in reply.flat_buttons()) if numbered else ()
+        )
         # Before sending: the citizen may answer "2" before the last message has gone out.
         await self._memory.put(user_id, payloads)
         last_with_buttons = max((i for i, r in enumerate(replies) if r.buttons), default=-1)
         number = 1
         for index, reply in enumerate(replies):
-            text = render_text(reply, number, hint=index == last_with_buttons)
+            text = render_text(reply, number, hint=index == last_with_buttons, numbered=numbered)
             number += len(reply.flat_buttons())
             if text:
                 await self._client.send_text(user_id, text)

@@ -9,3 +9,11 @@ CONTACT_SUBTITLE = "Bấm vào đây để gửi số điện thoại của bạ
 
 def numbered(number: int, label: str) -> str:
     return f"{number}. {label}"
+
+
+def bulleted(label: str) -> str:
+    """A button shown while the question wants a number: typed by its words, not a number."""
+    return f"• {label}"
+
+
+TYPE_WORDS_HINT = "(Muốn chọn mục có dấu • thì gõ đúng chữ đó, ví dụ: quay lại)"

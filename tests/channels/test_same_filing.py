@@ -1,0 +1,149 @@
+"""One conversation, four channels, one outcome (issue #4).
+
+The same transcript (tests.channels.transcript) is played through the terminal, the web chat,
+Telegram (webhook and long polling) and Zalo, each through its real adapter on one running
+deployment, and must give the same dossier and show the citizen the same screens as the
+conversation core does on its own (tests.channels.drivers.CoreDriver).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from bot.app import Knowledge
+from tests.channels.deployment import Deployment, deployment_settings, running_deployment
+from tests.channels.drivers import CHANNELS, open_driver, reference_screens
+from tests.channels.transcript import (
+    BARE_NUMBER,
+    CODE,
+    DETOUR_AND_CANCEL,
+    FILED_FIELDS,
+    FILER,
+    FILING,
+    PHOTO_SLOT,
+    Driver,
+    Screen,
+    Step,
+    document_photo,
+    is_subsequence,
+    play,
+    without_moment,
+)
+from tests.fakes.telegram_server import FakeTelegramServer
+from tests.fakes.zalo_server import FakeZalo
+
+
+@pytest.fixture
+async def telegram_api() -> AsyncIterator[FakeTelegramServer]:
+    async with FakeTelegramServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def zalo_api() -> AsyncIterator[FakeZalo]:
+    async with FakeZalo() as server:
+        yield server
+
+
+@pytest.fixture
+async def deployment(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    knowledge: Knowledge,
+    telegram_api: FakeTelegramServer,
+    zalo_api: FakeZalo,
+) -> AsyncIterator[Deployment]:
+    settings = deployment_settings(tmp_path, monkeypatch, telegram_api, zalo_api)
+    async with running_deployment(
+        settings, knowledge, telegram_api, zalo_api, monkeypatch
+    ) as running:
+        yield running
+
+
+@pytest.fixture(params=CHANNELS)
+async def citizen(
+    request: pytest.FixtureRequest, deployment: Deployment, tmp_path: Path
+) -> AsyncIterator[Driver]:
+    async with open_driver(request.param, deployment, tmp_path) as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def photo() -> bytes:
+    return document_photo()
+
+
+async def _reference(
+    deployment: Deployment, knowledge: Knowledge, steps: Sequence[Step], photo: bytes, tmp: Path
+) -> list[Screen]:
+    return await reference_screens(deployment.settings, knowledge, steps, photo, tmp)
+
+
+def _assert_same_screens(
+    channel: str, seen: Sequence[Screen], wanted: Sequence[Screen], *, open_end: bool = False
+) -> None:
+    """Screen for screen what the core says; with ``open_end`` the last screen may hold more
+    (a file or notice sent after the reply by a background worker)."""
+    seen = [without_moment(s) for s in seen]
+    wanted = [without_moment(s) for s in wanted]
+    assert len(seen) == len(wanted)
+    if not open_end:
+        assert seen == wanted, channel
+        return
+    assert seen[:-1] == wanted[:-1], channel
+    assert is_subsequence(wanted[-1].lines, seen[-1].lines), (channel, seen[-1], wanted[-1])
+    assert is_subsequence(wanted[-1].buttons, seen[-1].buttons), (channel, seen[-1], wanted[-1])
+
+
+async def test_the_same_filing_gives_the_same_dossier_on_every_channel(
+    citizen: Driver, deployment: Deployment, knowledge: Knowledge, photo: bytes, tmp_path: Path
+) -> None:
+    screens = await play(citizen, FILING, photo)
+
+    app = deployment.app
+    [dossier] = await app.dossiers.list()
+    assert dossier.procedure_code == CODE
+    assert dossier.fields == FILED_FIELDS
+    assert dossier.filer == FILER
+    assert dossier.filer_key == citizen.key
+    assert dossier.result_delivery == "counter"
+
+    [stored] = await app.files.for_dossier(dossier.id)
+    assert (stored.slot, stored.key) == (PHOTO_SLOT, citizen.key)
+    assert stored.sha256 == hashlib.sha256(photo).hexdigest()  # the very bytes the citizen sent
+    assert await app.store.exists(stored.storage_key)
+
+    receipt = screens[-1]
+    assert f"Mã hồ sơ: {dossier.code}" in receipt.lines
+    assert dossier.due_date is not None
+    appointment = f"{dossier.due_date:%d/%m/%Y}"
+    assert any(line.startswith("Ngày hẹn trả kết quả") for line in receipt.lines)
+    assert appointment in receipt.text
+
+    core = await _reference(deployment, knowledge, FILING, photo, tmp_path)
+    _assert_same_screens(citizen.name, screens, core, open_end=True)
+
+
+async def test_a_question_mid_form_then_cancelling_leaves_no_dossier_on_every_channel(
+    citizen: Driver, deployment: Deployment, knowledge: Knowledge, photo: bytes, tmp_path: Path
+) -> None:
+    screens = await play(citizen, DETOUR_AND_CANCEL, photo)
+
+    assert await deployment.app.dossiers.list() == []
+    assert "Lệ phí: 8.000 đồng/bản sao" in screens[4].text  # the question was answered
+    core = await _reference(deployment, knowledge, DETOUR_AND_CANCEL, photo, tmp_path)
+    _assert_same_screens(citizen.name, screens, core)
+
+
+async def test_a_bare_number_answers_the_question_on_every_channel(
+    citizen: Driver, deployment: Deployment, knowledge: Knowledge, photo: bytes, tmp_path: Path
+) -> None:
+    """ "Bạn cần mấy bản sao ạ? Ví dụ: 2" answered "2" means two copies, wherever it is typed."""
+    screens = await play(citizen, BARE_NUMBER, photo)
+
+    core = await _reference(deployment, knowledge, BARE_NUMBER, photo, tmp_path)
+    _assert_same_screens(citizen.name, screens, core)
