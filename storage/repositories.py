@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,6 +46,8 @@ def receipt_topic(channel: str) -> str:
     """One receipt topic per channel: a process claims only receipts it can deliver (the
     terminal chat cannot reach a web page, the web server cannot reach the terminal)."""
     return f"{SEND_RECEIPT}:{channel}"
+
+
 NOTIFY = "notify"
 
 
@@ -213,11 +215,12 @@ def _conversation(row: Any) -> StoredConversation:  # an ORM row or a Core row
     )
 
 
-_CONVERSATIONS = ConversationRow.__table__
-_PROCESSED = ProcessedMessageRow.__table__
-_DOSSIERS = DossierRow.__table__
-_EVENTS = DossierEventRow.__table__
-_OUTBOX = OutboxRow.__table__
+_CONVERSATIONS = cast(Table, ConversationRow.__table__)
+_PROCESSED = cast(Table, ProcessedMessageRow.__table__)
+_DOSSIERS = cast(Table, DossierRow.__table__)
+_EVENTS = cast(Table, DossierEventRow.__table__)
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_FILES = cast(Table, DossierFileRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,6 +547,7 @@ class DossierRepository:
         # The code carries the office's calendar day, not UTC's: 06:00 in Hà Nội is yesterday
         # in UTC.
         self._timezone = timezone
+        self._filings: Batcher[NewDossier, tuple[Dossier, bool]] = Batcher(self._file_many)
 
     async def create(self, new: NewDossier) -> Dossier:
         """File a dossier once per ``submission_key``; a repeat returns the first one."""
@@ -554,101 +558,144 @@ class DossierRepository:
         """File a dossier once per ``submission_key``: the dossier, and whether it is new.
 
         The day's code number, the first status event, the draft files and the outbox rows
-        that must follow it (``deliver_dossier`` to the office, ``send_receipt`` to the
-        citizen) are written in the same transaction, so a crash leaves all of them or none.
-        A repeat (a double tap, a retried webhook) fails on the unique submission key and
-        returns the first dossier.
+        that must follow it (``deliver_dossier`` to the office, ``send_receipt:<channel>`` to
+        the citizen) are written in the same transaction, so a crash leaves all of them or
+        none. A repeat (a double tap, a retried webhook) returns the first dossier.
+
+        Filings that arrive together are written together (group commit, see
+        storage.batching); each caller returns once its own dossier is committed.
         """
         _check_new_dossier(new)
-        received_at = _aware(new.received_at, "received_at").astimezone(UTC)
-        day = received_at.astimezone(self._timezone).date()
-        key = new.filer_key
+        return await self._filings.submit(new)
+
+    async def _file_many(self, news: Sequence[NewDossier]) -> builtins.list[tuple[Dossier, bool]]:
         try:
-            async with self._sessions.begin() as session:
-                sequence = await _next_sequence(session, new.agency_code, day)
-                code = format_dossier_code(new.agency_code, day, sequence)
-                dossier_id = (
-                    await session.execute(
-                        _dialect_insert(session, _DOSSIERS)
-                        .values(
-                            code=code,
-                            commune_code=new.commune_code,
-                            procedure_code=new.procedure_code,
-                            status="new",
-                            fields=new.fields,
-                            filer=new.filer,
-                            on_behalf_of=new.on_behalf_of,
-                            channel=key.channel,
-                            chat_id=key.chat_id,
-                            user_id=key.user_id,
-                            submission_key=new.submission_key,
-                            received_at=received_at,
-                            due_date=new.due_date,
-                            result_delivery=new.result_delivery,
-                            postal_address=new.postal_address,
-                            created_at=received_at,
-                            updated_at=received_at,
-                        )
-                        .returning(_DOSSIERS.c.id)
-                    )
-                ).scalar_one()
-                await session.execute(
-                    _dialect_insert(session, _EVENTS).values(
-                        dossier_id=dossier_id,
-                        status="new",
-                        at=received_at,
-                        actor=new.actor or key.as_str(),
-                        note="",
-                    )
-                )
-                if new.attach_draft_files:
-                    await session.execute(
-                        update(DossierFileRow)
-                        .where(
-                            *_key_filter(DossierFileRow, key), DossierFileRow.dossier_id.is_(None)
-                        )
-                        .values(dossier_id=dossier_id)
-                    )
-                payload = {"dossier_id": dossier_id, "code": code}
-                await session.execute(
-                    _dialect_insert(session, _OUTBOX).on_conflict_do_nothing(),
-                    [
-                        {
-                            "topic": topic,
-                            "payload": payload,
-                            "dedupe_key": f"{topic}:{code}",
-                            "attempts": 0,
-                            "next_attempt_at": received_at,
-                            "created_at": received_at,
-                        }
-                        for topic in (DELIVER_DOSSIER, receipt_topic(key.channel))
-                    ],
-                )
+            return await self._file_batch(news)
         except IntegrityError:
-            # Another tap with the same key got there first; its dossier is the answer.
-            existing = await self.by_submission_key(new.submission_key)
-            if existing is None:
-                raise
-            return existing, False
-        dossier = Dossier(
-            id=dossier_id,
-            code=code,
-            commune_code=new.commune_code,
-            procedure_code=new.procedure_code,
-            status="new",
-            fields=dict(new.fields),
-            filer=dict(new.filer),
-            on_behalf_of=None if new.on_behalf_of is None else dict(new.on_behalf_of),
-            filer_key=key,
-            submission_key=new.submission_key,
-            received_at=received_at,
-            due_date=new.due_date,
-            result_delivery=new.result_delivery,
-            postal_address=None if new.postal_address is None else dict(new.postal_address),
-            created_at=received_at,
-            updated_at=received_at,
+            if len(news) == 1:
+                # Another process filed this very key between our check and our insert.
+                existing = await self.by_submission_key(news[0].submission_key)
+                if existing is None:
+                    raise
+                return [(existing, False)]
+            # One of them raced another process: file them one by one to find out which.
+            return [result for new in news for result in await self._file_batch([new])]
+
+    async def _file_batch(self, news: Sequence[NewDossier]) -> builtins.list[tuple[Dossier, bool]]:
+        async with self._sessions.begin() as session:
+            found = await session.scalars(
+                select(DossierRow).where(
+                    DossierRow.submission_key.in_({n.submission_key for n in news})
+                )
+            )
+            known: dict[str, tuple[Dossier, bool]] = {
+                row.submission_key: (_dossier(row), False) for row in found
+            }
+            fresh: dict[str, NewDossier] = {}
+            for new in news:
+                if new.submission_key not in known:
+                    fresh.setdefault(new.submission_key, new)  # a double tap in one batch
+            codes = await self._codes(session, builtins.list(fresh.values()))
+            made = [
+                _new_dossier(new, code, _aware(new.received_at, "received_at").astimezone(UTC))
+                for new, code in zip(fresh.values(), codes, strict=True)
+            ]
+            if made:
+                await self._insert(session, builtins.list(fresh.values()), made)
+        results: builtins.list[tuple[Dossier, bool]] = []
+        for new in news:
+            if new.submission_key in known:
+                results.append(known[new.submission_key])
+            else:
+                dossier = next(d for d in made if d.submission_key == new.submission_key)
+                results.append((dossier, True))
+                known[new.submission_key] = (dossier, False)  # the second tap gets "already"
+        return results
+
+    async def _codes(self, session: AsyncSession, news: Sequence[NewDossier]) -> builtins.list[str]:
+        """The dossier codes, taking the day's next numbers per agency in one upsert each."""
+        days = [
+            _aware(n.received_at, "received_at").astimezone(self._timezone).date() for n in news
+        ]
+        wanted: dict[tuple[str, date], int] = {}
+        for new, day in zip(news, days, strict=True):
+            wanted[(new.agency_code, day)] = wanted.get((new.agency_code, day), 0) + 1
+        next_number: dict[tuple[str, date], int] = {}
+        for (agency, day), count in wanted.items():
+            last = await _take_sequence(session, agency, day, count)
+            next_number[(agency, day)] = last - count + 1
+        codes = []
+        for new, day in zip(news, days, strict=True):
+            number = next_number[(new.agency_code, day)]
+            next_number[(new.agency_code, day)] = number + 1
+            codes.append(format_dossier_code(new.agency_code, day, number))
+        return codes
+
+    @staticmethod
+    async def _insert(
+        session: AsyncSession, news: Sequence[NewDossier], made: builtins.list[Dossier]
+    ) -> None:
+        """Insert the dossiers, their first events, their draft photos and outbox rows;
+        fills in the ids of ``made``."""
+        ids = (
+            await session.execute(
+                _dialect_insert(session, _DOSSIERS).returning(
+                    _DOSSIERS.c.id, sort_by_parameter_order=True
+                ),
+                [_dossier_values(d) for d in made],
+            )
+        ).scalars()
+        for index, dossier_id in enumerate(ids):
+            made[index] = replace(made[index], id=dossier_id)
+        await session.execute(
+            _dialect_insert(session, _EVENTS),
+            [
+                {
+                    "dossier_id": d.id,
+                    "status": "new",
+                    "at": d.received_at,
+                    "actor": new.actor or d.filer_key.as_str(),
+                    "note": "",
+                }
+                for new, d in zip(news, made, strict=True)
+            ],
         )
-        return dossier, True
+        with_photos = [d for new, d in zip(news, made, strict=True) if new.attach_draft_files]
+        if with_photos:
+            await session.execute(
+                update(_FILES)
+                .where(
+                    _FILES.c.channel == bindparam("b_channel"),
+                    _FILES.c.chat_id == bindparam("b_chat_id"),
+                    _FILES.c.user_id == bindparam("b_user_id"),
+                    _FILES.c.dossier_id.is_(None),
+                )
+                .values(dossier_id=bindparam("b_dossier_id")),
+                [
+                    {
+                        "b_channel": d.filer_key.channel,
+                        "b_chat_id": d.filer_key.chat_id,
+                        "b_user_id": d.filer_key.user_id,
+                        "b_dossier_id": d.id,
+                    }
+                    for d in with_photos
+                ],
+            )
+        await session.execute(
+            _dialect_insert(session, _OUTBOX).on_conflict_do_nothing(),
+            [
+                {
+                    "topic": topic,
+                    "payload": {"dossier_id": d.id, "code": d.code},
+                    "dedupe_key": f"{topic}:{d.code}",
+                    "attempts": 0,
+                    "next_attempt_at": d.received_at,
+                    "created_at": d.received_at,
+                }
+                for d in made
+                for topic in (DELIVER_DOSSIER, receipt_topic(d.filer_key.channel))
+            ],
+        )
 
     async def get(self, dossier_id: int) -> Dossier | None:
         async with self._sessions() as session:
@@ -760,19 +807,62 @@ def _check_new_dossier(new: NewDossier) -> None:
         raise ValueError("result_delivery 'post' needs a postal_address")
 
 
-async def _next_sequence(session: AsyncSession, agency_code: str, day: date) -> int:
-    # One atomic upsert: PostgreSQL row-locks the counter until commit, so concurrent filings
-    # queue and a rolled-back filing gives its number back; SQLite runs one writer at a time.
-    stmt = (
-        _insert(session, CodeCounterRow)
-        .values(agency_code=agency_code, day=day, last=1)
-        .on_conflict_do_update(
-            index_elements=["agency_code", "day"], set_={"last": CodeCounterRow.last + 1}
-        )
-        .returning(CodeCounterRow.last)
+async def _take_sequence(session: AsyncSession, agency_code: str, day: date, count: int) -> int:
+    """Reserve ``count`` numbers of the day's sequence; returns the last one reserved.
+
+    One atomic upsert: PostgreSQL row-locks the counter until commit, so concurrent filings
+    queue and a rolled-back filing gives its numbers back; SQLite runs one writer at a time."""
+    stmt = _insert(session, CodeCounterRow).values(agency_code=agency_code, day=day, last=count)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["agency_code", "day"],
+        set_={"last": CodeCounterRow.last + stmt.excluded.last},
+    ).returning(CodeCounterRow.last)
+    last: int = (await session.execute(stmt)).scalar_one()
+    return last
+
+
+def _new_dossier(new: NewDossier, code: str, received_at: datetime) -> Dossier:
+    """The dossier as filed, before the database gives it an id."""
+    return Dossier(
+        id=0,
+        code=code,
+        commune_code=new.commune_code,
+        procedure_code=new.procedure_code,
+        status="new",
+        fields=dict(new.fields),
+        filer=dict(new.filer),
+        on_behalf_of=None if new.on_behalf_of is None else dict(new.on_behalf_of),
+        filer_key=new.filer_key,
+        submission_key=new.submission_key,
+        received_at=received_at,
+        due_date=new.due_date,
+        result_delivery=new.result_delivery,
+        postal_address=None if new.postal_address is None else dict(new.postal_address),
+        created_at=received_at,
+        updated_at=received_at,
     )
-    sequence: int = (await session.execute(stmt)).scalar_one()
-    return sequence
+
+
+def _dossier_values(d: Dossier) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "commune_code": d.commune_code,
+        "procedure_code": d.procedure_code,
+        "status": d.status,
+        "fields": d.fields,
+        "filer": d.filer,
+        "on_behalf_of": d.on_behalf_of,
+        "channel": d.filer_key.channel,
+        "chat_id": d.filer_key.chat_id,
+        "user_id": d.filer_key.user_id,
+        "submission_key": d.submission_key,
+        "received_at": d.received_at,
+        "due_date": d.due_date,
+        "result_delivery": d.result_delivery,
+        "postal_address": d.postal_address,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+    }
 
 
 # --------------------------------------------------------------------------- files
