@@ -125,7 +125,13 @@ class ConversationService:
         now = self._clock()
         stored = await self._store.load(key)
         commune = stored.commune_code if stored else self._default_commune
-        step = advance(stored.state if stored else None, inbound, self._context_for(commune, now))
+        # The loaded state is this turn's own (read from the database just now): handed over.
+        step = advance(
+            stored.state if stored else None,
+            inbound,
+            self._context_for(commune, now),
+            handed_over=True,
+        )
         if not await self._store.save(key, step.state, commune, now, seen_message=seen_message):
             return None  # another worker handled this very message first
         replies = list(step.replies)

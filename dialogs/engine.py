@@ -67,9 +67,15 @@ def new_state() -> dict[str, Any]:
     return {"version": STATE_VERSION, "mode": "qa", "buttons": []}
 
 
-def advance(state: dict[str, Any] | None, inbound: Inbound, ctx: Context) -> Step:
-    """React to one inbound message. Never mutates ``state``; never raises on user input."""
-    turn = Turn(state=_restore(state), inbound=inbound, ctx=ctx)
+def advance(
+    state: dict[str, Any] | None, inbound: Inbound, ctx: Context, *, handed_over: bool = False
+) -> Step:
+    """React to one inbound message; never raises on user input.
+
+    ``state`` is left as it was, unless the caller hands it over (``handed_over``: a state
+    just read from the database that nobody else holds), which spares copying it each turn.
+    """
+    turn = Turn(state=_restore(state, handed_over), inbound=inbound, ctx=ctx)
     payload = inbound.payload
     if payload is None:
         payload = _typed_button(turn.state, inbound.text)
@@ -85,11 +91,11 @@ def advance(state: dict[str, Any] | None, inbound: Inbound, ctx: Context) -> Ste
     return _remember_buttons(step, turn.state)
 
 
-def _restore(state: dict[str, Any] | None) -> dict[str, Any]:
-    """A private copy of a stored state; a missing, foreign or unreadable one starts afresh."""
+def _restore(state: dict[str, Any] | None, handed_over: bool) -> dict[str, Any]:
+    """A private stored state; a missing, foreign or unreadable one starts afresh."""
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         return new_state()
-    restored: dict[str, Any] = copy_json(state)
+    restored: dict[str, Any] = state if handed_over else copy_json(state)
     if restored.get("mode") not in MODES:
         restored["mode"] = "qa"
     buttons = restored.get("buttons")

@@ -47,6 +47,7 @@ from dialogs.model import (
     Reply,
     Step,
     SubmitDossier,
+    copy_json,
 )
 from dialogs.texts import common as ctexts
 from dialogs.texts import filing as texts
@@ -809,9 +810,10 @@ def reminder_replies(state: dict[str, Any] | None, ctx: Context) -> tuple[Reply,
 def mark_reminded(state: dict[str, Any]) -> dict[str, Any]:
     """The state to save once the reminder went out: no second one for this pause, and the
     reminder's button can be typed as well as pressed."""
-    draft = fd.read_draft(state)
-    if draft is None:
+    found = fd.read_draft(state)
+    if found is None:
         return state
+    draft = copy_json(found)  # ``state`` is the stored one: leave it as it is
     marked = dict(state)
     draft["reminded_for"] = draft["updated_at"]
     marked[fd.KEY] = draft

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from dialogs.model import copy_json
 from knowledge.model import Procedure
 
 DRAFT_LAYOUT = 1
@@ -126,7 +125,8 @@ def _file_ok(value: object) -> bool:
 
 
 def read_draft(state: dict[str, Any]) -> dict[str, Any] | None:
-    """The draft in ``state``, checked key by key; None when absent or not one we can read."""
+    """The draft in ``state`` (itself, not a copy: the engine's turn state is already private),
+    checked key by key; None when absent or not one we can read."""
     raw = state.get(KEY)
     if not isinstance(raw, dict) or raw.get("v") != DRAFT_LAYOUT:
         return None
@@ -156,7 +156,7 @@ def read_draft(state: dict[str, Any]) -> dict[str, Any] | None:
         and isinstance(raw.get("submitted"), bool)
         and _sub_ok(raw.get("sub"))
     )
-    return copy_json(raw) if ok else None
+    return raw if ok else None
 
 
 def _sub_ok(sub: object) -> bool:

@@ -432,6 +432,7 @@ _NO_WORDS = frozenset({"khong", "ko", "k", "kg", "kh", "hong", "hok", "khum", "n
 _YES_PHRASES = (("dong", "y"), ("chinh", "xac"), ("tat", "nhien"))
 # Politeness particles that carry no yes or no: "có ạ", "vâng đúng rồi", "không nhé".
 _PARTICLES = frozenset({"a", "roi", "nhe", "nha", "oi", "chu", "ha", "vay", "luon", "lam"})
+_YES_NO_WORDS = _YES_WORDS | _NO_WORDS | _PARTICLES
 
 
 def parse_yes_no(text: str) -> Result:
@@ -442,7 +443,7 @@ def parse_yes_no(text: str) -> Result:
     words = folded.split()
     for phrase in _YES_PHRASES:
         words = _replace(words, phrase, "co")
-    if not words or any(w not in _YES_WORDS | _NO_WORDS | _PARTICLES for w in words):
+    if not words or any(w not in _YES_NO_WORDS for w in words):
         return Invalid(texts.YES_NO_UNCLEAR)
     if any(w in _NO_WORDS for w in words):
         return Valid(False, "Không")
