@@ -19,16 +19,21 @@ from backoffice.calendar import WorkCalendar
 from bot.config import Settings
 from bot.receipts import pays_by_transfer
 from bot.service import EffectOutcome
+from dialogs.engine import MENU
 from dialogs.model import (
     Attachment,
+    Button,
     CheckAttachments,
     ConversationKey,
     Effect,
     Inbound,
+    ListDossiers,
     Reply,
     SubmitDossier,
 )
+from dialogs.texts import common as ctexts
 from dialogs.texts import receipt as texts
+from dialogs.texts import tracking
 from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from knowledge.catalogue import Catalogue
 from storage.files import FileStore
@@ -92,6 +97,8 @@ class Effects:
             return await self._check(inbound, effect)
         if isinstance(effect, SubmitDossier):
             return await self._submit(inbound.key, effect)
+        if isinstance(effect, ListDossiers):
+            return await self._list(inbound.key)
         log.warning("no runner for effect %s", type(effect).__name__)
         return EffectOutcome()
 
@@ -148,6 +155,24 @@ class Effects:
             height=verdict.height or None,
             pages=verdict.pages,
         )
+
+    # --- the citizen's dossiers --------------------------------------------------------------
+
+    async def _list(self, key: ConversationKey) -> EffectOutcome:
+        dossiers = await self._dossiers.for_user(key.channel, key.user_id)
+        menu = ((Button(ctexts.BTN_MENU, MENU),),)
+        if not dossiers:
+            commune = self._settings.commune()
+            return EffectOutcome(
+                replies=(Reply(tracking.no_dossiers(commune.hotline), buttons=menu),)
+            )
+        lines = []
+        for dossier in dossiers[: tracking.SHOWN]:
+            procedure = self._catalogue.get(dossier.procedure_code)
+            name = procedure.name if procedure is not None else dossier.procedure_code
+            lines.append(tracking.DossierLine(dossier.code, name, dossier.status, dossier.due_date))
+        text = tracking.my_dossiers(lines, len(dossiers))
+        return EffectOutcome(replies=(Reply(text, buttons=menu),))
 
     # --- filing -----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from typing import Any
 from dialogs import qa
 from dialogs.cards import render_card, shorten
 from dialogs.context import Context
-from dialogs.model import Button, Inbound, Reply, Step, copy_json
+from dialogs.model import Button, Inbound, ListDossiers, Reply, Step, copy_json
 from dialogs.texts import common as texts
 from knowledge.model import Channel, Procedure
 
@@ -47,6 +47,9 @@ PROCEDURE = "proc"
 FILE = "file"
 TRACK = "track"
 OFFICER = "officer"
+
+# Typed commands that act like a button from any mode (Telegram's command menu sends them).
+COMMANDS = {"/hoso": TRACK}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,9 @@ def advance(
     turn = Turn(state=_restore(state, handed_over), inbound=inbound, ctx=ctx)
     payload = inbound.payload
     if payload is None:
-        payload = _typed_button(turn.state, inbound.text)
+        payload = COMMANDS.get(inbound.text.strip().casefold()) or _typed_button(
+            turn.state, inbound.text
+        )
     text = inbound.text.strip()
     if payload is not None:
         step = _on_payload(turn, payload)
@@ -195,9 +200,10 @@ def _on_menu(turn: Turn, argument: str) -> Step | None:
 
 
 def _on_track(turn: Turn, argument: str) -> Step | None:
+    """The citizen's own dossiers: the list is read by ``bot/`` (ListDossiers)."""
     if argument:
         return None
-    return _say(turn, texts.track_soon(turn.ctx.commune), _BACK_TO_MENU)
+    return Step(state=turn.state, replies=(), effects=(ListDossiers(),))
 
 
 def _on_officer(turn: Turn, argument: str) -> Step | None:

@@ -114,6 +114,11 @@ class Effect:
 
 
 @dataclass(frozen=True, slots=True)
+class ListDossiers(Effect):
+    """The citizen asked for the dossiers they filed from this conversation ("/hoso")."""
+
+
+@dataclass(frozen=True, slots=True)
 class HandOff(Effect):
     """The user asked to talk to an officer."""
 

@@ -100,7 +100,9 @@ async def test_the_receipt_courier_draws_both_pdfs_and_pushes_them_once(
 async def _receipt_rows(url: str) -> list[OutboxItem]:
     engine = create_engine(url)
     try:
-        return await OutboxRepository(session_factory(engine)).pending(topic="send_receipt:terminal")
+        return await OutboxRepository(session_factory(engine)).pending(
+            topic="send_receipt:terminal"
+        )
     finally:
         await engine.dispose()
 
@@ -165,3 +167,29 @@ async def test_a_file_over_the_cap_is_reported_too_large_on_any_channel(
         outcome = await app.effects(inbound, effect)
     assert outcome.followup is not None
     assert outcome.followup.attachments[0].problem == "too_large"
+
+
+async def test_hoso_lists_the_citizens_own_dossiers_newest_first(
+    settings: Settings, knowledge: Knowledge
+) -> None:
+    await upgrade(settings.database.url)
+    neighbour = ConversationKey(channel="terminal", chat_id="binh", user_id="binh")
+
+    def hoso(key: ConversationKey, n: int) -> Inbound:
+        return Inbound(key=key, message_id=f"hoso-{n}", received_at=datetime.now(UTC), text="/hoso")
+
+    async with build_app(settings, knowledge, deliver=False) as app:
+        [empty] = (await app.service.handle(hoso(KEY, 1))).replies
+        inbound = Inbound(key=KEY, message_id="m", received_at=datetime.now(UTC))
+        await app.effects(inbound, _submission("draft-1"))
+        await app.effects(inbound, _submission("draft-2"))
+        [listed] = (await app.service.handle(hoso(KEY, 2))).replies
+        [others] = (await app.service.handle(hoso(neighbour, 3))).replies
+        first, second = sorted(await app.dossiers.list(), key=lambda d: d.code)
+    assert "chưa nộp hồ sơ nào" in empty.text
+    assert second.code in listed.text and first.code in listed.text
+    assert listed.text.index(second.code) < listed.text.index(first.code)  # newest first
+    assert "Mới đăng ký" in listed.text and "Ngày hẹn trả" in listed.text
+    assert "Cấp Giấy xác nhận tình trạng hôn nhân" in listed.text
+    assert first.code not in others.text  # nobody sees another citizen's dossiers
+    assert [b.text for b in listed.flat_buttons()] == ["Menu chính"]

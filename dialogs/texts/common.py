@@ -64,10 +64,6 @@ def _meanwhile(commune: CommuneFacts) -> str:
     return "Trong lúc chờ, bạn liên hệ:\n" + "\n".join(contact_lines(commune))
 
 
-def track_soon(commune: CommuneFacts) -> str:
-    return "Tra cứu hồ sơ ngay trong tin nhắn sắp có ạ.\n" + _meanwhile(commune)
-
-
 def officer_soon(commune: CommuneFacts) -> str:
     return "Nhắn tin trực tiếp với cán bộ sắp có ạ.\n" + _meanwhile(commune)
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialogs.engine import advance, field_key
-from dialogs.model import Attachment, Inbound
+from dialogs.model import Attachment, Inbound, ListDossiers
 from dialogs.texts import common as texts
 from tests.dialogs.transcript import (
     BIRTH,
@@ -45,15 +45,25 @@ def test_a_first_message_that_is_a_question_is_answered_straight_away() -> None:
     assert replies[1].text.startswith("Đăng ký kết hôn")
 
 
-def test_tracking_and_officer_say_when_and_give_the_hotline_meanwhile() -> None:
-    for label in ("Tra cứu hồ sơ", "Gặp cán bộ"):
-        chat = Chat()
-        chat.say("/start")
-        chat.press(label)
-        assert "sắp có" in chat.text
-        assert "0220 3 755 123" in chat.text
-        assert "Sáng 7:30–11:30" in chat.text
-        assert chat.labels == ["Menu chính"]
+def test_talking_to_an_officer_says_when_and_gives_the_hotline_meanwhile() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.press("Gặp cán bộ")
+    assert "sắp có" in chat.text
+    assert "0220 3 755 123" in chat.text
+    assert "Sáng 7:30–11:30" in chat.text
+    assert chat.labels == ["Menu chính"]
+
+
+def test_tracking_button_and_hoso_command_ask_for_the_citizens_dossiers() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.press("Tra cứu hồ sơ")
+    assert chat.effects == (ListDossiers(),)
+    chat.say("xin chào")
+    assert chat.effects == ()
+    chat.say("/hoso")  # Telegram's command menu, from any mode
+    assert chat.effects == (ListDossiers(),)
 
 
 def test_question_with_one_strong_hit_gets_the_answer_card() -> None:

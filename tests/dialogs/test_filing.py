@@ -148,7 +148,8 @@ class FormChat:
         self.state = json.loads(json.dumps(step.state))
         assert self.state == step.state
         assert self.state["version"] == 1
-        assert step.replies, "every turn gets an answer"
+        # Every turn gets an answer: from the dialog, or from the effect it asks for.
+        assert step.replies or step.effects
         for reply in step.replies:
             assert 0 < len(reply.text) <= 4096
             for button in reply.flat_buttons():

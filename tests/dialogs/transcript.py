@@ -13,7 +13,7 @@ from typing import Any
 
 from dialogs.context import CommuneFacts, Context
 from dialogs.engine import advance
-from dialogs.model import Attachment, Button, ConversationKey, Inbound, Reply
+from dialogs.model import Attachment, Button, ConversationKey, Effect, Inbound, Reply
 from knowledge.catalogue import Catalogue
 from knowledge.model import (
     Channel,
@@ -148,6 +148,7 @@ class Chat:
         self.ctx = ctx or make_context()
         self.state = state
         self.replies: tuple[Reply, ...] = ()
+        self.effects: tuple[Effect, ...] = ()
         self._count = 0
 
     def send(
@@ -173,8 +174,10 @@ class Chat:
             assert 0 < len(reply.text) <= 4096
             for button in reply.flat_buttons():
                 assert 0 < len(button.payload.encode("utf-8")) <= 64, button
-        assert step.replies, "every turn gets an answer"
+        # Every turn gets an answer: from the dialog, or from the effect it asks for.
+        assert step.replies or step.effects
         self.replies = step.replies
+        self.effects = step.effects
         return step.replies
 
     def say(self, text: str) -> tuple[Reply, ...]:

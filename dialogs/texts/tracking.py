@@ -1,0 +1,57 @@
+"""What the assistant says about the citizen's own dossiers ("/hoso", "Tra cứu hồ sơ")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from dialogs.texts.receipt import weekday_name
+
+# The one-stop-shop status names (domain/vietnam.md §2.4), by the status codes storage keeps.
+STATUS_NAMES = {
+    "new": "Mới đăng ký, đang chờ cán bộ tiếp nhận",
+    "accepted": "Đã được tiếp nhận",
+    "not_accepted": "Không được tiếp nhận",
+    "in_progress": "Đang xử lý",
+    "supplement_requested": "Cần bổ sung giấy tờ",
+    "payment_requested": "Cần nộp lệ phí",
+    "withdrawn": "Đã rút hồ sơ",
+    "stopped": "Dừng xử lý",
+    "processed": "Đã có kết quả",
+    "result_returned": "Đã trả kết quả",
+}
+SHOWN = 5  # newest first; a phone screen holds about this many
+
+
+@dataclass(frozen=True, slots=True)
+class DossierLine:
+    code: str
+    procedure_name: str
+    status: str
+    appointment_on: date | None
+
+
+def no_dossiers(hotline: str) -> str:
+    ask = f" Nếu bạn nộp ở quầy, xin gọi {hotline} để hỏi." if hotline else ""
+    return "Bạn chưa nộp hồ sơ nào qua tin nhắn này." + ask
+
+
+def my_dossiers(lines: Sequence[DossierLine], total: int) -> str:
+    head = (
+        "Hồ sơ bạn đã nộp:"
+        if total <= len(lines)
+        else f"Bạn đã nộp {total} hồ sơ; đây là {len(lines)} hồ sơ mới nhất:"
+    )
+    blocks = [head]
+    for number, line in enumerate(lines, 1):
+        block = [
+            f"{number}. {line.procedure_name}",
+            f"Mã hồ sơ: {line.code}",
+            f"Tình trạng: {STATUS_NAMES.get(line.status, line.status)}",
+        ]
+        if line.appointment_on is not None and line.status not in ("result_returned", "withdrawn"):
+            day = line.appointment_on
+            block.append(f"Ngày hẹn trả: {weekday_name(day)}, {day:%d/%m/%Y}")
+        blocks.append("\n".join(block))
+    return "\n\n".join(blocks)
