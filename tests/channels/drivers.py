@@ -27,7 +27,7 @@ import json
 import queue
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +48,14 @@ from handlers.telegram import SECRET_HEADER, TelegramChannel
 from handlers.terminal import TerminalChannel
 from storage.migrate import upgrade
 from tests.channels.deployment import TELEGRAM_SECRET, ZALO_OA_SECRET, Deployment
-from tests.channels.transcript import Driver, Screen, Step, find_button, play, screen_of
+from tests.channels.transcript import (
+    ChannelDriver,
+    Screen,
+    Step,
+    find_button,
+    play,
+    screen_of,
+)
 from tests.fakes.telegram_server import (
     CITIZEN,
     Call,
@@ -61,6 +68,17 @@ from tests.fakes.zalo_server import Delivered, FakeZalo
 
 CHANNELS = ("terminal", "web", "telegram", "telegram-polling", "zalo")
 TURN_TIMEOUT = 15.0  # seconds; a turn takes well under one
+
+Document = tuple[str, bytes]  # a file the citizen received: its name and bytes
+
+
+async def eventually(found: Callable[[], list[Document]]) -> list[Document]:
+    """What ``found`` returns once it returns something (files sent by a background worker)."""
+    deadline = time.monotonic() + TURN_TIMEOUT
+    while not (result := found()):
+        assert time.monotonic() < deadline, "nothing arrived"
+        await asyncio.sleep(0.01)
+    return result
 
 
 # --- No channel: the reference --------------------------------------------------------------
@@ -180,7 +198,11 @@ class TerminalDriver:
         self._asked = asyncio.Event()
         self.stdin = _FedLines(asyncio.get_running_loop(), self._asked)
         self._stdout = io.StringIO()
-        self._channel = TerminalChannel(app.service.replies, self.stdin, self._stdout, user=user)
+        self._received = folder / "received"
+        self._channel = TerminalChannel(
+            app.service.replies, self.stdin, self._stdout, user=user, files_dir=self._received
+        )
+        app.push.register("terminal", self._channel.push)  # as `motcua chat` does
         self._running: asyncio.Task[None] | None = None
         self._buttons: tuple[str, ...] = ()
         self._by_words = False
@@ -240,6 +262,14 @@ class TerminalDriver:
         path.write_bytes(data)
         return await self._turn(f"/anh {path}")
 
+    async def documents(self) -> list[Document]:
+        def saved() -> list[Document]:
+            if not self._received.is_dir():
+                return []
+            return [(p.name, p.read_bytes()) for p in sorted(self._received.glob("*.pdf"))]
+
+        return await eventually(saved)
+
     async def close(self) -> None:
         self.stdin.end()
         if self._running is not None:
@@ -283,6 +313,22 @@ class WebDriver:
     async def press(self, label: str) -> Screen:
         index = find_button(self.name, [label for label, _ in self._buttons], label)
         return await self._turn({"type": "button", "payload": self._buttons[index][1]})
+
+    async def documents(self) -> list[Document]:
+        """The files of the next message the page is sent without asking (the receipt)."""
+        while True:
+            got = json.loads(await asyncio.wait_for(self._socket.recv(), TURN_TIMEOUT))
+            if got["type"] == "reply" and got["documents"]:
+                break
+        found = []
+        for document in got["documents"]:
+            answer = await self._http.get(document["url"])
+            assert answer.status_code == 200, document
+            name = document["url"].rsplit("/", 1)[-1]
+            disposition = answer.headers.get("content-disposition", "")
+            match = re.search(r'filename="([^"]+)"', disposition)
+            found.append((match[1] if match else name, answer.content))
+        return found
 
     async def send_photo(self, data: bytes) -> Screen:
         uploaded = await self._http.post(
@@ -371,6 +417,16 @@ class TelegramDriver:
         return await self._deliver(
             callback_update(update_id, data, query_id=f"cbq-{update_id}", buttons=keyboard)
         )
+
+    async def documents(self) -> list[Document]:
+        def sent() -> list[Document]:
+            return [
+                (c.files["document"].filename, c.files["document"].data)
+                for c in self._api.calls_of("sendDocument")
+                if c.params.get("chat_id") == str(CITIZEN) and "document" in c.files
+            ]
+
+        return await eventually(sent)
 
     async def send_photo(self, data: bytes) -> Screen:
         update_id = next(self._update_ids)
@@ -513,6 +569,16 @@ class ZaloDriver:
         # Buttons shown as bullets (the question wants a number) are pressed by their words.
         return await self.type(self._buttons[index] if self._by_words else str(index + 1))
 
+    async def documents(self) -> list[Document]:
+        def sent() -> list[Document]:
+            return [
+                (d.file_name, d.file_data)
+                for d in self._api.delivered
+                if d.user_id == ZALO_USER and d.file_data is not None
+            ]
+
+        return await eventually(sent)
+
     async def send_photo(self, data: bytes) -> Screen:
         msg_id = self._msg_id()
         url = self._api.add_attachment(f"{msg_id}.jpg", data)
@@ -534,7 +600,9 @@ def _numbered_tail(lines: Sequence[str], first: int) -> int:
 
 
 @asynccontextmanager
-async def open_driver(name: str, deployment: Deployment, folder: Path) -> AsyncIterator[Driver]:
+async def open_driver(
+    name: str, deployment: Deployment, folder: Path
+) -> AsyncIterator[ChannelDriver]:
     if name == "terminal":
         terminal = TerminalDriver(deployment.app, folder)
         try:

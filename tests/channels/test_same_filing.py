@@ -25,6 +25,7 @@ from tests.channels.transcript import (
     FILER,
     FILING,
     PHOTO_SLOT,
+    ChannelDriver,
     Driver,
     Screen,
     Step,
@@ -67,7 +68,7 @@ async def deployment(
 @pytest.fixture(params=CHANNELS)
 async def citizen(
     request: pytest.FixtureRequest, deployment: Deployment, tmp_path: Path
-) -> AsyncIterator[Driver]:
+) -> AsyncIterator[ChannelDriver]:
     async with open_driver(request.param, deployment, tmp_path) as driver:
         yield driver
 
@@ -100,7 +101,11 @@ def _assert_same_screens(
 
 
 async def test_the_same_filing_gives_the_same_dossier_on_every_channel(
-    citizen: Driver, deployment: Deployment, knowledge: Knowledge, photo: bytes, tmp_path: Path
+    citizen: ChannelDriver,
+    deployment: Deployment,
+    knowledge: Knowledge,
+    photo: bytes,
+    tmp_path: Path,
 ) -> None:
     screens = await play(citizen, FILING, photo)
 
@@ -126,6 +131,13 @@ async def test_the_same_filing_gives_the_same_dossier_on_every_channel(
 
     core = await _reference(deployment, knowledge, FILING, photo, tmp_path)
     _assert_same_screens(citizen.name, screens, core, open_end=True)
+
+    # The receipt slip follows the text receipt, drawn after the turn, on the same channel.
+    await app.receipts.run_once()  # or the background courier already has
+    [(name, pdf)] = await citizen.documents()
+    assert name == f"bien-nhan-{dossier.code}.pdf"
+    assert pdf.startswith(b"%PDF-")
+    assert await app.receipts.run_once() == 0  # sent once, nothing left waiting
 
 
 async def test_a_question_mid_form_then_cancelling_leaves_no_dossier_on_every_channel(

@@ -103,6 +103,14 @@ class Driver(Protocol):
     async def send_photo(self, data: bytes) -> Screen: ...
 
 
+class ChannelDriver(Driver, Protocol):
+    """A driver on a real channel, where files also arrive after the turn."""
+
+    async def documents(self) -> list[tuple[str, bytes]]:
+        """The files the citizen has received (waiting a bounded time for the first)."""
+        ...
+
+
 class TranscriptError(AssertionError):
     pass
 
