@@ -19,7 +19,6 @@ de-duplicates on ``message_id = "u<update_id>"``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import io
 import json
@@ -82,6 +81,8 @@ MAX_SEND_ATTEMPTS: Final = 4
 MAX_RETRY_WAIT: Final = 60.0  # seconds; a longer flood wait is not worth holding a turn for
 POLL_TIMEOUT: Final = 30
 POLL_BACKOFF_MAX: Final = 30.0
+# While a turn runs, the next poll waits up to this long for it (or any turn) to finish.
+IN_FLIGHT_WAIT: Final = 1.0
 ALLOWED_UPDATES: Final = ("message", "callback_query")
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -230,6 +231,7 @@ class TelegramChannel:
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
         self._tails: dict[str, asyncio.Task[None]] = {}
+        self._unfinished: set[int] = set()  # update ids dispatched whose turn is not done
 
     # --- start-up ---
 
@@ -291,8 +293,10 @@ class TelegramChannel:
     async def poll(self, stop: asyncio.Event, *, poll_seconds: int = POLL_TIMEOUT) -> None:
         """Long-poll getUpdates until ``stop`` is set, then let running updates finish.
 
-        Each batch is confirmed (offset = last + 1) when the next one is asked for, so an
-        update is read once; a crash mid-turn loses that one message in polling mode.
+        The offset confirms an update to Telegram only once its turn is done (committed and
+        answered): a crash mid-turn leaves it unconfirmed, and it comes again after the
+        restart (the service drops any whose turn had in fact been committed). While a turn
+        is still running, later polls return it again; it is not dispatched twice.
         """
         try:
             await self._poll_until(stop, poll_seconds)
@@ -300,11 +304,24 @@ class TelegramChannel:
             await self.drain()
 
     async def _poll_until(self, stop: asyncio.Event, poll_seconds: int) -> None:
-        offset: int | None = None
+        highest: int | None = None  # the newest update dispatched
         backoff = 1.0
         while not stop.is_set():
+            if self._unfinished:
+                # Asking now would only return the unfinished updates again at once: give the
+                # oldest a moment to finish first.
+                await self._wait_or_stop(stop, IN_FLIGHT_WAIT, self._first_done())
+            offset = (
+                min(self._unfinished)
+                if self._unfinished
+                else None
+                if highest is None
+                else highest + 1
+            )
             request = GetUpdates(
-                offset=offset, timeout=poll_seconds, allowed_updates=list(ALLOWED_UPDATES)
+                offset=offset,
+                timeout=0 if self._unfinished else poll_seconds,
+                allowed_updates=list(ALLOWED_UPDATES),
             )
             getting = asyncio.ensure_future(self._bot(request, request_timeout=poll_seconds + 15))
             stopping = asyncio.ensure_future(stop.wait())
@@ -339,7 +356,10 @@ class TelegramChannel:
                 continue
             backoff = 1.0
             for update in updates:
-                offset = update.update_id + 1
+                if highest is not None and update.update_id <= highest:
+                    continue  # still running, or done since this poll went out
+                highest = update.update_id
+                self._unfinished.add(update.update_id)
                 self._dispatch(update.model_dump(mode="json", exclude_none=True, by_alias=True))
 
     async def drain(self) -> None:
@@ -369,10 +389,26 @@ class TelegramChannel:
                 await self.process(update)
             except Exception:
                 log.exception("telegram update %s failed", update.get("update_id"))
+            finally:
+                # Done, or failed and logged: either way it may now be confirmed.
+                self._unfinished.discard(update.get("update_id", -1))
 
-    async def _wait_or_stop(self, stop: asyncio.Event, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
+    def _first_done(self) -> asyncio.Future[Any] | None:
+        running = set(self._tails.values())
+        if not running:
+            return None
+        return asyncio.ensure_future(asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED))
+
+    async def _wait_or_stop(
+        self, stop: asyncio.Event, seconds: float, also: asyncio.Future[Any] | None = None
+    ) -> None:
+        stopping = asyncio.ensure_future(stop.wait())
+        waiters: set[asyncio.Future[Any]] = {stopping} if also is None else {stopping, also}
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     # --- one update ---
 

@@ -484,6 +484,43 @@ async def test_polling_keeps_order_within_a_chat_and_runs_chats_side_by_side(
     ]
 
 
+async def test_polling_confirms_an_update_only_once_its_turn_is_done(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
+    """A crash mid-turn must not lose the message: Telegram keeps it until it is confirmed."""
+    release = asyncio.Event()
+    stop = asyncio.Event()
+    seen: list[str] = []
+
+    class Slow(Conversation):
+        async def __call__(self, inbound: Inbound) -> Sequence[Reply]:
+            seen.append(inbound.text)
+            if inbound.text == "a1":
+                await release.wait()
+            return ()
+
+    async def until(condition: Callable[[], bool]) -> None:
+        for _ in range(1000):
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("condition never met")
+
+    server.queue_update(text_update(1, "a1"))
+    server.queue_update(text_update(2, "b1", user=OTHER))
+    polling = asyncio.create_task(channel_for(bot, Slow()).poll(stop, poll_seconds=1))
+    await until(lambda: len(server.calls_of("getUpdates")) >= 3)
+
+    held = [c.params.get("offset") for c in server.calls_of("getUpdates")[1:]]
+    assert set(held) == {"1"}  # b1 is done, but a1 is still running: nothing is confirmed
+    assert sorted(seen) == ["a1", "b1"]  # polled again, never dispatched twice
+    release.set()
+    await until(lambda: server.calls_of("getUpdates")[-1].params.get("offset") == "3")
+    stop.set()
+    await asyncio.wait_for(polling, timeout=10)
+    assert sorted(seen) == ["a1", "b1"]
+
+
 async def test_polling_stops_promptly_while_waiting_for_updates(bot: Bot) -> None:
     stop = asyncio.Event()
     polling = asyncio.create_task(channel_for(bot, Conversation()).poll(stop, poll_seconds=20))
