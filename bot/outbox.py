@@ -194,10 +194,10 @@ class OutboxLoop(abc.ABC):
 
     async def _park(self, item: OutboxItem, error: str) -> None:
         log.error(
-            "outbox row %d (dossier %s) parked for %s: %s",
+            "outbox row %d (dossier %s) parked for %d days: %s",
             item.id,
             item.payload.get("code", "?"),
-            self._parked_for,
+            max(1, round(self._parked_for.total_seconds() / 86400)),
             error,
         )
         await self._outbox.mark_failed(item.id, error, self._clock() + self._parked_for)

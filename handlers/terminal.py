@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -144,10 +145,13 @@ class TerminalChannel:
         folder = self._files_dir
 
         def write(media: Media) -> Media:
-            folder.mkdir(parents=True, exist_ok=True)
+            # A receipt carries the citizen's name and phone: private from the first byte.
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = folder / Path(media.filename).name
-            path.write_bytes(media.data)
-            path.chmod(0o600)  # a receipt carries the citizen's name and phone
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(media.data)
+            path.chmod(0o600)  # an older file of that name keeps its mode through O_TRUNC
             return replace(media, filename=str(path))
 
         def write_all() -> list[Reply]:

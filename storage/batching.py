@@ -27,8 +27,9 @@ DEFAULT_MAX_BATCH = 256  # bounds a statement's parameters (SQLite allows 32,766
 class Batcher(Generic[Request, Result]):
     """Runs ``flush(requests) -> results`` (same length, same order) over gathered requests.
 
-    Only one flush runs at a time. If ``flush`` raises, every caller in that batch gets the
-    exception; later batches are not affected.
+    Only one flush runs at a time. If ``flush`` raises for a batch of several, each request
+    is flushed again on its own, so one bad request fails only its own caller (as it would
+    without batching); later batches are not affected.
     """
 
     def __init__(
@@ -56,20 +57,57 @@ class Batcher(Generic[Request, Result]):
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
             try:
-                results = await self._flush([request for request, _ in batch])
-                if len(results) != len(batch):
-                    raise RuntimeError(f"flush gave {len(results)} results for {len(batch)}")
-            except BaseException as exc:  # handed to the callers, who re-raise it
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    self._fail_pending(exc)
+                results = await self._flush_checked(batch)
+            except asyncio.CancelledError as exc:
+                self._fail(batch, exc)
+                self._fail_pending(exc)
+                raise
+            except Exception as exc:
+                if len(batch) == 1:
+                    self._fail(batch, exc)
+                    continue
+                try:
+                    await self._one_by_one(batch)
+                except asyncio.CancelledError as cancelled:
+                    self._fail(batch, cancelled)  # those not answered yet
+                    self._fail_pending(cancelled)
                     raise
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():  # the caller may have been cancelled meanwhile
-                    future.set_result(result)
+            self._succeed(batch, results)
+
+    async def _one_by_one(self, batch: list[tuple[Request, asyncio.Future[Result]]]) -> None:
+        """Flush each request alone: the one that failed the batch fails only its caller."""
+        for one in batch:
+            try:
+                results = await self._flush_checked([one])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._fail([one], exc)
+            else:
+                self._succeed([one], results)
+
+    async def _flush_checked(
+        self, batch: list[tuple[Request, asyncio.Future[Result]]]
+    ) -> Sequence[Result]:
+        results = await self._flush([request for request, _ in batch])
+        if len(results) != len(batch):
+            raise RuntimeError(f"flush gave {len(results)} results for {len(batch)}")
+        return results
+
+    @staticmethod
+    def _succeed(
+        batch: list[tuple[Request, asyncio.Future[Result]]], results: Sequence[Result]
+    ) -> None:
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():  # the caller may have been cancelled meanwhile
+                future.set_result(result)
+
+    @staticmethod
+    def _fail(batch: list[tuple[Request, asyncio.Future[Result]]], exc: BaseException) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(exc)
 
     def _fail_pending(self, exc: BaseException) -> None:
         pending, self._pending = self._pending, []

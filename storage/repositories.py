@@ -572,14 +572,13 @@ class DossierRepository:
         try:
             return await self._file_batch(news)
         except IntegrityError:
-            if len(news) == 1:
-                # Another process filed this very key between our check and our insert.
-                existing = await self.by_submission_key(news[0].submission_key)
-                if existing is None:
-                    raise
-                return [(existing, False)]
-            # One of them raced another process: file them one by one to find out which.
-            return [result for new in news for result in await self._file_batch([new])]
+            if len(news) > 1:
+                raise  # the batcher files them one by one to find which one raced
+            # Another process filed this very key between our check and our insert.
+            existing = await self.by_submission_key(news[0].submission_key)
+            if existing is None:
+                raise
+            return [(existing, False)]
 
     async def _file_batch(self, news: Sequence[NewDossier]) -> builtins.list[tuple[Dossier, bool]]:
         async with self._sessions.begin() as session:

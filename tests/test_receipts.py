@@ -1,0 +1,304 @@
+"""The receipt courier: documents drawn after the turn, pushed when the citizen is reachable."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from backoffice.vietqr import build_vietqr, qr_png
+from bot.app import App, Knowledge, build_app
+from bot.config import PaymentSettings, Settings
+from bot.push import Push
+from bot.receipts import ReceiptCourier, ReceiptMaker
+from dialogs.model import ConversationKey, Inbound, Reply, SubmitDossier
+from knowledge.catalogue import Catalogue
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade
+from storage.repositories import Dossier, OutboxItem, OutboxRepository
+from tests.backoffice.pdf_helpers import pdf_text
+
+TERMINAL = ConversationKey(channel="terminal", chat_id="an", user_id="an")
+WEB = ConversationKey(channel="web", chat_id="tag-an", user_id="tag-an")
+BIRTH_COPY = "2.000635"  # copy of a birth certificate: 8,000 đồng
+MARRIAGE_STATUS = "1.004873"  # fee set by the province: no amount, no QR
+BANK_BIN, ACCOUNT = "970415", "113366668888"
+NAME, PHONE = "Nguyễn Thị Hoa", "0912345678"
+
+
+def _submission(key: str, procedure: str = MARRIAGE_STATUS) -> SubmitDossier:
+    fields: dict[str, Any] = {"requester_name": NAME, "phone": PHONE}
+    if procedure == BIRTH_COPY:
+        fields |= {"document": "Giấy khai sinh", "person_name": "Trần Văn Bình", "copies": 2}
+    return SubmitDossier(
+        submission_key=key,
+        procedure_code=procedure,
+        commune_code="10642",
+        fields=fields,
+        files=(),
+        filer={"for_self": True, "relation": "", "phone": PHONE},
+        result_delivery="counter",
+    )
+
+
+async def _file(
+    app: App, key: ConversationKey, submission_key: str, procedure: str = MARRIAGE_STATUS
+) -> Dossier:
+    inbound = Inbound(key=key, message_id=f"m-{submission_key}", received_at=datetime.now(UTC))
+    await app.effects(inbound, _submission(submission_key, procedure))
+    dossier = await app.dossiers.by_submission_key(submission_key)
+    assert dossier is not None
+    return dossier
+
+
+class Citizen:
+    """One channel's sender: records what reached the citizen, or says the door is closed."""
+
+    def __init__(self, reachable: bool = True) -> None:
+        self.reachable = reachable
+        self.tries = 0
+        self.got: list[tuple[ConversationKey, Reply]] = []
+
+    async def __call__(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        self.tries += 1
+        if self.reachable:
+            self.got.extend((key, reply) for reply in replies)
+        return self.reachable
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture
+async def app(settings: Settings, knowledge: Knowledge) -> AsyncIterator[App]:
+    await upgrade(settings.database.url)
+    async with build_app(settings, knowledge, deliver=False) as built:
+        yield built
+
+
+@pytest.fixture
+async def queue(settings: Settings, app: App) -> AsyncIterator[OutboxRepository]:
+    engine = create_engine(settings.database.url)
+    try:
+        yield OutboxRepository(session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+def _courier(
+    app: App,
+    queue: OutboxRepository,
+    push: Push,
+    clock: Clock,
+    *,
+    max_attempts: int = 12,
+    catalogue: Catalogue | None = None,
+) -> ReceiptCourier:
+    return ReceiptCourier(
+        queue,
+        app.dossiers,
+        ReceiptMaker(app.settings, catalogue or app.knowledge.catalogue),
+        push,
+        clock,
+        base_backoff=timedelta(seconds=10),
+        max_attempts=max_attempts,
+    )
+
+
+async def _receipt_row(queue: OutboxRepository, channel: str) -> OutboxItem:
+    [row] = await queue.pending(topic=f"send_receipt:{channel}")
+    return row
+
+
+# --------------------------------------------------------------------------- claiming
+
+
+async def test_a_process_claims_only_the_receipts_of_channels_it_can_reach(
+    app: App, queue: OutboxRepository
+) -> None:
+    terminal = Citizen()
+    app.push.register("terminal", terminal)
+    mine = await _file(app, TERMINAL, "s-terminal")
+    web_dossier = await _file(app, WEB, "s-web")
+    web_row = await _receipt_row(queue, "web")
+
+    assert await app.receipts.run_once() == 1
+    assert [key for key, _ in terminal.got] == [TERMINAL]
+    assert mine.code in terminal.got[0][1].text
+    # The web page's receipt was not even leased: the web server delivers it without delay.
+    assert await _receipt_row(queue, "web") == web_row
+    assert web_row.attempts == 0
+
+    web = Citizen()
+    app.push.register("web", web)
+    assert await app.receipts.run_once() == 1
+    assert [key for key, _ in web.got] == [WEB]
+    assert web_dossier.code in web.got[0][1].text
+    assert {row.topic for row in await queue.pending()} == {"deliver_dossier"}
+
+
+async def test_nothing_is_claimed_when_no_channel_is_open(
+    app: App, queue: OutboxRepository
+) -> None:
+    await _file(app, WEB, "s-web")
+    assert await app.receipts.run_once() == 0
+    assert (await _receipt_row(queue, "web")).attempts == 0
+
+
+# --------------------------------------------------------------------------- retries
+
+
+async def test_an_unreachable_citizen_gets_the_receipt_once_reachable_after_the_backoff(
+    app: App, queue: OutboxRepository
+) -> None:
+    dossier = await _file(app, WEB, "s-web")
+    push, page = Push(), Citizen(reachable=False)
+    push.register("web", page)
+    clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
+    courier = _courier(app, queue, push, clock)
+
+    assert await courier.run_once() == 1
+    row = await _receipt_row(queue, "web")
+    assert row.attempts == 1 and row.last_error == "web unreachable for now"
+    assert (
+        clock.now + timedelta(seconds=7) <= row.next_attempt_at <= clock.now + timedelta(seconds=10)
+    )
+
+    page.reachable = True
+    assert await courier.run_once() == 0  # not before its time
+    clock.advance(timedelta(seconds=10))
+    assert await courier.run_once() == 1
+    assert await courier.run_once() == 0  # done: sent once
+    assert page.tries == 2
+    [(key, reply)] = page.got
+    assert key == WEB and dossier.code in reply.text
+    assert await queue.pending(topic="send_receipt:web") == []
+
+
+async def test_the_wait_between_attempts_doubles(app: App, queue: OutboxRepository) -> None:
+    await _file(app, WEB, "s-web")
+    push = Push()
+    push.register("web", Citizen(reachable=False))
+    clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
+    courier = _courier(app, queue, push, clock)
+    waits = []
+    for _ in range(3):
+        assert await courier.run_once() == 1
+        row = await _receipt_row(queue, "web")
+        waits.append(row.next_attempt_at - clock.now)
+        clock.now = row.next_attempt_at
+    # 10 s, 20 s, 40 s, each up to a fifth early so a failed queue spreads out.
+    for wait, full in zip(waits, (10, 20, 40), strict=True):
+        assert timedelta(seconds=full * 0.8) <= wait <= timedelta(seconds=full)
+
+
+async def test_after_max_attempts_the_receipt_is_parked_for_a_person(
+    app: App, queue: OutboxRepository, caplog: pytest.LogCaptureFixture
+) -> None:
+    dossier = await _file(app, WEB, "s-web")
+    push, page = Push(), Citizen(reachable=False)
+    push.register("web", page)
+    clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
+    courier = _courier(app, queue, push, clock, max_attempts=3)
+    with caplog.at_level(logging.ERROR):
+        for attempt in range(1, 4):
+            assert await courier.run_once() == 1
+            row = await _receipt_row(queue, "web")
+            if attempt < 3:
+                assert row.last_error == "web unreachable for now"
+                clock.now = row.next_attempt_at
+    parked = await _receipt_row(queue, "web")
+    assert parked.attempts == 3 and parked.last_error == "web unreachable"
+    assert parked.next_attempt_at - clock.now == timedelta(days=30)
+    assert parked.done_at is None  # kept, never dropped
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert dossier.code in record.getMessage() and "parked" in record.getMessage()
+    assert NAME not in caplog.text and PHONE not in caplog.text
+
+    page.reachable = True
+    clock.advance(timedelta(days=1))
+    assert await courier.run_once() == 0
+    assert page.tries == 3 and page.got == []
+
+
+async def test_a_receipt_for_a_procedure_no_longer_offered_is_parked_without_pushing(
+    app: App, queue: OutboxRepository
+) -> None:
+    await _file(app, TERMINAL, "s-gone", procedure=BIRTH_COPY)
+    push, terminal = Push(), Citizen()
+    push.register("terminal", terminal)
+    smaller = Catalogue(p for p in app.knowledge.catalogue if p.code != BIRTH_COPY)
+    clock = Clock(datetime.now(UTC) + timedelta(minutes=1))
+    courier = _courier(app, queue, push, clock, catalogue=smaller)
+    assert await courier.run_once() == 1
+    row = await _receipt_row(queue, "terminal")
+    assert terminal.tries == 0
+    assert row.last_error == f"procedure {BIRTH_COPY} not in the catalogue"
+    assert row.next_attempt_at - clock.now >= timedelta(days=29)
+
+
+# --------------------------------------------------------------------------- the documents
+
+
+async def _documents_for(app: App, procedure: str) -> tuple[Dossier, Reply]:
+    terminal = Citizen()
+    app.push.register("terminal", terminal)
+    dossier = await _file(app, TERMINAL, f"s-{procedure}", procedure)
+    assert await app.receipts.run_once() == 1
+    [(_, reply)] = terminal.got
+    return dossier, reply
+
+
+async def test_the_receipt_pdf_names_the_dossier_code_and_the_citizen(app: App) -> None:
+    dossier, reply = await _documents_for(app, MARRIAGE_STATUS)
+    receipt = reply.documents[0]
+    assert receipt.filename == f"bien-nhan-{dossier.code}.pdf"
+    text = pdf_text(receipt.data)
+    assert dossier.code in text
+    assert NAME in text and PHONE in text
+    assert "Cấp Giấy xác nhận tình trạng hôn nhân" in text
+    assert reply.images == ()  # no amount to pay by transfer
+
+
+@pytest.fixture
+def paying_settings(settings: Settings) -> Settings:
+    payment = PaymentSettings(bank_bin=BANK_BIN, account_number=ACCOUNT, account_name="UBND XA")
+    return settings.model_copy(update={"payment": payment})
+
+
+async def test_a_fee_with_a_commune_account_comes_with_a_vietqr_image(
+    paying_settings: Settings, knowledge: Knowledge
+) -> None:
+    await upgrade(paying_settings.database.url)
+    async with build_app(paying_settings, knowledge, deliver=False) as app:
+        dossier, reply = await _documents_for(app, BIRTH_COPY)
+    [image] = reply.images
+    assert (image.filename, image.mime_type) == ("ma-qr-le-phi.png", "image/png")
+    assert Image.open(io.BytesIO(image.data)).format == "PNG"
+    payload = build_vietqr(BANK_BIN, ACCOUNT, 8000, f"LE PHI {dossier.code[-11:]}")
+    assert ACCOUNT in payload and "54048000" in payload  # the account and the 8,000 đồng
+    assert image.data == qr_png(payload)
+    text = pdf_text(reply.documents[0].data)
+    assert dossier.code in text and "8.000" in text
+    assert "quét mã QR" in text
+
+
+async def test_a_fee_without_a_commune_account_is_paid_at_the_counter(app: App) -> None:
+    dossier, reply = await _documents_for(app, BIRTH_COPY)
+    assert reply.images == ()
+    text = pdf_text(reply.documents[0].data)
+    assert dossier.code in text and "8.000" in text
+    assert "tại bộ phận một cửa" in text
