@@ -78,6 +78,9 @@ async def build_channels(
             app_id=settings.zalo.app_id,
             app_secret=settings.zalo.app_secret,
             tokens=StoredZaloTokens(secrets, settings.zalo.refresh_token),
+            base_url=settings.zalo.api_base,
+            oauth_url=settings.zalo.oauth_base,
+            business_url=settings.zalo.business_base,
         )
 
         async def last_interaction(user_id: str) -> datetime | None:
@@ -100,6 +103,7 @@ async def build_channels(
             last_interaction=last_interaction,
             memory=InMemoryChoiceMemory(),
             template_id=settings.zalo.status_template_id,
+            contact_image_url=settings.zalo.contact_image_url,
             phone_for=phone_for,
         )
         fetchers["zalo"] = zalo.fetch

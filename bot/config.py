@@ -78,6 +78,14 @@ class ZaloSettings(_Section):
     app_secret: str = ""
     refresh_token: str = ""
     status_template_id: str = ""
+    # An image Zalo shows on the "send your phone number" card; empty: the number is typed.
+    contact_image_url: str = Field(default="", pattern=r"^(https://\S+)?$")
+    # Zalo's hosts; changed only to test against a local fake or to go through a proxy.
+    api_base: str = Field(default="https://openapi.zalo.me", pattern=r"^https?://\S+$")
+    oauth_base: str = Field(default="https://oauth.zaloapp.com", pattern=r"^https?://\S+$")
+    business_base: str = Field(
+        default="https://business.openapi.zalo.me", pattern=r"^https?://\S+$"
+    )
 
 
 class PaymentSettings(_Section):

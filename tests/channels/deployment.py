@@ -12,7 +12,6 @@ inside the test's own event loop so the test can look into the same database aft
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,11 +21,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-import bot.channels
 from bot.app import App, Knowledge, build_app
 from bot.config import Settings, load_settings
 from bot.web import create_web_app
-from handlers.zalo_client import ZaloClient
 from storage.migrate import upgrade
 from tests.fakes.telegram_server import TOKEN, FakeTelegramServer
 from tests.fakes.zalo_server import FakeZalo
@@ -66,6 +63,9 @@ def deployment_settings(
         "MOTCUA_ZALO__OA_SECRET": ZALO_OA_SECRET,
         # Only the first refresh token: the client refreshes, and the rotated pair is stored.
         "MOTCUA_ZALO__REFRESH_TOKEN": zalo_api.initial_tokens().refresh_token,
+        "MOTCUA_ZALO__API_BASE": zalo_api.urls()["base_url"],
+        "MOTCUA_ZALO__OAUTH_BASE": zalo_api.urls()["oauth_url"],
+        "MOTCUA_ZALO__BUSINESS_BASE": zalo_api.urls()["business_url"],
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -78,13 +78,7 @@ async def running_deployment(
     knowledge: Knowledge,
     telegram_api: FakeTelegramServer,
     zalo_api: FakeZalo,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Deployment]:
-    # Settings have no Zalo host URLs (unlike telegram.api_base), so the client build_app
-    # makes is pointed at the fake here; everything else about the channel is build_app's.
-    monkeypatch.setattr(
-        bot.channels, "ZaloClient", functools.partial(ZaloClient, **zalo_api.urls())
-    )
     await upgrade(settings.database.url)
     async with build_app(settings, knowledge) as app:
         web = create_web_app(app, uploads=app.web_uploads)

@@ -59,9 +59,7 @@ async def deployment(
     zalo_api: FakeZalo,
 ) -> AsyncIterator[Deployment]:
     settings = deployment_settings(tmp_path, monkeypatch, telegram_api, zalo_api)
-    async with running_deployment(
-        settings, knowledge, telegram_api, zalo_api, monkeypatch
-    ) as running:
+    async with running_deployment(settings, knowledge, telegram_api, zalo_api) as running:
         yield running
 
 
