@@ -16,6 +16,7 @@ from backoffice.office import OfficeService
 from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
+from bot.housekeeping import Housekeeping
 from bot.outbox import OutboxWorker
 from bot.push import Push
 from bot.receipts import ReceiptCourier, ReceiptMaker
@@ -213,6 +214,12 @@ async def build_app(
             workers = [
                 asyncio.create_task(outbox.run(stop), name="outbox"),
                 asyncio.create_task(receipts.run(stop), name="receipts"),
+                asyncio.create_task(
+                    Housekeeping(
+                        conversations, OutboxRepository(sessions), lambda: datetime.now(UTC)
+                    ).run(stop),
+                    name="housekeeping",
+                ),
                 asyncio.create_task(reminders.run(stop), name="draft-reminders"),
             ]
 

@@ -51,8 +51,6 @@ class ConversationStore(Protocol):
         seen_message: str | None = None,
     ) -> bool: ...
 
-    async def was_seen(self, channel: str, message_id: str) -> bool: ...
-
 
 @dataclass(frozen=True, slots=True)
 class EffectOutcome:

@@ -484,19 +484,6 @@ class ConversationRepository:
             )
             return result.first() is not None
 
-    async def mark_seen(self, channel: str, message_id: str, now: datetime) -> bool:
-        """Remember an inbound message id; False if it was already seen (a redelivery)."""
-        try:
-            async with self._sessions.begin() as session:
-                session.add(
-                    ProcessedMessageRow(
-                        channel=channel, message_id=message_id, seen_at=_aware(now, "now")
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
     async def purge_seen(self, before: datetime) -> int:
         """Forget message ids seen before ``before`` (keep at least a day: platforms retry)."""
         async with self._sessions.begin() as session:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -94,20 +95,26 @@ async def test_stale_drafts_and_reminders(sessions: async_sessionmaker[AsyncSess
     assert await repo.load(quiet) is None
 
 
+def _turn(repo: ConversationRepository, channel: str, message_id: str, when: datetime) -> Any:
+    """A turn's save, which records its inbound message id with the new state."""
+    key = ConversationKey(channel=channel, chat_id="c-1", user_id="u-1")
+    return repo.save(key, {"version": 1}, "10642", when, seen_message=message_id)
+
+
 async def test_a_redelivered_message_is_seen_once(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     repo = ConversationRepository(sessions)
-    assert await repo.mark_seen("telegram", "1001", NOW) is True
-    assert await repo.mark_seen("telegram", "1001", NOW) is False
-    assert await repo.mark_seen("zalo", "1001", NOW) is True  # ids are per channel
+    assert await _turn(repo, "telegram", "1001", NOW) is True
+    assert await _turn(repo, "telegram", "1001", NOW) is False
+    assert await _turn(repo, "zalo", "1001", NOW) is True  # ids are per channel
 
 
 async def test_concurrent_redeliveries_are_handled_once(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     repo = ConversationRepository(sessions)
-    results = await asyncio.gather(*(repo.mark_seen("zalo", "m-7", NOW) for _ in range(5)))
+    results = await asyncio.gather(*(_turn(repo, "zalo", "m-7", NOW) for _ in range(5)))
     assert sorted(results) == [False, False, False, False, True]
 
 
@@ -115,11 +122,11 @@ async def test_purge_forgets_only_old_message_ids(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     repo = ConversationRepository(sessions)
-    await repo.mark_seen("telegram", "old", NOW - timedelta(hours=30))
-    await repo.mark_seen("telegram", "new", NOW - timedelta(hours=2))
+    await _turn(repo, "telegram", "old", NOW - timedelta(hours=30))
+    await _turn(repo, "telegram", "new", NOW - timedelta(hours=2))
     assert await repo.purge_seen(NOW - timedelta(hours=24)) == 1
-    assert await repo.mark_seen("telegram", "new", NOW) is False
-    assert await repo.mark_seen("telegram", "old", NOW) is True
+    assert await repo.was_seen("telegram", "new")
+    assert not await repo.was_seen("telegram", "old")
 
 
 async def test_naive_times_are_refused(sessions: async_sessionmaker[AsyncSession]) -> None:

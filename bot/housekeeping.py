@@ -1,0 +1,58 @@
+"""Forgetting on time: bookkeeping rows that have done their job are deleted.
+
+- Seen inbound message ids guard against redelivery; platforms redeliver within a day
+  (Telegram keeps an unconfirmed update for 24 hours, Zalo retries for minutes), so a week is
+  plenty.
+- Outbox rows that were delivered are kept a month for the operator to look back on; rows not
+  yet done (waiting, or parked for a person) are never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from storage.repositories import ConversationRepository, OutboxRepository
+
+log = logging.getLogger(__name__)
+
+SEEN_FOR = timedelta(days=7)
+DONE_FOR = timedelta(days=30)
+
+
+class Housekeeping:
+    def __init__(
+        self,
+        conversations: ConversationRepository,
+        outbox: OutboxRepository,
+        clock: Callable[[], datetime],
+        *,
+        seen_for: timedelta = SEEN_FOR,
+        done_for: timedelta = DONE_FOR,
+    ) -> None:
+        self._conversations = conversations
+        self._outbox = outbox
+        self._clock = clock
+        self._seen_for = seen_for
+        self._done_for = done_for
+
+    async def run_once(self) -> tuple[int, int]:
+        """Delete what is due; returns (message ids forgotten, outbox rows deleted)."""
+        now = self._clock()
+        seen = await self._conversations.purge_seen(now - self._seen_for)
+        done = await self._outbox.purge_done(now - self._done_for)
+        if seen or done:
+            log.info("housekeeping: %d seen message ids, %d delivered outbox rows", seen, done)
+        return seen, done
+
+    async def run(self, stop: asyncio.Event, interval: float = 3600.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # the database may be busy for a moment; next hour then
+                log.exception("housekeeping run failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
