@@ -23,10 +23,10 @@ from backoffice.office import (
     Receipt,
     StatusName,
 )
+from backoffice.paths import PREFIX
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/api/v1"
 _bearer = HTTPBearer(auto_error=False, description="The back office's API token")
 
 

@@ -21,7 +21,6 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from backoffice.api import PREFIX
 from backoffice.office import (
     DossierCodeConflict,
     DossierIn,
@@ -29,6 +28,7 @@ from backoffice.office import (
     OfficeStatusChange,
     Receipt,
 )
+from backoffice.paths import PREFIX
 
 DeliveryResult = Receipt  # the office's receipt is exactly what the sender needs back
 

@@ -7,20 +7,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 
 from bot.config import Settings
 from bot.effects import AttachmentFetcher
 from dialogs.model import ConversationKey, Inbound, Reply
 from dialogs.validators import Valid, parse_phone
-from handlers.telegram import TelegramChannel, fetch_file
 from handlers.zalo import InMemoryChoiceMemory, ZaloChannel
 from handlers.zalo_client import TokenPair, ZaloClient
 from storage.repositories import ConversationRepository, DossierRepository, SecretRepository
+
+if TYPE_CHECKING:
+    from handlers.telegram import TelegramChannel
 
 ZALO_TOKENS = "zalo.tokens"
 
@@ -61,6 +61,13 @@ async def build_channels(
 ) -> Channels:
     telegram: TelegramChannel | None = None
     if settings.telegram.token:
+        # aiogram builds hundreds of models on import (seconds): only when Telegram is on.
+        from aiogram import Bot
+        from aiogram.client.session.aiohttp import AiohttpSession
+        from aiogram.client.telegram import TelegramAPIServer
+
+        from handlers.telegram import TelegramChannel, fetch_file
+
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
         bot = Bot(settings.telegram.token, session=session)
         stack.push_async_callback(bot.session.close)

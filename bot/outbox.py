@@ -22,9 +22,10 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from pydantic import ValidationError
+from typing_extensions import Unpack
 
 from backoffice.client import (
     BackOfficeClient,
@@ -117,6 +118,18 @@ def _without_values(exc: ValidationError) -> str:
     )
 
 
+class LoopOptions(TypedDict, total=False):
+    """How an outbox loop paces itself; each has a default fit for production."""
+
+    batch: int  # rows claimed per round (20)
+    lease: timedelta  # how long a claimed row stays hidden from other claims (LEASE)
+    base_backoff: timedelta  # the first wait after a failure, doubling after (BASE_BACKOFF)
+    max_backoff: timedelta  # the longest wait (MAX_BACKOFF)
+    parked_for: timedelta  # how long a row nobody can handle waits for a person (PARKED_FOR)
+    poll_interval: float  # seconds between looks when not poked (1.0)
+    random_sample: Callable[[], float]  # jitter source in [0, 1) (random.random)
+
+
 class OutboxLoop(abc.ABC):
     """Claims due outbox rows of one topic and works through them until stopped.
 
@@ -125,29 +138,20 @@ class OutboxLoop(abc.ABC):
     """
 
     def __init__(
-        self,
-        outbox: DeliveryQueue,
-        clock: Callable[[], datetime],
-        *,
-        batch: int = 20,
-        lease: timedelta = LEASE,
-        base_backoff: timedelta = BASE_BACKOFF,
-        max_backoff: timedelta = MAX_BACKOFF,
-        parked_for: timedelta = PARKED_FOR,
-        poll_interval: float = 1.0,
-        random_sample: Callable[[], float] = random.random,
+        self, outbox: DeliveryQueue, clock: Callable[[], datetime], **options: Unpack[LoopOptions]
     ) -> None:
+        batch = options.get("batch", 20)
         if batch < 1:
             raise ValueError("batch must be at least 1")
         self._outbox = outbox
         self._clock = clock
         self._batch = batch
-        self._lease = lease
-        self._base_backoff = base_backoff
-        self._max_backoff = max_backoff
-        self._parked_for = parked_for
-        self._poll_interval = poll_interval
-        self._random = random_sample
+        self._lease = options.get("lease", LEASE)
+        self._base_backoff = options.get("base_backoff", BASE_BACKOFF)
+        self._max_backoff = options.get("max_backoff", MAX_BACKOFF)
+        self._parked_for = options.get("parked_for", PARKED_FOR)
+        self._poll_interval = options.get("poll_interval", 1.0)
+        self._random = options.get("random_sample", random.random)
         self._wake = asyncio.Event()
 
     def poke(self) -> None:
@@ -214,25 +218,9 @@ class OutboxWorker(OutboxLoop):
         clock: Callable[[], datetime],
         *,
         files: FileSource | None = None,
-        batch: int = 20,
-        lease: timedelta = LEASE,
-        base_backoff: timedelta = BASE_BACKOFF,
-        max_backoff: timedelta = MAX_BACKOFF,
-        parked_for: timedelta = PARKED_FOR,
-        poll_interval: float = 1.0,
-        random_sample: Callable[[], float] = random.random,
+        **options: Unpack[LoopOptions],
     ) -> None:
-        super().__init__(
-            outbox,
-            clock,
-            batch=batch,
-            lease=lease,
-            base_backoff=base_backoff,
-            max_backoff=max_backoff,
-            parked_for=parked_for,
-            poll_interval=poll_interval,
-            random_sample=random_sample,
-        )
+        super().__init__(outbox, clock, **options)
         self._dossiers = dossiers
         self._client = client
         self._files = files

@@ -16,15 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from backoffice.declarations import render_declaration_pdf
-from backoffice.receipt import ReceiptData, render_receipt_pdf
+from typing_extensions import Unpack
+
 from backoffice.vietqr import build_vietqr, qr_png
 from bot.config import Settings
-from bot.outbox import BASE_BACKOFF, LEASE, DeliveryQueue, OutboxLoop
+from bot.outbox import DeliveryQueue, LoopOptions, OutboxLoop
 from bot.push import Push
 from dialogs.filing_answers import address_display
 from dialogs.model import Media, Reply
@@ -73,6 +73,10 @@ class ReceiptMaker:
         return await asyncio.to_thread(self._draw, dossier, procedure)
 
     def _draw(self, dossier: Dossier, procedure: Procedure) -> Reply:
+        # The PDF library and its fonts load on the first receipt, not at start-up.
+        from backoffice.declarations import render_declaration_pdf
+        from backoffice.receipt import ReceiptData, render_receipt_pdf
+
         commune = self._settings.commune(dossier.commune_code)
         received_local = dossier.received_at.astimezone(self._tz)
         appointment = dossier.due_date or received_local.date()
@@ -147,20 +151,11 @@ class ReceiptCourier(OutboxLoop):
         push: Push,
         clock: Callable[[], datetime],
         *,
-        batch: int = 10,
-        lease: timedelta = LEASE,
-        base_backoff: timedelta = BASE_BACKOFF,
-        poll_interval: float = 1.0,
         max_attempts: int = MAX_ATTEMPTS,
+        **options: Unpack[LoopOptions],
     ) -> None:
-        super().__init__(
-            outbox,
-            clock,
-            batch=batch,
-            lease=lease,
-            base_backoff=base_backoff,
-            poll_interval=poll_interval,
-        )
+        options.setdefault("batch", 10)  # each row is a PDF to draw: smaller rounds
+        super().__init__(outbox, clock, **options)
         self._dossiers = dossiers
         self._maker = maker
         self._push = push
