@@ -19,7 +19,7 @@ from backoffice.calendar import WorkCalendar
 from bot.config import Settings
 from bot.receipts import pays_by_transfer
 from bot.service import EffectOutcome
-from dialogs.engine import MENU
+from dialogs.engine import MENU, RECEIPT
 from dialogs.model import (
     Attachment,
     Button,
@@ -29,6 +29,7 @@ from dialogs.model import (
     Inbound,
     ListDossiers,
     Reply,
+    ResendReceipt,
     SubmitDossier,
 )
 from dialogs.texts import common as ctexts
@@ -99,6 +100,8 @@ class Effects:
             return await self._submit(inbound.key, effect)
         if isinstance(effect, ListDossiers):
             return await self._list(inbound.key)
+        if isinstance(effect, ResendReceipt):
+            return await self._resend(inbound.key, effect.code)
         log.warning("no runner for effect %s", type(effect).__name__)
         return EffectOutcome()
 
@@ -167,12 +170,26 @@ class Effects:
                 replies=(Reply(tracking.no_dossiers(commune.hotline), buttons=menu),)
             )
         lines = []
-        for dossier in dossiers[: tracking.SHOWN]:
+        shown = dossiers[: tracking.SHOWN]
+        for dossier in shown:
             procedure = self._catalogue.get(dossier.procedure_code)
             name = procedure.name if procedure is not None else dossier.procedure_code
             lines.append(tracking.DossierLine(dossier.code, name, dossier.status, dossier.due_date))
         text = tracking.my_dossiers(lines, len(dossiers))
-        return EffectOutcome(replies=(Reply(text, buttons=menu),))
+        resend = [
+            Button(tracking.btn_receipt(number), f"{RECEIPT}:{dossier.code}")
+            for number, dossier in enumerate(shown, 1)
+        ]
+        rows = tuple(tuple(resend[i : i + 2]) for i in range(0, len(resend), 2))
+        return EffectOutcome(replies=(Reply(text, buttons=(*rows, *menu)),))
+
+    async def _resend(self, key: ConversationKey, code: str) -> EffectOutcome:
+        dossier = await self._dossiers.by_code(code)
+        if dossier is None or dossier.filer_key != key:  # the payload is untrusted input
+            return EffectOutcome(replies=(Reply(tracking.NOT_YOURS),))
+        await self._dossiers.queue_receipt(dossier, self._clock())
+        self._on_filed()
+        return EffectOutcome(replies=(Reply(tracking.receipt_coming(dossier.code)),))
 
     # --- filing -----------------------------------------------------------------------------
 

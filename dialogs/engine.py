@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 from dialogs import qa
 from dialogs.cards import render_card, shorten
 from dialogs.context import Context
-from dialogs.model import Button, Inbound, ListDossiers, Reply, Step, copy_json
+from dialogs.model import Button, Inbound, ListDossiers, Reply, ResendReceipt, Step, copy_json
 from dialogs.texts import common as texts
 from knowledge.model import Channel, Procedure
 
@@ -46,7 +47,10 @@ FIELD = "field"
 PROCEDURE = "proc"
 FILE = "file"
 TRACK = "track"
+RECEIPT = "receipt"
 OFFICER = "officer"
+# The shape of a dossier code (agency code, -YYMMDD-, 4-digit number); whose it is, bot/ checks.
+_DOSSIER_CODE = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4}")
 
 # Typed commands that act like a button from any mode (Telegram's command menu sends them).
 COMMANDS = {"/hoso": TRACK}
@@ -204,6 +208,13 @@ def _on_track(turn: Turn, argument: str) -> Step | None:
     if argument:
         return None
     return Step(state=turn.state, replies=(), effects=(ListDossiers(),))
+
+
+def _on_receipt(turn: Turn, argument: str) -> Step | None:
+    """ "Send my receipt again" from the list of the citizen's dossiers."""
+    if not _DOSSIER_CODE.fullmatch(argument):
+        return None
+    return Step(state=turn.state, replies=(), effects=(ResendReceipt(argument),))
 
 
 def _on_officer(turn: Turn, argument: str) -> Step | None:
@@ -408,6 +419,7 @@ ROUTES: dict[str, PayloadHandler] = {
     PROCEDURE: _on_procedure,
     FILE: _on_file,
     TRACK: _on_track,
+    RECEIPT: _on_receipt,
     OFFICER: _on_officer,
 }
 

@@ -119,6 +119,13 @@ class ListDossiers(Effect):
 
 
 @dataclass(frozen=True, slots=True)
+class ResendReceipt(Effect):
+    """Send the receipt of dossier ``code`` again, if it is this conversation's dossier."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class HandOff(Effect):
     """The user asked to talk to an officer."""
 

@@ -683,6 +683,19 @@ class DossierRepository:
             ],
         )
 
+    async def queue_receipt(self, dossier: Dossier, now: datetime) -> None:
+        """Send the receipt's documents to the filer again (asked for from the chat)."""
+        topic = receipt_topic(dossier.filer_key.channel)
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            await _enqueue(
+                session,
+                topic,
+                {"dossier_id": dossier.id, "code": dossier.code},
+                f"{topic}:{dossier.code}:{now.isoformat()}",
+                now,
+            )
+
     async def get(self, dossier_id: int) -> Dossier | None:
         async with self._sessions() as session:
             row = await session.get(DossierRow, dossier_id)

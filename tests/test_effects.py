@@ -192,4 +192,38 @@ async def test_hoso_lists_the_citizens_own_dossiers_newest_first(
     assert "Mới đăng ký" in listed.text and "Ngày hẹn trả" in listed.text
     assert "Cấp Giấy xác nhận tình trạng hôn nhân" in listed.text
     assert first.code not in others.text  # nobody sees another citizen's dossiers
-    assert [b.text for b in listed.flat_buttons()] == ["Menu chính"]
+    labels = [b.text for b in listed.flat_buttons()]
+    assert labels == ["Biên nhận hồ sơ 1", "Biên nhận hồ sơ 2", "Menu chính"]
+
+
+async def test_a_receipt_is_sent_again_from_the_list_but_never_someone_elses(
+    settings: Settings, knowledge: Knowledge
+) -> None:
+    await upgrade(settings.database.url)
+    neighbour = ConversationKey(channel="terminal", chat_id="binh", user_id="binh")
+    pushed: list[tuple[ConversationKey, Sequence[Reply]]] = []
+
+    async def terminal(key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        pushed.append((key, replies))
+        return True
+
+    def turn(key: ConversationKey, n: int, text: str = "", payload: str | None = None) -> Inbound:
+        now = datetime.now(UTC)
+        return Inbound(key=key, message_id=f"t-{n}", received_at=now, text=text, payload=payload)
+
+    async with build_app(settings, knowledge, deliver=False) as app:
+        app.push.register("terminal", terminal)
+        await app.effects(turn(KEY, 0), _submission())
+        await app.receipts.run_once()  # the first copy, right after filing
+        [listed] = (await app.service.handle(turn(KEY, 1, "/hoso"))).replies
+        [again] = listed.flat_buttons()[:1]
+        [coming] = (await app.service.handle(turn(KEY, 2, again.text, again.payload))).replies
+        assert await app.receipts.run_once() == 1
+        [refused] = (await app.service.handle(turn(neighbour, 3, "", again.payload))).replies
+        assert await app.receipts.run_once() == 0
+        [dossier] = await app.dossiers.list()
+    assert again.text == "Biên nhận hồ sơ 1"
+    assert dossier.code in coming.text
+    assert [key for key, _ in pushed] == [KEY, KEY]  # two copies, both to the filer
+    assert pushed[1][1][0].documents[0].filename == f"bien-nhan-{dossier.code}.pdf"
+    assert "Không tìm thấy hồ sơ này" in refused.text  # a forged or foreign code

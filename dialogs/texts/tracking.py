@@ -32,6 +32,17 @@ class DossierLine:
     appointment_on: date | None
 
 
+def btn_receipt(number: int) -> str:
+    return f"Biên nhận hồ sơ {number}"
+
+
+def receipt_coming(code: str) -> str:
+    return f"Giấy biên nhận của hồ sơ {code} sẽ được gửi lại cho bạn ngay sau đây."
+
+
+NOT_YOURS = "Không tìm thấy hồ sơ này trong các hồ sơ bạn đã nộp qua tin nhắn này."
+
+
 def no_dossiers(hotline: str) -> str:
     ask = f" Nếu bạn nộp ở quầy, xin gọi {hotline} để hỏi." if hotline else ""
     return "Bạn chưa nộp hồ sơ nào qua tin nhắn này." + ask
