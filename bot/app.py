@@ -31,6 +31,7 @@ from knowledge.search import Searcher
 from storage.db import create_engine, session_factory
 from storage.files import LocalFileStore
 from storage.repositories import (
+    ChoiceRepository,
     ConversationRepository,
     DossierRepository,
     FileRepository,
@@ -199,6 +200,7 @@ async def build_app(
             conversations,
             dossiers,
             SecretRepository(sessions),
+            ChoiceRepository(sessions),
         )
         register_messengers(push, channels)
         reminders = DraftReminders(

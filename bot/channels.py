@@ -15,9 +15,14 @@ from bot.config import Settings
 from bot.effects import AttachmentFetcher
 from dialogs.model import ConversationKey, Inbound, Reply
 from dialogs.validators import Valid, parse_phone
-from handlers.zalo import InMemoryChoiceMemory, ZaloChannel
+from handlers.zalo import ZaloChannel
 from handlers.zalo_client import TokenPair, ZaloClient
-from storage.repositories import ConversationRepository, DossierRepository, SecretRepository
+from storage.repositories import (
+    ChoiceRepository,
+    ConversationRepository,
+    DossierRepository,
+    SecretRepository,
+)
 
 if TYPE_CHECKING:
     from handlers.telegram import TelegramChannel
@@ -31,6 +36,20 @@ Handle = Callable[[Inbound], Awaitable[Sequence[Reply]]]
 class Channels:
     telegram: TelegramChannel | None = None
     zalo: ZaloChannel | None = None
+
+
+class StoredChoices:
+    """Zalo's numbered choices in the database: a "2" typed after a restart still counts."""
+
+    def __init__(self, choices: ChoiceRepository, channel: str) -> None:
+        self._choices = choices
+        self._channel = channel
+
+    async def get(self, user_id: str) -> tuple[str, ...]:
+        return await self._choices.get(self._channel, user_id)
+
+    async def put(self, user_id: str, payloads: tuple[str, ...]) -> None:
+        await self._choices.put(self._channel, user_id, payloads, datetime.now(UTC))
 
 
 class StoredZaloTokens:
@@ -58,6 +77,7 @@ async def build_channels(
     conversations: ConversationRepository,
     dossiers: DossierRepository,
     secrets: SecretRepository,
+    choices: ChoiceRepository,
 ) -> Channels:
     telegram: TelegramChannel | None = None
     if settings.telegram.token:
@@ -108,7 +128,7 @@ async def build_channels(
             oa_secret=settings.zalo.oa_secret,
             clock=lambda: datetime.now(UTC),
             last_interaction=last_interaction,
-            memory=InMemoryChoiceMemory(),
+            memory=StoredChoices(choices, "zalo"),
             template_id=settings.zalo.status_template_id,
             contact_image_url=settings.zalo.contact_image_url,
             phone_for=phone_for,

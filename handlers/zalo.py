@@ -17,7 +17,6 @@ import json
 import logging
 import mimetypes
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -216,24 +215,6 @@ class ChoiceMemory(Protocol):
     async def get(self, user_id: str) -> tuple[str, ...]: ...
 
     async def put(self, user_id: str, payloads: tuple[str, ...]) -> None: ...
-
-
-class InMemoryChoiceMemory:
-    """Forgets on restart and beyond ``max_users`` (least recently shown first)."""
-
-    def __init__(self, max_users: int = 10_000) -> None:
-        self._max_users = max_users
-        self._payloads: OrderedDict[str, tuple[str, ...]] = OrderedDict()
-
-    async def get(self, user_id: str) -> tuple[str, ...]:
-        return self._payloads.get(user_id, ())
-
-    async def put(self, user_id: str, payloads: tuple[str, ...]) -> None:
-        self._payloads.pop(user_id, None)
-        if payloads:
-            self._payloads[user_id] = payloads
-            while len(self._payloads) > self._max_users:
-                self._payloads.popitem(last=False)
 
 
 def render_text(

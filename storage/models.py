@@ -234,6 +234,18 @@ class AuditLogRow(Base):
     details: Mapped[dict[str, Any]]
 
 
+class ChoiceMemoryRow(Base):
+    """The payloads of the numbered choices a user was shown last, on a channel without
+    buttons: a bare "2" typed days later (and after a restart) still means the second."""
+
+    __tablename__ = "choice_memory"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payloads: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
 class SecretRow(Base):
     __tablename__ = "kv_secrets"
 

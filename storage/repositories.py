@@ -25,6 +25,7 @@ from storage.models import (
     DOSSIER_STATUSES,
     RESULT_DELIVERIES,
     AuditLogRow,
+    ChoiceMemoryRow,
     CodeCounterRow,
     ConversationRow,
     DossierEventRow,
@@ -1127,6 +1128,30 @@ class AuditRepository:
             ]
 
 
+class ChoiceRepository:
+    """Numbered choices last shown to a user, per channel (see ChoiceMemoryRow)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, channel: str, user_id: str) -> tuple[str, ...]:
+        async with self._sessions() as session:
+            row = await session.get(ChoiceMemoryRow, (channel, user_id))
+            return () if row is None else tuple(str(p) for p in row.payloads)
+
+    async def put(self, channel: str, user_id: str, payloads: Sequence[str], now: datetime) -> None:
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            await session.execute(
+                _insert(session, ChoiceMemoryRow)
+                .values(channel=channel, user_id=user_id, payloads=list(payloads), updated_at=now)
+                .on_conflict_do_update(
+                    index_elements=["channel", "user_id"],
+                    set_={"payloads": list(payloads), "updated_at": now},
+                )
+            )
+
+
 class SecretRepository:
     """Secrets the program itself rotates (Zalo's refresh token is single-use)."""
 
@@ -1156,6 +1181,7 @@ __all__ = [
     "AddedFile",
     "AuditEntry",
     "AuditRepository",
+    "ChoiceRepository",
     "ConversationRepository",
     "Dossier",
     "DossierEvent",

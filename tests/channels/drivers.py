@@ -484,6 +484,10 @@ ZALO_OA = "388613280879808645"
 _ZALO_CHOICE = re.compile(r"(\d+)\. (.+)")
 
 
+# Zalo message ids are unique for good: a driver opened again (after a restart) goes on.
+_ZALO_MESSAGES = itertools.count(1)
+
+
 class ZaloDriver:
     """Signed events POSTed to our webhook route; replies read off the fake OA API."""
 
@@ -493,7 +497,7 @@ class ZaloDriver:
         self.key = ConversationKey(channel="zalo", chat_id=ZALO_USER, user_id=ZALO_USER)
         self._http = http
         self._api = api
-        self._serial = itertools.count(1)
+        self._serial = _ZALO_MESSAGES
         self._buttons: tuple[str, ...] = ()
         self._by_words = False
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Knowledge
+from dialogs.texts.common import BTN_BROWSE, BTN_MENU
 from tests.channels.deployment import Deployment, deployment_settings, running_deployment
 from tests.channels.drivers import CHANNELS, open_driver, reference_screens
 from tests.channels.transcript import (
@@ -157,3 +158,24 @@ async def test_a_bare_number_answers_the_question_on_every_channel(
 
     core = await _reference(deployment, knowledge, BARE_NUMBER, photo, tmp_path)
     _assert_same_screens(citizen.name, screens, core)
+
+
+async def test_a_numbered_choice_typed_after_a_restart_still_counts_on_zalo(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    knowledge: Knowledge,
+    telegram_api: FakeTelegramServer,
+    zalo_api: FakeZalo,
+) -> None:
+    """Zalo shows buttons as numbers; the citizen answers "2" after the server restarted."""
+    settings = deployment_settings(tmp_path, monkeypatch, telegram_api, zalo_api)
+    first_run = running_deployment(settings, knowledge, telegram_api, zalo_api)
+    async with first_run as before, open_driver("zalo", before, tmp_path) as citizen:
+        menu = await citizen.start()
+        pressed = await citizen.press(BTN_BROWSE)  # what "the second one" should show
+        await citizen.press(BTN_MENU)
+    number = menu.buttons.index(BTN_BROWSE) + 1
+    second_run = running_deployment(settings, knowledge, telegram_api, zalo_api)
+    async with second_run as after, open_driver("zalo", after, tmp_path) as citizen:
+        typed = await citizen.type(str(number))
+    assert typed == pressed

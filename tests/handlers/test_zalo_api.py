@@ -14,7 +14,7 @@ from PIL import Image
 
 from dialogs.model import Attachment, Button, Inbound, Media, Reply
 from handlers.files import FileTooLarge
-from handlers.zalo import Deferred, InMemoryChoiceMemory, Sent, ZaloChannel
+from handlers.zalo import Deferred, Sent, ZaloChannel
 from handlers.zalo_client import (
     InMemoryTokenStore,
     TokenPair,
@@ -34,6 +34,19 @@ CHOICES = Reply(
     "Chọn một:",
     buttons=((Button("Hỏi về thủ tục", "ask"),), (Button("Gặp cán bộ", "officer"),)),
 )
+
+
+class DictChoices:
+    """The channel's choice memory, kept in a dict (production keeps it in the database)."""
+
+    def __init__(self) -> None:
+        self.payloads: dict[str, tuple[str, ...]] = {}
+
+    async def get(self, user_id: str) -> tuple[str, ...]:
+        return self.payloads.get(user_id, ())
+
+    async def put(self, user_id: str, payloads: tuple[str, ...]) -> None:
+        self.payloads[user_id] = payloads
 
 
 class Clock:
@@ -117,7 +130,7 @@ def channel_for(
         oa_secret=OA_SECRET,
         clock=clock,
         last_interaction=last_interaction,
-        memory=InMemoryChoiceMemory(),
+        memory=DictChoices(),
         template_id=template_id,
         phone_for=phone_for,
         contact_image_url=contact_image_url,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.model import ConversationKey
-from storage.repositories import ConversationRepository
+from storage.repositories import ChoiceRepository, ConversationRepository
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 KEY = ConversationKey(channel="zalo", chat_id="c-1", user_id="u-1")
@@ -133,3 +133,16 @@ async def test_naive_times_are_refused(sessions: async_sessionmaker[AsyncSession
     repo = ConversationRepository(sessions)
     with pytest.raises(ValueError, match="timezone-aware"):
         await repo.save(KEY, {"version": 1}, "10642", datetime(2026, 11, 27, 10, 0))
+
+
+async def test_numbered_choices_are_kept_per_channel_and_user(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    choices = ChoiceRepository(sessions)
+    assert await choices.get("zalo", "u-1") == ()
+    await choices.put("zalo", "u-1", ("menu", "ask"), NOW)
+    await choices.put("zalo", "u-2", ("track",), NOW)
+    await choices.put("zalo", "u-1", ("file:1.004873",), NOW)  # the newest screen wins
+    assert await choices.get("zalo", "u-1") == ("file:1.004873",)
+    assert await ChoiceRepository(sessions).get("zalo", "u-2") == ("track",)  # after a restart
+    assert await choices.get("telegram", "u-2") == ()

@@ -21,6 +21,7 @@ TABLES = {
     "code_counters",
     "audit_log",
     "kv_secrets",
+    "choice_memory",
     "office_dossiers",
     "office_dossier_events",
 }
