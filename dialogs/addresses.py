@@ -430,6 +430,8 @@ class AddressBook:
         ("hai phong") gives nothing, so the dialog asks for the commune.
         """
         segments = _segments(unicodedata.normalize("NFC", text))
+        if not segments:
+            return []  # no word at all: "", "!!!", an emoji
         if province_code is None:
             located = self._locate_province(segments, allow_whole=False)
             if located is not None:

@@ -337,8 +337,8 @@ def _typed_address(filing: FormTurn, item: str, field: FormField, text: str) -> 
         return filing.store(item, result.value, result.display)
     if text.strip() and filing.strong_hit(text):
         return filing.answer_then_ask(text)
-    if not fa.is_old_style_refusal(result.message) and fa.communes_named(
-        book, text, COMMUNE_CHOICES
+    if not fa.is_old_style_refusal(result.message) and book.find_commune(
+        text, limit=COMMUNE_CHOICES
     ):
         draft["sub"] = {"item": item, "stage": "commune", "text": text, "value": None}
         return filing.ask()

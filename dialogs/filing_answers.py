@@ -15,11 +15,10 @@ from enum import Enum
 from typing import Any
 
 from dialogs import validators as v
-from dialogs.addresses import AddressBook, CommuneMatch, parse_address
+from dialogs.addresses import AddressBook, parse_address
 from dialogs.qa import fold
 from dialogs.texts import validation as vtexts
 from knowledge.model import FormField
-from knowledge.normalize import normalize
 
 # Vietnam keeps one offset all year; "today" for a birth date is the commune's today.
 VIETNAM = timezone(timedelta(hours=7))
@@ -139,14 +138,6 @@ def check_answer(
 
 def validate_address(field: FormField, text: str, book: AddressBook) -> v.Result:
     return parse_address(text, book, example=field.example or vtexts.ADDRESS_EXAMPLE)
-
-
-def communes_named(book: AddressBook, text: str, limit: int) -> list[CommuneMatch]:
-    """Communes the text may name; none for text that folds to no word at all ("", "!!", "ß"),
-    which ``AddressBook.find_commune`` does not accept."""
-    if not any(normalize(part).split() for part in re.findall(r"[^\W_]+", text)):
-        return []
-    return book.find_commune(text, limit=limit)
 
 
 def commune_value(book: AddressBook, code: str) -> dict[str, str] | None:

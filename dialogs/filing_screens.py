@@ -230,7 +230,7 @@ class FormTurn:
     def ask_address_step(self, item: str, sub: dict[str, Any], notes: Sequence[str]) -> Reply:
         rows: list[tuple[Button, ...]] = []
         if sub["stage"] == "commune":
-            matches = fa.communes_named(self.book, sub["text"], COMMUNE_CHOICES)
+            matches = self.book.find_commune(sub["text"], limit=COMMUNE_CHOICES)
             lines = [*notes, texts.WHICH_COMMUNE]
             rows += [(self.button(m.full_name, "addr", m.code),) for m in matches]
             rows += self.nav_rows(item, skip=False)

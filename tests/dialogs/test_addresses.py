@@ -128,6 +128,12 @@ def test_find_the_seed_commune(book: AddressBook, typed: str) -> None:
     assert matches[0].province_name == "Thành phố Hải Phòng"
 
 
+@pytest.mark.parametrize("typed", ["", "   ", "!!!", "???", ",,,", "😀", "ß", "_"])
+def test_text_without_a_word_names_no_commune(book: AddressBook, typed: str) -> None:
+    assert book.find_commune(typed) == []
+    assert book.find_commune(typed, HAI_PHONG) == []
+
+
 def test_exact_tone_marks_score_highest(book: AddressBook) -> None:
     assert book.find_commune("Thái Tân, HP")[0].score == 100
     assert book.find_commune("thai tan, hp")[0].score < 100
