@@ -340,8 +340,10 @@
         if (history.length > 1) startOver();
       }, idleMinutes * 60000);
     };
-    ["click", "keydown", "touchstart", "input", "scroll"].forEach(function (name) {
-      document.addEventListener(name, touched, true);
+    // What a visitor does, not what the page does: the page's own scrolling to a new answer
+    // fires "scroll" too, and must not keep an abandoned kiosk from starting over.
+    ["click", "keydown", "touchstart", "touchmove", "input", "wheel"].forEach(function (name) {
+      document.addEventListener(name, touched, {capture: true, passive: true});
     });
     touched();
   }
