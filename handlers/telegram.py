@@ -24,6 +24,7 @@ import io
 import json
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -83,6 +84,8 @@ POLL_TIMEOUT: Final = 30
 POLL_BACKOFF_MAX: Final = 30.0
 # While a turn runs, the next poll waits up to this long for it (or any turn) to finish.
 IN_FLIGHT_WAIT: Final = 1.0
+# An unfinished turn holds the offset back at most this long (seconds), then is confirmed.
+MAX_HOLD: Final = 120.0
 ALLOWED_UPDATES: Final = ("message", "callback_query")
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -231,7 +234,8 @@ class TelegramChannel:
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
         self._tails: dict[str, asyncio.Task[None]] = {}
-        self._unfinished: set[int] = set()  # update ids dispatched whose turn is not done
+        # Update ids dispatched whose turn is not done, with when they were dispatched.
+        self._unfinished: dict[int, float] = {}
 
     # --- start-up ---
 
@@ -311,16 +315,11 @@ class TelegramChannel:
                 # Asking now would only return the unfinished updates again at once: give the
                 # oldest a moment to finish first.
                 await self._wait_or_stop(stop, IN_FLIGHT_WAIT, self._first_done())
-            offset = (
-                min(self._unfinished)
-                if self._unfinished
-                else None
-                if highest is None
-                else highest + 1
-            )
+            held = self._held()
+            offset = min(held) if held else None if highest is None else highest + 1
             request = GetUpdates(
                 offset=offset,
-                timeout=0 if self._unfinished else poll_seconds,
+                timeout=0 if held else poll_seconds,
                 allowed_updates=list(ALLOWED_UPDATES),
             )
             getting = asyncio.ensure_future(self._bot(request, request_timeout=poll_seconds + 15))
@@ -359,7 +358,7 @@ class TelegramChannel:
                 if highest is not None and update.update_id <= highest:
                     continue  # still running, or done since this poll went out
                 highest = update.update_id
-                self._unfinished.add(update.update_id)
+                self._unfinished[update.update_id] = time.monotonic()
                 self._dispatch(update.model_dump(mode="json", exclude_none=True, by_alias=True))
 
     async def drain(self) -> None:
@@ -391,7 +390,20 @@ class TelegramChannel:
                 log.exception("telegram update %s failed", update.get("update_id"))
             finally:
                 # Done, or failed and logged: either way it may now be confirmed.
-                self._unfinished.discard(update.get("update_id", -1))
+                self._unfinished.pop(update.get("update_id", -1), None)
+
+    def _held(self) -> list[int]:
+        """Unfinished updates still holding the offset back. One stuck for longer than
+        ``MAX_HOLD`` is let go: Telegram returns at most 100 updates a call, so a turn that
+        never ends would otherwise stall every chat behind it."""
+        now = time.monotonic()
+        for update_id, since in list(self._unfinished.items()):
+            if now - since >= MAX_HOLD:
+                del self._unfinished[update_id]
+                log.warning(
+                    "telegram update %s still running after %.0f s: confirmed", update_id, MAX_HOLD
+                )
+        return list(self._unfinished)
 
     def _first_done(self) -> asyncio.Future[Any] | None:
         running = set(self._tails.values())

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiogram import Bot
 
+import handlers.telegram as telegram_module
 from dialogs.engine import advance
 from dialogs.model import Attachment, Button, Inbound, Media, Reply
 from dialogs.texts import telegram as texts
@@ -519,6 +520,35 @@ async def test_polling_confirms_an_update_only_once_its_turn_is_done(
     stop.set()
     await asyncio.wait_for(polling, timeout=10)
     assert sorted(seen) == ["a1", "b1"]
+
+
+async def test_a_turn_that_never_ends_does_not_hold_the_offset_forever(
+    server: FakeTelegramServer, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram returns at most 100 updates a call: a stuck turn must not stall every chat."""
+    monkeypatch.setattr(telegram_module, "IN_FLIGHT_WAIT", 0.05)
+    monkeypatch.setattr(telegram_module, "MAX_HOLD", 0.5)
+    never = asyncio.Event()
+    stop = asyncio.Event()
+
+    class Stuck(Conversation):
+        async def __call__(self, inbound: Inbound) -> Sequence[Reply]:
+            if inbound.text == "a1":
+                await never.wait()
+            return ()
+
+    server.queue_update(text_update(1, "a1"))
+    polling = asyncio.create_task(channel_for(bot, Stuck()).poll(stop, poll_seconds=1))
+    for _ in range(1000):
+        offsets = [c.params.get("offset") for c in server.calls_of("getUpdates")]
+        if "2" in offsets:
+            break
+        await asyncio.sleep(0.01)
+    assert offsets[1] == "1"  # held while young
+    assert "2" in offsets  # then let go
+    never.set()
+    stop.set()
+    await asyncio.wait_for(polling, timeout=10)
 
 
 async def test_polling_stops_promptly_while_waiting_for_updates(bot: Bot) -> None:
