@@ -171,7 +171,7 @@ async def build_app(
             lambda: datetime.now(UTC),
         )
 
-        def filed() -> None:
+        def wake_couriers() -> None:
             outbox.poke()
             receipts.poke()
 
@@ -183,7 +183,7 @@ async def build_app(
             files=files,
             store=store,
             fetchers=fetchers,
-            on_filed=filed,
+            wake_couriers=wake_couriers,
             clock=lambda: datetime.now(UTC),
         )
         service = ConversationService(

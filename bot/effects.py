@@ -79,7 +79,7 @@ class Effects:
         files: FileRepository,
         store: FileStore,
         fetchers: Mapping[str, AttachmentFetcher],
-        on_filed: Callable[[], None] = lambda: None,
+        wake_couriers: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime],
     ) -> None:
         self._settings = settings
@@ -89,7 +89,7 @@ class Effects:
         self._files = files
         self._store = store
         self._fetchers = fetchers
-        self._on_filed = on_filed
+        self._wake_couriers = wake_couriers  # new outbox rows: deliver them now
         self._clock = clock
         self._tz = ZoneInfo(settings.deployment.timezone)
 
@@ -188,7 +188,7 @@ class Effects:
         if dossier is None or dossier.filer_key != key:  # the payload is untrusted input
             return EffectOutcome(replies=(Reply(tracking.NOT_YOURS),))
         await self._dossiers.queue_receipt(dossier, self._clock())
-        self._on_filed()
+        self._wake_couriers()
         return EffectOutcome(replies=(Reply(tracking.receipt_coming(dossier.code)),))
 
     # --- filing -----------------------------------------------------------------------------
@@ -223,7 +223,7 @@ class Effects:
             return EffectOutcome(replies=(Reply(texts.already_filed(dossier.code)),))
         # The documents (PDFs, payment QR) follow from the receipt courier, drawn after the
         # turn: see bot.receipts.
-        self._on_filed()
+        self._wake_couriers()
         received_local = dossier.received_at.astimezone(self._tz)
         text = texts.filed(
             code=dossier.code,

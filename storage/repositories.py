@@ -182,11 +182,13 @@ def _aware(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _insert(session: AsyncSession, model: type[DeclarativeBase]) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT (both backends spell it the same)."""
+def _insert(session: AsyncSession, target: type[DeclarativeBase] | Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (both backends spell it the same).
+
+    Of a model, or of its Core table on the hot paths (executemany, one cached statement)."""
     if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+        return postgresql.insert(target)
+    return sqlite.insert(target)
 
 
 def _key(row: ConversationRow | DossierRow | DossierFileRow) -> ConversationKey:
@@ -235,15 +237,6 @@ class _Save:
     seen_message: str | None
 
 
-def _dialect_insert(session: AsyncSession, table: Any) -> Any:
-    """The dialect's INSERT of a Core table (both backends spell ON CONFLICT the same).
-
-    Core rather than ORM on the hot path: executemany with one cached statement."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _row(save: _Save) -> dict[str, Any]:
     return {
         "channel": save.key.channel,
@@ -260,7 +253,7 @@ def _row(save: _Save) -> dict[str, Any]:
 
 
 def _upsert_conversations(session: AsyncSession, inbound: bool) -> Any:
-    stmt = _dialect_insert(session, _CONVERSATIONS)
+    stmt = _insert(session, _CONVERSATIONS)
     changed: tuple[str, ...] = ("state", "state_version", "commune_code", "updated_at")
     if inbound:
         # The user is active again: a new reminder may be due after the next silence.
@@ -447,7 +440,7 @@ class ConversationRepository:
                     first[pair] = index
             if first:
                 marked = await session.execute(
-                    _dialect_insert(session, _PROCESSED)
+                    _insert(session, _PROCESSED)
                     .on_conflict_do_nothing()
                     .returning(_PROCESSED.c.channel, _PROCESSED.c.message_id),
                     [
@@ -588,7 +581,7 @@ class DossierRepository:
                 for new, code in zip(fresh.values(), codes, strict=True)
             ]
             if made:
-                await self._insert(session, builtins.list(fresh.values()), made)
+                await self._write_new(session, builtins.list(fresh.values()), made)
         results: builtins.list[tuple[Dossier, bool]] = []
         for new in news:
             if new.submission_key in known:
@@ -619,23 +612,21 @@ class DossierRepository:
         return codes
 
     @staticmethod
-    async def _insert(
+    async def _write_new(
         session: AsyncSession, news: Sequence[NewDossier], made: builtins.list[Dossier]
     ) -> None:
         """Insert the dossiers, their first events, their draft photos and outbox rows;
         fills in the ids of ``made``."""
         ids = (
             await session.execute(
-                _dialect_insert(session, _DOSSIERS).returning(
-                    _DOSSIERS.c.id, sort_by_parameter_order=True
-                ),
+                _insert(session, _DOSSIERS).returning(_DOSSIERS.c.id, sort_by_parameter_order=True),
                 [_dossier_values(d) for d in made],
             )
         ).scalars()
         for index, dossier_id in enumerate(ids):
             made[index] = replace(made[index], id=dossier_id)
         await session.execute(
-            _dialect_insert(session, _EVENTS),
+            _insert(session, _EVENTS),
             [
                 {
                     "dossier_id": d.id,
@@ -669,7 +660,7 @@ class DossierRepository:
                 ],
             )
         await session.execute(
-            _dialect_insert(session, _OUTBOX).on_conflict_do_nothing(),
+            _insert(session, _OUTBOX).on_conflict_do_nothing(),
             [
                 {
                     "topic": topic,
