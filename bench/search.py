@@ -6,6 +6,12 @@ procedures laid over them) it reports, for our ``Searcher`` and for the baseline
 limit=3)`` over the same labelled questions: index build time, per-question latency (median
 and p99, wall clock and thread CPU time, which ignores time the scheduler gave to other
 processes), top-1 and top-3 accuracy and the share of out-of-scope questions refused.
+
+Then, on the bundled catalogue, the examiner's set in ``tests/data/search/`` (villagers' phrasings
+as typed on Zalo): the same three figures separately for the tuned part and the held-out part, for
+ours and the baseline, the held-out misses by kind of phrasing and the ten procedures with the most
+held-out misses. Only aggregates and procedure codes are printed, never a held-out phrasing: the
+held-out part must not be read while tuning (tests/data/search/README.md).
 ``python -m bench search``.
 """
 
@@ -27,6 +33,9 @@ from knowledge.search import Searcher
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
+SEARCH_SET = ROOT / "tests" / "data" / "search"
+PARTS = (("tuned", SEARCH_SET / "tuned.jsonl"), ("held-out", SEARCH_SET / "heldout.jsonl"))
+KINDS = ("long", "situation", "spoken", "abbrev", "typo", "no_diacritics", "variant", "plain")
 ALL_LEVELS = Path("/work/shared/catalogue-source/procedures-all-levels.jsonl")
 REPEATS = 20
 BASELINE_REPEATS = 3
@@ -45,6 +54,140 @@ class Measured:
 def _questions() -> list[tuple[str, str | None]]:
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
     return [(row["q"], row["code"]) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    q: str
+    code: str | None
+    kinds: tuple[str, ...]
+
+
+def _part(path: Path) -> list[Labelled]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [Labelled(row["q"], row["code"], tuple(row.get("kinds", ()))) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    top1: float
+    top3: float
+    refused: float
+    answerable: int
+    unanswerable: int
+
+
+def _score(answers: Sequence[list[str]], rows: Sequence[Labelled]) -> Scored:
+    top1 = top3 = refused = 0
+    for codes, row in zip(answers, rows, strict=True):
+        if row.code is None:
+            refused += not codes
+        else:
+            top1 += codes[:1] == [row.code]
+            top3 += row.code in codes[:3]
+    answerable = sum(row.code is not None for row in rows)
+    unanswerable = len(rows) - answerable
+    return Scored(
+        top1=top1 / max(answerable, 1),
+        top3=top3 / max(answerable, 1),
+        refused=refused / max(unanswerable, 1),
+        answerable=answerable,
+        unanswerable=unanswerable,
+    )
+
+
+def _held_out_breakdown(
+    answers: Sequence[list[str]], rows: Sequence[Labelled], catalogue: Catalogue
+) -> list[str]:
+    lines = [
+        "held-out misses by kind (a phrasing counts under each of its kinds; ours):",
+        f"{'kind':<14} {'n':>5} {'top-1 miss':>10} {'top-3 miss':>10} {'top-1':>6} {'top-3':>6}",
+    ]
+    kinds = [*KINDS, *sorted({k for r in rows for k in r.kinds} - set(KINDS))]
+    for kind in kinds:
+        picked = [(a, r) for a, r in zip(answers, rows, strict=True) if r.code and kind in r.kinds]
+        if not picked:
+            continue
+        miss1 = sum(a[:1] != [r.code] for a, r in picked)
+        miss3 = sum(r.code not in a[:3] for a, r in picked)
+        n = len(picked)
+        lines.append(
+            f"{kind:<14} {n:>5} {miss1:>10} {miss3:>10} {1 - miss1 / n:>6.1%} {1 - miss3 / n:>6.1%}"
+        )
+    for label, curated in (("curated", True), ("not curated", False)):
+        picked = [
+            (a, r)
+            for a, r in zip(answers, rows, strict=True)
+            if r.code and bool(getattr(catalogue.get(r.code), "curated", False)) == curated
+        ]
+        if picked:
+            miss1 = sum(a[:1] != [r.code] for a, r in picked)
+            miss3 = sum(r.code not in a[:3] for a, r in picked)
+            n = len(picked)
+            lines.append(
+                f"{'(' + label + ')':<14} {n:>5} {miss1:>10} {miss3:>10} "
+                f"{1 - miss1 / n:>6.1%} {1 - miss3 / n:>6.1%}"
+            )
+    wrongly = sum(bool(a) for a, r in zip(answers, rows, strict=True) if r.code is None)
+    outside = sum(r.code is None for r in rows)
+    lines.append(f"{'out of scope':<14} {outside:>5} {'answered anyway: ' + str(wrongly):>21}")
+    per_code: dict[str, list[int]] = {}
+    for a, r in zip(answers, rows, strict=True):
+        if r.code is None:
+            continue
+        n_miss = per_code.setdefault(r.code, [0, 0, 0])
+        n_miss[0] += 1
+        n_miss[1] += a[:1] != [r.code]
+        n_miss[2] += r.code not in a[:3]
+    worst = sorted(
+        ((c, v) for c, v in per_code.items() if v[1]), key=lambda cv: (-cv[1][1], -cv[1][2], cv[0])
+    )[:10]
+    lines += [
+        "",
+        "held-out procedures that miss most (top 10 by top-1 misses; ours):",
+        f"{'code':<9} {'n':>3} {'top-1 miss':>10} {'top-3 miss':>10}  name",
+    ]
+    for code, (n, miss1, miss3) in worst:
+        procedure = catalogue.get(code)
+        name = procedure.name if procedure else "(not in the bundled catalogue)"
+        name = name if len(name) <= 60 else name[:59] + "…"
+        lines.append(f"{code:<9} {n:>3} {miss1:>10} {miss3:>10}  {name}")
+    return lines
+
+
+def _search_set(bundled: Catalogue) -> list[str]:
+    parts = [(label, _part(path)) for label, path in PARTS if path.exists()]
+    if not parts:
+        return [f"no search set under {SEARCH_SET}"]
+    ours = _ours(bundled)()
+    base = _baseline(bundled)()
+    lines = [
+        "",
+        f"search set {SEARCH_SET.relative_to(ROOT)}, bundled catalogue ({len(bundled)} procedures)",
+        f"{'part':<9} {'method':<9} {'phrasings':>9} {'in scope':>8} {'procs':>5} "
+        f"{'top-1':>6} {'top-3':>6} {'refused':>7}",
+    ]
+    held: tuple[list[list[str]], list[Labelled]] | None = None
+    for label, rows in parts:
+        procs = len({r.code for r in rows if r.code})
+        for method, answer in (("ours", ours), ("baseline", base)):
+            answers = [answer(r.q) for r in rows]
+            m = _score(answers, rows)
+            lines.append(
+                f"{label:<9} {method:<9} {len(rows):>9} {m.answerable:>8} {procs:>5} "
+                f"{m.top1:>6.1%} {m.top3:>6.1%} {m.refused:>7.1%}"
+            )
+            if label == "held-out" and method == "ours":
+                held = (answers, rows)
+    if held is not None:
+        lines += ["", *_held_out_breakdown(*held, bundled)]
+    labelled = {r.code for _, rows in parts for r in rows if r.code}
+    missing = sorted(c for c in labelled if bundled.get(c) is None)
+    lines += [
+        "",
+        f"search-set codes missing from the bundled catalogue: {', '.join(missing) or 'none'}",
+    ]
+    return lines
 
 
 def _minimal(record: Mapping[str, str]) -> Procedure:
@@ -172,6 +315,7 @@ def run() -> list[str]:
         f"labelled codes absent from the portal records: {', '.join(absent) or 'none'}",
         "the baseline never refuses: it always returns its three closest names",
     ]
+    lines += _search_set(bundled)
     return lines
 
 

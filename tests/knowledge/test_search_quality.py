@@ -16,6 +16,8 @@ from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.search import Searcher
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "data" / "questions.jsonl"
+SEARCH_SET = Path(__file__).resolve().parent.parent / "data" / "search"
+KINDS = {"long", "situation", "spoken", "abbrev", "typo", "no_diacritics", "variant", "plain"}
 CURATED_CODES = (
     *("1.001193", "1.000689", "1.004884", "1.000894", "1.004746", "1.004873", "1.000656"),
     *("1.005461", "1.001022", "1.004859", "1.004837", "2.000635", "2.000815", "2.000884"),
@@ -83,3 +85,52 @@ def test_search_answers_the_labelled_questions(searcher: Searcher) -> None:
     assert top1 / answerable >= 0.90, report
     assert top3 / answerable >= 0.97, report
     assert refused / unanswerable >= 0.90, report
+
+
+def _search_part(name: str) -> list[dict[str, object]]:
+    path = SEARCH_SET / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def test_the_search_set_is_sound(catalogue: Catalogue) -> None:
+    """The examiner's set (tests/data/search/README.md): integrity only, no accuracy targets.
+
+    Failures name line numbers, not phrasings, so that the held-out part is not printed.
+    """
+    parts = {name: _search_part(name) for name in ("tuned", "heldout")}
+    replaced = {old for p in catalogue.all() for old in p.replaces}
+    seen: dict[str, str] = {}
+    problems: list[str] = []
+    for name, rows in parts.items():
+        for number, row in enumerate(rows, 1):
+            where = f"{name}.jsonl:{number}"
+            if set(row) != {"q", "code", "kinds"}:
+                problems.append(f"{where}: keys {sorted(row)}")
+            q, code, kinds = row.get("q"), row.get("code"), row.get("kinds")
+            if not isinstance(q, str) or not q.strip():
+                problems.append(f"{where}: empty question")
+                continue
+            if code is not None and (not isinstance(code, str) or catalogue.get(code) is None):
+                problems.append(f"{where}: code {code!r} is not in the bundled catalogue")
+            elif code in replaced:
+                problems.append(f"{where}: code {code} is replaced by another procedure")
+            if not isinstance(kinds, list) or not kinds or not set(kinds) <= KINDS:
+                problems.append(f"{where}: kinds {kinds!r}")
+            key = " ".join(q.casefold().split())
+            if key in seen:
+                problems.append(f"{where}: same phrasing as {seen[key]}")
+            seen.setdefault(key, where)
+    assert not problems, "\n".join(problems[:50])
+
+    def in_scope(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [row for row in rows if row["code"] is not None]
+
+    everything = [*parts["tuned"], *parts["heldout"]]
+    assert len(in_scope(everything)) >= 1000
+    assert len({row["code"] for row in in_scope(everything)}) >= 120
+    assert len(everything) - len(in_scope(everything)) >= 120
+    held_share = len(in_scope(parts["heldout"])) / len(in_scope(everything))
+    assert 0.28 <= held_share <= 0.38, f"held-out is {held_share:.0%} of the in-scope phrasings"
+    out_of_scope = len(everything) - len(in_scope(everything))
+    held_out_of_scope = len(parts["heldout"]) - len(in_scope(parts["heldout"]))
+    assert 0.25 <= held_out_of_scope / out_of_scope <= 0.40
