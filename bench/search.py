@@ -100,8 +100,10 @@ def _held_out_breakdown(
     answers: Sequence[list[str]], rows: Sequence[Labelled], catalogue: Catalogue
 ) -> list[str]:
     lines = [
-        "held-out misses by kind (a phrasing counts under each of its kinds; ours):",
-        f"{'kind':<14} {'n':>5} {'top-1 miss':>10} {'top-3 miss':>10} {'top-1':>6} {'top-3':>6}",
+        "held-out misses by kind (a phrasing counts under each of its kinds; ours; "
+        "'no answer' = in scope but refused):",
+        f"{'kind':<14} {'n':>5} {'top-1 miss':>10} {'top-3 miss':>10} {'top-1':>6} {'top-3':>6} "
+        f"{'no answer':>9}",
     ]
     kinds = [*KINDS, *sorted({k for r in rows for k in r.kinds} - set(KINDS))]
     for kind in kinds:
@@ -111,8 +113,10 @@ def _held_out_breakdown(
         miss1 = sum(a[:1] != [r.code] for a, r in picked)
         miss3 = sum(r.code not in a[:3] for a, r in picked)
         n = len(picked)
+        silent = sum(not a for a, _ in picked)
         lines.append(
-            f"{kind:<14} {n:>5} {miss1:>10} {miss3:>10} {1 - miss1 / n:>6.1%} {1 - miss3 / n:>6.1%}"
+            f"{kind:<14} {n:>5} {miss1:>10} {miss3:>10} "
+            f"{1 - miss1 / n:>6.1%} {1 - miss3 / n:>6.1%} {silent:>9}"
         )
     for label, curated in (("curated", True), ("not curated", False)):
         picked = [
@@ -124,9 +128,10 @@ def _held_out_breakdown(
             miss1 = sum(a[:1] != [r.code] for a, r in picked)
             miss3 = sum(r.code not in a[:3] for a, r in picked)
             n = len(picked)
+            silent = sum(not a for a, _ in picked)
             lines.append(
                 f"{'(' + label + ')':<14} {n:>5} {miss1:>10} {miss3:>10} "
-                f"{1 - miss1 / n:>6.1%} {1 - miss3 / n:>6.1%}"
+                f"{1 - miss1 / n:>6.1%} {1 - miss3 / n:>6.1%} {silent:>9}"
             )
     wrongly = sum(bool(a) for a, r in zip(answers, rows, strict=True) if r.code is None)
     outside = sum(r.code is None for r in rows)
