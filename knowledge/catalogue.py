@@ -14,13 +14,14 @@ import tomllib
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, fields, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from knowledge import model
 from knowledge.model import FilingForm, Procedure
+from knowledge.normalize import normalize
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CODE_PATTERN = re.compile(r"^\d\.\d{6}$")
@@ -397,7 +398,92 @@ def _read(data_dir: Path) -> tuple[list[Procedure], list[Problem]]:
     retired = {old for p in procedures if p.code in curated for old in p.replaces}
     procedures = [p for p in procedures if p.code in curated or p.code not in retired]
     problems.extend(_check_replaces(procedures, imported, curated))
+    procedures = _add_phrasing(data_dir, procedures, problems)
     return procedures, problems
+
+
+# --- Phrasing: how villagers say it (knowledge/data/phrasing/<field>.toml) ---------------------
+
+PHRASING_KEYS = ("spoken", "situations")
+
+
+def _add_phrasing(
+    data_dir: Path, procedures: list[Procedure], problems: list[Problem]
+) -> list[Procedure]:
+    """Procedures with the ``spoken`` and ``situations`` of the phrasing files added.
+
+    Each file holds one table per procedure code with the two lists. A phrase that says nothing
+    (empty), says it twice, or is given to two procedures (compared folded, as search sees it)
+    is a problem: search could not tell the procedures apart by it.
+    """
+    by_code = {p.code: p for p in procedures}
+    extra: dict[str, dict[str, list[str]]] = {}
+    owner: dict[str, tuple[str, str]] = {}  # folded phrase -> (code, where it was written)
+    for procedure in procedures:
+        for text in (*procedure.aliases, *procedure.spoken, *procedure.situations):
+            owner.setdefault(normalize(text), (procedure.code, "its curated file"))
+    directory = data_dir / "phrasing"
+    paths = sorted(directory.glob("*.toml")) if directory.is_dir() else []
+    for path in paths:
+        rel = f"phrasing/{path.name}"
+        try:
+            raw = _parse_toml(path.read_bytes())
+        except (ValueError, UnicodeDecodeError) as error:
+            problems.append(Problem(rel, "", f"cannot be read: {error}"))
+            continue
+        assert isinstance(raw, dict)
+        for code, table in raw.items():
+
+            def report(message: str, code: str = code, rel: str = rel) -> None:
+                problems.append(Problem(rel, code, message))
+
+            if not CODE_PATTERN.match(code):
+                report(f"bad code '{code}' (expected a digit, a dot and six digits)")
+                continue
+            if code not in by_code:
+                report(f"unknown code {code}: no procedure in the catalogue has it")
+                continue
+            if code in extra:
+                report(f"phrasing for {code} is given twice")
+                continue
+            if not isinstance(table, dict):
+                report(f"'{code}' should be a table with {' and '.join(PHRASING_KEYS)}")
+                continue
+            lists: dict[str, list[str]] = {}
+            for key, value in table.items():
+                if key not in PHRASING_KEYS:
+                    report(f"unknown key '{key}' (expected {' or '.join(PHRASING_KEYS)})")
+                    continue
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    report(f"'{key}' should be a list of texts")
+                    continue
+                kept: list[str] = []
+                for i, text in enumerate(value):
+                    folded = normalize(text)
+                    if not folded:
+                        report(f"'{key}[{i}]' is empty")
+                        continue
+                    first = owner.get(folded)
+                    if first is not None:
+                        where = "here" if first[0] == code else f"by {first[0]}"
+                        report(f"'{key}[{i}]' {text!r} is already used {where} ({first[1]})")
+                        continue
+                    owner[folded] = (code, rel)
+                    kept.append(text)
+                lists[key] = kept
+            extra[code] = lists
+    if not extra:
+        return procedures
+    return [
+        replace(
+            p,
+            spoken=(*p.spoken, *extra[p.code].get("spoken", ())),
+            situations=(*p.situations, *extra[p.code].get("situations", ())),
+        )
+        if p.code in extra
+        else p
+        for p in procedures
+    ]
 
 
 def _merge_and_build(

@@ -113,6 +113,10 @@ class Procedure:
     # Curated on top of the portal record:
     curated: bool = False
     aliases: tuple[str, ...] = ()  # what villagers call it: "giấy khai sinh", "làm giấy khai sinh"
+    # From knowledge/data/phrasing/*.toml (or a curated file): the spoken and regional words for
+    # it ("sổ đỏ", "dẹp tiệm") and the situations of life in which people need it ("bố mới mất").
+    spoken: tuple[str, ...] = ()
+    situations: tuple[str, ...] = ()
     summary: str = ""  # two or three plain sentences
     full_online: bool | None = None  # toàn trình where the province lists it so; None = unknown
     result_by_post: bool | None = None

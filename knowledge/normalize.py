@@ -116,6 +116,9 @@ class Synonyms:
     phrases: Mapping[Phrase, Phrase]
     stop: frozenset[str]
     keep: frozenset[str] = frozenset()
+    # Words that set a variant apart from the ordinary procedure ("lại", "nước ngoài", "lưu
+    # động"), folded, pairs joined by a space: search prefers the variant that has them.
+    variants: frozenset[str] = frozenset()
     _spans: tuple[int, int] = field(default=(0, 0), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -125,7 +128,7 @@ class Synonyms:
     @classmethod
     def from_toml(cls, text: str) -> Synonyms:
         data = tomllib.loads(text)
-        unknown = set(data) - {"words", "phrases", "stop", "keep"}
+        unknown = set(data) - {"words", "phrases", "stop", "keep", "variants"}
         if unknown:
             raise ValueError(f"synonyms: unknown sections {sorted(unknown)}")
         return cls(
@@ -133,6 +136,7 @@ class Synonyms:
             phrases=_rules(data.get("phrases", {}), "phrases"),
             stop=_word_list(data, "stop"),
             keep=_word_list(data, "keep"),
+            variants=_phrase_list(data, "variants"),
         )
 
     def catalogue_words(self, text: str) -> list[str]:
@@ -156,11 +160,19 @@ class Synonyms:
             # Rules can leave a word twice in a row ("khai sinh con" -> "khai khai sinh").
             if word not in self.stop and (not kept or kept[-1] != word):
                 kept.append(word)
+                # ... or a phrase ("chứng tử, bố mất" -> "khai tử khai tử"), which would make
+                # a pair ("tử khai") that means nothing.
+                for size in (2, 3, 4):
+                    if len(kept) >= 2 * size and kept[-size:] == kept[-2 * size : -size]:
+                        del kept[-size:]
+                        break
         return kept
 
     def vocabulary(self) -> set[str]:
         """Every word the rules know: typo correction keeps them, and corrects towards them."""
         known = set(self.stop) | set(self.keep)
+        for phrase in self.variants:
+            known.update(phrase.split())
         for rules in (self.words, self.phrases):
             for key, value in rules.items():
                 known.update(key)
@@ -177,6 +189,14 @@ def _word_list(data: Mapping[str, object], section: str) -> frozenset[str]:
     for word in listed:
         found.update(tokens(word))
     return frozenset(found)
+
+
+def _phrase_list(data: Mapping[str, object], section: str) -> frozenset[str]:
+    table = data.get(section, {})
+    listed = table.get("words", []) if isinstance(table, dict) else None
+    if not isinstance(listed, list) or not all(isinstance(w, str) for w in listed):
+        raise ValueError(f"synonyms [{section}] words must be a list of strings")
+    return frozenset(normalize(w) for w in listed if normalize(w))
 
 
 def _longest(rules: Mapping[Phrase, Phrase]) -> int:

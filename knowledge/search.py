@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
@@ -27,13 +28,21 @@ from knowledge.normalize import Synonyms, TypoCorrector, load_synonyms
 class SearchHit:
     code: str
     name: str
-    score: float  # 0..1, higher is better; only hits above the answer threshold are returned
+    score: float  # 0..1, higher is better
+    # False when no procedure reached the answer threshold and these are only the closest
+    # ones: the chat asks "Ý bạn là..." instead of answering.
+    sure: bool = True
 
 
 class CatalogueSearch(Protocol):
     def search(self, query: str, limit: int = 3) -> list[SearchHit]:
         """Best first; an empty list means "I don't know this one"."""
         ...
+
+
+# Where a message's clauses end: punctuation, line breaks, and the words that join a story to
+# the question ("..., thì", "... nên").
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\n]+|\s(?:thì|thi|nên|nhưng|mà|vì)\s", re.IGNORECASE)
 
 
 def _terms(words: list[str]) -> list[str]:
@@ -46,12 +55,22 @@ class Searcher:
 
     THRESHOLD: ClassVar[float] = 0.45
     NAME_WEIGHT: ClassVar[float] = 1.0  # names and aliases
+    SITUATION_WEIGHT: ClassVar[float] = 0.9
     SUMMARY_WEIGHT: ClassVar[float] = 0.6
     FIELD_WEIGHT: ClassVar[float] = 0.3
     PAIR_WEIGHT: ClassVar[float] = 1.0  # a known pair of words, times its IDF
     UNKNOWN_WEIGHT: ClassVar[float] = 0.5  # an unknown word, times the highest IDF
     SPECIFICITY: ClassVar[float] = 0.5  # share of the score from covering the name or alias
     CURATED_BONUS: ClassVar[float] = 0.02  # a hand-written entry wins a near tie
+    SUGGEST: ClassVar[float] = 0.42  # below the threshold but this close: offered as choices
+    CHOICE_MARGIN: ClassVar[float] = 0.12  # hits this close to a sure best are offered too
+    SUGGEST_MARGIN: ClassVar[float] = 0.08
+    MAX_CHOICES: ClassVar[int] = 3
+    SEGMENT_WORDS: ClassVar[int] = 8  # windows of a long clause, in words after rewriting
+    SEGMENT_STEP: ClassVar[int] = 4
+    MAX_SEGMENTS: ClassVar[int] = 16
+    SEGMENT_DISCOUNT: ClassVar[float] = 0.92
+    VARIANT_MISSING: ClassVar[float] = 0.85  # per variant word of the question a name lacks
 
     def __init__(self, catalogue: Catalogue, synonyms: Synonyms | None = None) -> None:
         self._synonyms = synonyms if synonyms is not None else load_synonyms()
@@ -69,6 +88,8 @@ class Searcher:
 
         postings: dict[str, dict[int, float]] = {}
         doc_units: list[list[list[str]]] = []
+        doc_variants: list[frozenset[str]] = []
+        variants = self._synonyms.variants
         word_counts: dict[str, int] = {}
         words_of = self._synonyms.catalogue_words
         alias_words = self._synonyms.query_words
@@ -77,10 +98,16 @@ class Searcher:
             units = [
                 words_of(procedure.name),
                 *(alias_words(alias) for alias in procedure.aliases),
+                *(alias_words(spoken) for spoken in procedure.spoken),
                 *(words_of(old) for old in old_names.get(procedure.code, ())),
             ]
+            # A situation ("bố mới mất tuần trước") is a story, not a name: it counts a little
+            # less than a name, and it may be covered in part.
+            situations = [alias_words(text) for text in procedure.situations]
+            units += situations
             texts = [
-                *((self.NAME_WEIGHT, words) for words in units),
+                *((self.NAME_WEIGHT, words) for words in units[: len(units) - len(situations)]),
+                *((self.SITUATION_WEIGHT, words) for words in situations),
                 (self.SUMMARY_WEIGHT, words_of(procedure.summary)),
                 (self.FIELD_WEIGHT, words_of(procedure.field)),
             ]
@@ -92,9 +119,14 @@ class Searcher:
                     if posting.get(doc, 0.0) < weight:
                         posting[doc] = weight
             doc_units.append([_terms(words) for words in units if words])
+            named = units[: len(units) - len(situations)]
+            doc_variants.append(
+                frozenset(v for words in named for v in _terms(words) if v in variants)
+            )
 
         count = max(len(procedures), 1)
         self._postings = postings
+        self._variants = doc_variants
         self._idf = {
             term: math.log(1.0 + (count - len(p) + 0.5) / (len(p) + 0.5))
             for term, p in postings.items()
@@ -109,16 +141,72 @@ class Searcher:
 
     def query_terms(self, query: str) -> list[str]:
         """The terms a question is matched on, after rewriting and typo correction."""
-        words = self._synonyms.query_words(query, self._typos.correct)
+        return self._terms_of(self._words(query))
+
+    def _words(self, text: str) -> list[str]:
+        return self._synonyms.query_words(text, self._typos.correct)
+
+    def _terms_of(self, words: list[str]) -> list[str]:
         # Numbers the catalogue never mentions ("1990", "80 tuổi") say nothing about the procedure.
         return _terms([w for w in words if not w.isdigit() or w in self._idf])
 
+    def segments(self, query: str) -> list[list[str]]:
+        """The parts of a message that are scored on their own: the whole, each clause, and
+        windows of a long clause. A villager writes greeting, story and question in one
+        message; the procedure is named in one part of it, and the rest must not dilute it."""
+        whole = self._words(query)
+        found = [whole]
+        if len(whole) > self.SEGMENT_WORDS // 2:
+            clauses = [self._words(part) for part in _CLAUSE_BREAK.split(query)]
+            for words in [whole, *clauses]:
+                if len(words) >= 2 and words is not whole:
+                    found.append(words)
+                if len(words) > self.SEGMENT_WORDS:
+                    last = len(words) - self.SEGMENT_WORDS
+                    for start in range(0, last + self.SEGMENT_STEP, self.SEGMENT_STEP):
+                        start = min(start, last)
+                        found.append(words[start : start + self.SEGMENT_WORDS])
+        unique = list({tuple(words): words for words in found}.values())
+        return unique[: self.MAX_SEGMENTS]
+
     def search(self, query: str, limit: int = 3) -> list[SearchHit]:
+        """What the citizen is offered, best first: the answer when one procedure is clearly
+        it, the two or three that fit when several do (the chat asks "Ý bạn là..."), and
+        nothing when nothing fits well enough."""
         if limit <= 0:
             return []
+        best: dict[int, float] = {}
+        for i, words in enumerate(self.segments(query)):
+            # A part counts a little less than the whole: when the whole message fits one
+            # procedure, a clause that fits another ("bố em mất, ...") does not outvote it.
+            discount = 1.0 if i == 0 else self.SEGMENT_DISCOUNT
+            terms = self._terms_of(words)
+            wanted = self._synonyms.variants.intersection(terms)
+            for doc, score in self._score(terms).items():
+                missing = len(wanted - self._variants[doc])
+                score *= discount * self.VARIANT_MISSING**missing
+                if score >= self.SUGGEST and score > best.get(doc, 0.0):
+                    best[doc] = score
+        hits = sorted(
+            ((score, self._curated[doc], self._codes[doc], doc) for doc, score in best.items()),
+            key=lambda hit: (-hit[0], not hit[1], hit[2]),
+        )
+        if not hits:
+            return []
+        top = hits[0][0]
+        sure = top >= self.THRESHOLD
+        floor = top - (self.CHOICE_MARGIN if sure else self.SUGGEST_MARGIN)
+        return [
+            SearchHit(code=code, name=self._names[doc], score=min(score, 1.0), sure=sure)
+            for score, _, code, doc in hits[: min(limit, self.MAX_CHOICES)]
+            if score >= floor
+        ]
+
+    def _score(self, terms: list[str]) -> dict[int, float]:
+        """Procedure -> score for one part of a message, for those at or above SUGGEST."""
         total = 0.0
         known: list[tuple[float, str]] = []
-        for term in self.query_terms(query):
+        for term in terms:
             term_idf = self._idf.get(term)
             if term_idf is not None:
                 known.append((term_idf * self.PAIR_WEIGHT if " " in term else term_idf, term))
@@ -128,13 +216,13 @@ class Searcher:
                 # normal ("khai sinh con") and unknown numbers ("1990") are noise.
                 total += self.UNKNOWN_WEIGHT * self._unknown_idf
         if not known:
-            return []
+            return {}
 
         # Rare terms first. Once the terms left weigh too little to lift a procedure that has
-        # none of the terms so far over the threshold, only procedures already found can pass,
+        # none of the terms so far over the floor, only procedures already found can pass,
         # so common terms ("đăng ký") update those instead of walking their long postings.
         known.sort(reverse=True)
-        needed = (self.THRESHOLD - self.CURATED_BONUS) * total
+        needed = (self.SUGGEST - self.CURATED_BONUS) * total
         left = sum(weight for weight, _ in known)
         matched: dict[int, float] = {}
         paired: set[int] = set()
@@ -156,11 +244,11 @@ class Searcher:
 
         query_idf = [(term, self._idf[term]) for _, term in known]
         general = 1.0 - self.SPECIFICITY
-        hits: list[tuple[float, bool, str, int]] = []
+        scores: dict[int, float] = {}
         for doc, weight in matched.items():
             share = weight / total
             bonus = self.CURATED_BONUS if self._curated[doc] else 0.0
-            if share + bonus < self.THRESHOLD:
+            if share + bonus < self.SUGGEST:
                 continue
             cover = 0.0
             for unit_terms, unit_total in self._units[doc]:
@@ -171,13 +259,9 @@ class Searcher:
                 # shares only lone words with a procedure ("yêu" with "yếu tố") is not about it.
                 continue
             score = share * (general + self.SPECIFICITY * cover) + bonus
-            if score >= self.THRESHOLD:
-                hits.append((min(score, 1.0), self._curated[doc], self._codes[doc], doc))
-        hits.sort(key=lambda hit: (-hit[0], not hit[1], hit[2]))
-        return [
-            SearchHit(code=code, name=self._names[doc], score=score)
-            for score, _, code, doc in hits[:limit]
-        ]
+            if score >= self.SUGGEST:
+                scores[doc] = score
+        return scores
 
 
 def answer_jsonl(searcher: CatalogueSearch, lines: Iterable[str]) -> Iterator[str]:
