@@ -256,7 +256,8 @@ def _qa(turn: Turn) -> Step:
     if talk is not None:
         return _say(turn, _SMALL_TALK[talk])
     ctx = turn.ctx
-    found = qa.pick(ctx.search.search(qa.query_of(text), limit=qa.SEARCH_LIMIT), ctx.catalogue)
+    hits = ctx.search.search(qa.query_of(text), limit=qa.SEARCH_LIMIT)
+    found = qa.pick(hits, ctx.catalogue)
     if not found:
         return _say(
             turn,
@@ -267,7 +268,7 @@ def _qa(turn: Turn) -> Step:
                 (Button(texts.BTN_MENU, MENU),),
             ),
         )
-    if len(found) == 1:
+    if len(found) == 1 and qa.sure(hits):
         return _card(turn, found[0])
     rows = [(_procedure_button(p),) for p in found]
     rows += [(Button(texts.BTN_BROWSE, BROWSE),), (Button(texts.BTN_MENU, MENU),)]

@@ -117,3 +117,9 @@ def pick(hits: Sequence[SearchHit], catalogue: Catalogue) -> tuple[Procedure, ..
         return ()
     best = found[0][0]
     return tuple(p for score, p in found if best - score <= CLOSE_MARGIN)[:MAX_CHOICES]
+
+
+def sure(hits: Sequence[SearchHit]) -> bool:
+    """Whether the best hit is an answer, not just the closest guess: a guess is offered as a
+    "Ý bạn là..." button, even alone, instead of a card the villager did not ask for."""
+    return bool(hits) and hits[0].sure

@@ -176,13 +176,15 @@ class Searcher:
         if limit <= 0:
             return []
         best: dict[int, float] = {}
-        for i, words in enumerate(self.segments(query)):
+        segments = self.segments(query)
+        # Variant words count wherever they are: "lấy chồng Hàn Quốc, thì đăng ký kết hôn ở
+        # đâu" wants the foreign variant even in the clause that does not say so.
+        wanted = self._synonyms.variants.intersection(self._terms_of(segments[0]))
+        for i, words in enumerate(segments):
             # A part counts a little less than the whole: when the whole message fits one
             # procedure, a clause that fits another ("bố em mất, ...") does not outvote it.
             discount = 1.0 if i == 0 else self.SEGMENT_DISCOUNT
-            terms = self._terms_of(words)
-            wanted = self._synonyms.variants.intersection(terms)
-            for doc, score in self._score(terms).items():
+            for doc, score in self._score(self._terms_of(words)).items():
                 missing = len(wanted - self._variants[doc])
                 score *= discount * self.VARIANT_MISSING**missing
                 if score >= self.SUGGEST and score > best.get(doc, 0.0):

@@ -1,6 +1,6 @@
 import pytest
 
-from dialogs.qa import Talk, classify, fold, pick, query_of
+from dialogs.qa import Talk, classify, fold, pick, query_of, sure
 from knowledge.catalogue import Catalogue
 from knowledge.model import Procedure
 from knowledge.search import SearchHit
@@ -69,3 +69,11 @@ def test_pick_nothing_when_nothing_is_known() -> None:
 def test_pick_counts_a_replaced_code_once_as_its_successor() -> None:
     hits = [SearchHit("1.000111", "Cũ", 0.9), SearchHit("1.000999", "Mới", 0.88)]
     assert [p.code for p in pick(hits, CATALOGUE)] == ["1.000999"]
+
+
+def test_a_lone_guess_is_asked_about_not_answered() -> None:
+    guess = SearchHit(code=BIRTH.code, name=BIRTH.name, score=0.43, sure=False)
+    assert pick([guess], CATALOGUE) == (BIRTH,)
+    assert not sure([guess])
+    assert sure([SearchHit(code=BIRTH.code, name=BIRTH.name, score=0.9)])
+    assert not sure([])

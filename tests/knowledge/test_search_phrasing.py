@@ -1,0 +1,120 @@
+"""How villagers really ask, on the bundled catalogue: long stories, situations, chat shorthand,
+variants, ambiguity and refusals. The questions are written here, not taken from a question set."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from knowledge.catalogue import Catalogue, load_catalogue
+from knowledge.search import Searcher, answer_jsonl
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@pytest.fixture(scope="module")
+def searcher(catalogue: Catalogue) -> Searcher:
+    return Searcher(catalogue)
+
+
+def _top(searcher: Searcher, query: str) -> str | None:
+    hits = searcher.search(query)
+    return hits[0].code if hits else None
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        (
+            "chào anh chị ạ, em là Lan ở thôn Đông, nhà em năm nay làm ăn cũng khó khăn, em với "
+            "anh nhà em tính cưới vào tháng sau, em muốn đăng ký kết hôn thì cần mang những gì ạ",
+            "1.000894",
+        ),
+        (
+            "dạ em chào cán bộ, bố em mới mất tuần trước ở nhà, cả nhà lo hậu sự xong rồi, "
+            "giờ em phải làm giấy gì ạ",
+            "1.000656",
+        ),
+    ],
+)
+def test_a_long_story_finds_its_procedure(searcher: Searcher, query: str, code: str) -> None:
+    assert _top(searcher, query) == code
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("con em sinh bên Đài Loan, giờ cả nhà về quê rồi mà cháu chưa có giấy tờ gì", "2.000528"),
+        ("đất ông bà để lại chưa có sổ, giờ muốn làm thì sao", "1.013978"),
+        ("hàng xóm xây tường lấn sang đất nhà em nửa mét", "1.012812"),
+        ("lợn nhà em chết hết vì dịch tả có được hỗ trợ không", "1.013997"),
+        ("con trai em lấy vợ muốn tách khẩu ra ở riêng", "1.010038"),
+        ("em nghỉ làm công ty về quê, muốn lấy tiền bảo hiểm", "1.001613"),
+    ],
+)
+def test_a_situation_finds_its_procedure(searcher: Searcher, query: str, code: str) -> None:
+    assert _top(searcher, query) == code
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("dk ket hon cần nhung gi v", "1.000894"),
+        ("kahi sinh cho con", "1.001193"),
+        ("dăng ký kêt hôn", "1.000894"),
+        ("quán ế quá em muốn dẹp tiệm luôn thì làm sao", "1.001266"),
+        ("làm sổ đỏ cần giấy tờ gì", "1.013978"),
+    ],
+)
+def test_shorthand_typos_and_spoken_words(searcher: Searcher, query: str, code: str) -> None:
+    assert _top(searcher, query) == code
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("con gái em lấy chồng Hàn Quốc thì đăng ký kết hôn ở đâu", "2.000806"),
+        ("cấp lại giấy chứng nhận đăng ký hộ kinh doanh", "2.000575"),
+        ("hợp tác xã đang sử dụng đất muốn cấp sổ đỏ cho tổ chức", "1.012753"),
+        ("xóa tạm trú cho người thuê trọ đã chuyển đi", "1.010028"),
+    ],
+)
+def test_the_variant_is_ranked_first(searcher: Searcher, query: str, code: str) -> None:
+    assert _top(searcher, query) == code
+
+
+def test_an_ambiguous_question_offers_two_or_three(searcher: Searcher) -> None:
+    codes = [hit.code for hit in searcher.search("căn cước cho con")]
+    assert 2 <= len(codes) <= 3
+    assert {"1.014061", "1.014062"} <= set(codes)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "chào bạn, hôm nay trời đẹp quá nhỉ, bạn có biết giá vàng hôm nay không",
+        "con em bị sốt cao từ hôm qua thì uống thuốc gì",
+        "cho em hỏi cách nấu canh chua cá lóc",
+        "tối nay đội tuyển đá mấy giờ",
+    ],
+)
+def test_out_of_scope_is_still_refused(searcher: Searcher, query: str) -> None:
+    assert searcher.search(query) == []
+
+
+def test_jsonl_keeps_its_shape(searcher: Searcher) -> None:
+    lines = list(answer_jsonl(searcher, ["căn cước cho con", "", "giá vàng hôm nay"]))
+    rows = [json.loads(line) for line in lines]
+    assert [set(row) for row in rows] == [{"query", "results"}] * 2
+    assert all(set(hit) == {"code", "name", "score"} for hit in rows[0]["results"])
+    assert rows[1]["results"] == []
+
+
+def test_every_phrasing_names_a_known_procedure(catalogue: Catalogue) -> None:
+    phrased = [p for p in catalogue if p.spoken or p.situations]
+    assert len(phrased) >= 120
+    assert all(text.strip() for p in phrased for text in (*p.spoken, *p.situations))
