@@ -309,6 +309,7 @@ def _check_meaning(procedure: Procedure, report: _Report) -> None:
             report("papers", f"negative papers[{i}].count ({paper.count})")
     if procedure.form is not None:
         _check_form(procedure.form, report)
+    _check_citizen_text(procedure, report)
 
 
 def _check_form(form: FilingForm, report: _Report) -> None:
@@ -529,3 +530,140 @@ def _check_replaces(
                 )
             claimed.setdefault(old, procedure.code)
     return problems
+
+
+# --- Citizen-facing text: what a card screen shows must be written for the citizen -----------
+
+# Every field an answer-card screen shows (dialogs/cards.py); steps, channel notes, aliases and
+# the fee's basis are not shown and may keep the portal's wording.
+_CITIZEN_TEXT = ("name", "summary", "who_may_file", "conditions", "handled_by", "processing_text")
+_CITIZEN_TEXTS = ("results",)
+_PAPER_TEXT = ("name", "copy_kind", "form", "note")
+
+# An internal note talks about the data (where a value came from, that two sources disagree,
+# that it is unverified, that someone must look again) instead of about the procedure. Each
+# pattern names one such way of talking; ordinary uses of the same words ("nguồn gốc đất",
+# "khác với số phí đã kê khai", "cần kiểm tra thực tế") are not matched.
+_NOTE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("names the portal as a source", re.compile(r"\bcổng\s+DVC\b", re.IGNORECASE)),
+    (
+        "says what the portal wrote",
+        re.compile(r"Cổng Dịch vụ công(?: quốc gia)?\s+(?:chỉ\s+)?(?:không\s+)?ghi\b", re.I),
+    ),
+    (
+        "cites an unnamed source",
+        re.compile(
+            r"\b(?:một|hai|các|theo|có) nguồn\s+(?:ghi|khác|cho biết|nói)\b|\btheo nguồn\b", re.I
+        ),
+    ),
+    ("cites a record", re.compile(r"\btheo bản ghi\b|\bbản ghi\s+(?:cũ|khác|gốc)\b", re.I)),
+    (
+        "reports two sources disagreeing",
+        re.compile(
+            r"\bmâu thuẫn (?:giữa|với (?:cổng|nguồn|mô tả|bản ghi))"
+            r"|\bkhác với (?:cổng|nguồn|mô tả|bản ghi|ô phí)"
+            r"|\bô phí\b"
+            r"|\bghi\b[^.;()]*\bnhưng\b[^.;()]*\bghi\b",
+            re.I,
+        ),
+    ),
+    (
+        "says the fact is unverified",
+        re.compile(
+            r"\bchưa (?:xác minh|kiểm chứng|rõ)\b|\bcần (?:kiểm tra|xác minh|xem) lại\b", re.I
+        ),
+    ),
+    ("has a reviewer's marker", re.compile(r"\b(?:TODO|FIXME|XXX|TBD)\b|\?\?|\[\?\]|\(\?\)")),
+    (
+        "is a note in English",
+        re.compile(
+            r"\b(?:the|should|check|verify|source|unclear|todo|according|portal|confirm"
+            r"|reviewer|missing|unknown|maybe|wrong|needs?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+# Result and procedure-internal identifiers: "KQ.G15.000031", "KQ-G17.000005",
+# "000.00.00.G04-KQ0257", "TP-G12.00011112"; a leftover "Mã:" cell label too.
+_INTERNAL_CODE = re.compile(
+    r"\bKQ[.\-]?[A-Z]\d{2}\.\d{3,}\b"
+    r"|\b\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-KQ\d+\b"
+    r"|\b[A-Z]{2,3}-[A-Z]\d{2}\.\d{5,}\b"
+    r"|\bMã:\s*[A-Z0-9]"
+)
+# A legal instrument's number: "123/2015/NĐ-CP", "60/2014/QH13", "66.7/2025/NQ-CP".
+_INSTRUMENT = re.compile(r"\b\d+(?:\.\d+)?/\d{4}/[A-ZĐ][A-ZĐ\d]*(?:-(?:TTg|[A-ZĐ][A-ZĐ\d]*))*")
+_BRACKETS = {"(": ")", "[": "]", "“": "”"}
+
+
+def _check_citizen_text(procedure: Procedure, report: _Report) -> None:
+    """Notes to reviewers, internal codes, cut or repeated legal references in shown text."""
+    for key, where, text in _shown_texts(procedure):
+        for what, pattern in _NOTE_PATTERNS:
+            found = pattern.search(text)
+            if found:
+                report(key, f"'{where}' {what} (internal note: \"{_around(text, found)}\")")
+                break
+        code = _INTERNAL_CODE.search(text)
+        if code:
+            report(key, f"'{where}' shows an internal code \"{code.group(0)}\"")
+    for where, text in _legal_texts(procedure):
+        if not _balanced(text):
+            report(where.split(".")[0].split("[")[0], f"'{where}' has unbalanced brackets (cut?)")
+    seen: dict[str, int] = {}
+    for i, ref in enumerate(procedure.legal_basis):
+        instruments = dict.fromkeys(_INSTRUMENT.findall(f"{ref.title} {ref.code}"))
+        own = ref.code or next(iter(instruments), "") or " ".join(ref.title.split()).casefold()
+        if own in seen:
+            report(
+                "legal_basis",
+                f"'legal_basis[{i}]' repeats {own} (already legal_basis[{seen[own]}])",
+            )
+        seen.setdefault(own, i)
+    if procedure.fee is not None:
+        numbers = _INSTRUMENT.findall(procedure.fee.basis)
+        twice = sorted({n for n in numbers if numbers.count(n) > 1})
+        if twice:
+            report("fee", f"'fee.basis' names {', '.join(twice)} twice")
+
+
+def _shown_texts(procedure: Procedure) -> Iterator[tuple[str, str, str]]:
+    """(top-level key, field path, text) for every citizen-facing text of ``procedure``."""
+    for name in _CITIZEN_TEXT:
+        yield name, name, getattr(procedure, name)
+    for name in _CITIZEN_TEXTS:
+        for i, text in enumerate(getattr(procedure, name)):
+            yield name, f"{name}[{i}]", text
+    for i, paper in enumerate(procedure.papers):
+        for name in _PAPER_TEXT:
+            yield "papers", f"papers[{i}].{name}", getattr(paper, name)
+    if procedure.fee is not None:
+        yield "fee", "fee.text", procedure.fee.text
+        for i, text in enumerate(procedure.fee.exemptions):
+            yield "fee", f"fee.exemptions[{i}]", text
+    for where, text in _legal_texts(procedure):
+        yield "legal_basis", where, text
+
+
+def _legal_texts(procedure: Procedure) -> Iterator[tuple[str, str]]:
+    for i, ref in enumerate(procedure.legal_basis):
+        yield f"legal_basis[{i}].title", ref.title
+        yield f"legal_basis[{i}].code", ref.code
+    if procedure.fee is not None:
+        yield "fee.basis", procedure.fee.basis
+
+
+def _balanced(text: str) -> bool:
+    closing = set(_BRACKETS.values())
+    stack: list[str] = []
+    for char in text:
+        if char in _BRACKETS:
+            stack.append(_BRACKETS[char])
+        elif char in closing and (not stack or stack.pop() != char):
+            return False
+    return not stack
+
+
+def _around(text: str, found: re.Match[str], width: int = 30) -> str:
+    start, end = max(0, found.start() - width), min(len(text), found.end() + width)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")

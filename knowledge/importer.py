@@ -384,12 +384,12 @@ def _processing(channels: Iterable[ChannelInfo], field: str) -> tuple[int | None
         flags.add(FLAG_CHANNEL_TIMES_DIFFER)
 
     def say(time_text: str) -> str:
+        # processing_text is shown to citizens: a bare number is said as working days where
+        # that reading is safe, and not said at all elsewhere (the card then tells them to ask);
+        # the flag, not the text, tells curators that the portal gave no unit.
         number, unit = _split_time(time_text)
         if number and not unit:
-            if field in _BARE_NUMBER_IS_WORKING_DAYS:
-                published = f"Cổng Dịch vụ công chỉ ghi “{number}”, không ghi đơn vị"
-                return f"{number} ngày làm việc ({published})"
-            return f"“{number}” (Cổng Dịch vụ công không ghi đơn vị)"
+            return f"{number} ngày làm việc" if field in _BARE_NUMBER_IS_WORKING_DAYS else ""
         return time_text
 
     if len(distinct) == 1:
@@ -400,7 +400,12 @@ def _processing(channels: Iterable[ChannelInfo], field: str) -> tuple[int | None
             Channel.POST: "Qua bưu điện",
             Channel.IN_PERSON: "Trực tiếp",
         }
-        text = "; ".join(f"{labels[ch]}: {say(t)}" for ch, t in times.items())
+        said = [(labels[ch], say(t)) for ch, t in times.items()]
+        text = (
+            "; ".join(f"{label}: {time}" for label, time in said)
+            if all(time for _, time in said)
+            else ""
+        )
 
     days: list[int] = []
     for number, unit in parsed:
@@ -637,7 +642,29 @@ def parse_legal_basis(raw: str) -> tuple[tuple[LegalRef, ...], bool]:
     if rest:
         refs.append(LegalRef(title=rest))
     whole = bool(refs) and not (rest and len(refs) == 1)
-    return tuple(refs), whole
+    return _one_per_instrument(refs), whole
+
+
+def _one_per_instrument(refs: list[LegalRef]) -> tuple[LegalRef, ...]:
+    """Each instrument once, where it first appears, under its most telling title.
+
+    Pages list some instruments twice, once with the bare code as the title
+    ("101/2024/NĐ-CP101/2024/NĐ-CP") and once with the real title.
+    """
+    kept: dict[str, LegalRef] = {}
+    for ref in refs:
+        key = ref.code or " ".join(ref.title.split()).casefold()
+        earlier = kept.get(key)
+        if earlier is None or _says_more(ref, earlier):
+            kept[key] = ref
+    return tuple(kept.values())
+
+
+def _says_more(ref: LegalRef, than: LegalRef) -> bool:
+    def words(r: LegalRef) -> int:
+        return len(r.title.replace(r.code, " ").split()) if r.code else len(r.title.split())
+
+    return words(ref) > words(than)
 
 
 # --- Results and steps ----------------------------------------------------------------------------
@@ -657,7 +684,9 @@ def parse_results(raw: str) -> tuple[str, ...]:
         name = _strip_bullet(text[position : match.start()]).strip()
         position = match.end()
         if name:
-            results.append(f"{name} ({match.group(1)})")
+            # The result's code ("KQ.G15.000031") is the portal's internal identifier: a
+            # citizen needs the name of the paper they get, not its catalogue number.
+            results.append(name)
     rest = _strip_bullet(text[position:])
     if rest:
         results.append(rest)

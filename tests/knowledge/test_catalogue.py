@@ -227,3 +227,115 @@ def test_legacy_portal_codes_resolve_to_the_curated_successor() -> None:
     assert successor is not None
     assert successor.code == "3.000722"
     assert all(p.code != "2.000986" for p in catalogue.all())  # not offered as its own entry
+
+
+# --- Citizen-facing text: internal notes, cut or repeated references, internal codes ----------
+
+
+def _problems_of(tmp_path: Path, curated: str) -> list[str]:
+    """Problems of the imported birth record overlaid by one small curated file."""
+    _write_json(tmp_path, "1.001193.json", IMPORTED_BIRTH)
+    _write_toml(tmp_path, "1.001193.toml", curated)
+    return [str(p) for p in check_catalogue(tmp_path)]
+
+
+@pytest.mark.parametrize(
+    ("curated", "field", "what"),
+    [
+        (
+            '[fee]\ntext = "Theo mức của tỉnh (cổng DVC ghi \\"Miễn phí\\" nhưng mô tả khác)."',
+            "'fee.text'",
+            "names the portal as a source",
+        ),
+        (
+            'processing_text = "3 ngày làm việc (Cổng Dịch vụ công chỉ ghi “3”)"',
+            "'processing_text'",
+            "says what the portal wrote",
+        ),
+        ('summary = "Làm tại xã; một nguồn ghi 5 ngày."', "'summary'", "cites an unnamed source"),
+        ('summary = "Làm tại xã, theo bản ghi năm 2021."', "'summary'", "cites a record"),
+        (
+            'summary = "Mức phí có mâu thuẫn giữa hai văn bản."',
+            "'summary'",
+            "reports two sources disagreeing",
+        ),
+        (
+            '[[papers]]\nname = "Tờ khai"\nnote = "mẫu cụ thể chưa xác minh"',
+            "'papers[0].note'",
+            "says the fact is unverified",
+        ),
+        ('results = ["Giấy khai sinh TODO"]', "'results[0]'", "has a reviewer's marker"),
+        (
+            'conditions = "Cần đủ 18 tuổi (check the source: unclear)."',
+            "'conditions'",
+            "is a note in English",
+        ),
+    ],
+)
+def test_check_names_the_file_and_field_of_an_internal_note(
+    tmp_path: Path, curated: str, field: str, what: str
+) -> None:
+    problems = _problems_of(tmp_path, curated)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("curated/1.001193.toml [1.001193]: ")
+    assert field in problems[0] and what in problems[0]
+
+
+def test_ordinary_words_that_look_like_notes_pass(tmp_path: Path) -> None:
+    # the same words in their everyday sense: land origin, an amount differing from the declared
+    assert (
+        _problems_of(
+            tmp_path,
+            'summary = "Giấy tờ về nguồn gốc đất; số phí khác với số đã kê khai thì nộp bổ sung."\n'
+            'conditions = "Trường hợp cần kiểm tra thực tế thì có thể lâu hơn."',
+        )
+        == []
+    )
+
+
+def test_check_catches_a_legal_reference_cut_mid_parenthesis(tmp_path: Path) -> None:
+    problems = _problems_of(
+        tmp_path,
+        '[[legal_basis]]\ntitle = "Nghị định quy định chi tiết (Điều 21–23: xác nhận"\n'
+        'code = "123/2015/NĐ-CP"',
+    )
+    assert problems == [
+        "curated/1.001193.toml [1.001193]: 'legal_basis[0].title' has unbalanced brackets (cut?)"
+    ]
+
+
+def test_check_catches_the_same_instrument_twice(tmp_path: Path) -> None:
+    problems = _problems_of(
+        tmp_path,
+        '[[legal_basis]]\ntitle = "101/2024/NĐ-CP"\ncode = "101/2024/NĐ-CP"\n'
+        '[[legal_basis]]\ntitle = "Nghị định về điều tra cơ bản đất đai"\ncode = "101/2024/NĐ-CP"\n'
+        '[fee]\ntext = "Miễn phí"\nbasis = "TT 85/2019/TT-BTC; TT 85/2019/TT-BTC"',
+    )
+    assert problems == [
+        "curated/1.001193.toml [1.001193]: "
+        "'legal_basis[1]' repeats 101/2024/NĐ-CP (already legal_basis[0])",
+        "curated/1.001193.toml [1.001193]: 'fee.basis' names 85/2019/TT-BTC twice",
+    ]
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        "Giấy xác nhận tình trạng hôn nhân (KQ.G15.000038)",
+        "Quyết định hình thức sử dụng đất. (KQ-G10.000935)",
+        "Văn bản trả lời 000.00.00.G04-KQ0257",
+        "Giấy chứng nhận TP-G12.00011112",
+    ],
+)
+def test_check_catches_an_internal_result_code(tmp_path: Path, result: str) -> None:
+    problems = _problems_of(tmp_path, f'results = ["{result}"]')
+    assert len(problems) == 1 and "'results[0]' shows an internal code" in problems[0]
+
+
+def test_imported_text_is_blamed_on_the_imported_file(tmp_path: Path) -> None:
+    record = dict(IMPORTED_BIRTH, results=["Giấy khai sinh (KQ.G15.000031)"])
+    _write_json(tmp_path, "1.001193.json", record)
+    problems = [str(p) for p in check_catalogue(tmp_path)]
+    assert problems == [
+        "imported/1.001193.json [1.001193]: 'results[0]' shows an internal code \"KQ.G15.000031\""
+    ]

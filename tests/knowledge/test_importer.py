@@ -22,6 +22,7 @@ from knowledge.importer import (
     import_portal,
     leave_out_reason,
     parse_channels,
+    parse_legal_basis,
     parse_papers,
 )
 from knowledge.model import Channel
@@ -69,9 +70,8 @@ def test_channels_time_and_fee_are_split_from_the_flattened_table() -> None:
     assert residence.processing_days == 7
     assert residence.handled_by == "Công an xã"
     assert residence.name == "Đăng ký thường trú"
-    assert residence.results[0] == (
-        "Cập nhật thông tin trong Cơ sở dữ liệu quốc gia về dân cư (KQ.G01.000064)"
-    )
+    # the portal's result code (KQ.G01.000064) is its own identifier, not for citizens
+    assert residence.results[0] == "Cập nhật thông tin trong Cơ sở dữ liệu quốc gia về dân cư"
     assert not any("Từ khóa" in r or "Nộp hồ sơ" in r for r in residence.results)
 
 
@@ -80,9 +80,10 @@ def test_bare_number_time_of_civil_status_is_read_as_working_days_and_says_so() 
     birth = convert_record(_record("1.001193"))
 
     assert birth.processing_days == 1
-    assert "không ghi đơn vị" in birth.processing_text
+    # said to citizens plainly; the flag, not the text, tells curators the unit was missing
+    assert birth.processing_text == "1 ngày làm việc"
     assert FLAG_TIME_WITHOUT_UNIT in birth.flags
-    assert birth.results == ("Giấy khai sinh (KQ.G15.000031)",)
+    assert birth.results == ("Giấy khai sinh",)
     assert birth.decision_no == "163/QĐ-BTP"
     assert birth.last_checked == "2026-07-20"
     assert birth.source_url.startswith("https://dichvucong.gov.vn/thu-tuc-hanh-chinh/")
@@ -93,7 +94,8 @@ def test_bare_number_elsewhere_gives_no_days() -> None:
     poverty = convert_record(_record("1.011606"))  # "1" with no unit, not civil status
 
     assert poverty.processing_days is None
-    assert "“1”" in poverty.processing_text
+    assert poverty.processing_text == ""  # a bare "1" of who knows what is not said at all
+    assert FLAG_TIME_WITHOUT_UNIT in poverty.flags
 
 
 @needs_source
@@ -112,6 +114,27 @@ def test_papers_and_legal_basis_come_out_as_separate_entries() -> None:
     draft = [p for p in contract.papers if p.name == "Dự thảo giao dịch"]
     assert len(draft) == 1 and draft[0].copy_kind == "bản chính" and draft[0].count == 1
     assert contract.fee is not None and contract.fee.amount_vnd == 50_000
+
+
+def test_an_instrument_listed_twice_is_kept_once_under_its_real_title() -> None:
+    refs, whole = parse_legal_basis(
+        "Tên văn bản pháp lýMã văn bản"
+        "66/2023/TT-BCA66/2023/TT-BCA"
+        "Sửa đổi, bổ sung một số điều của Thông tư số 55/2021/TT-BCA66/2023/TT-BCA"
+        "Luật Cư trú 202068/2020/QH14"
+    )
+
+    assert whole
+    assert [ref.code for ref in refs] == ["66/2023/TT-BCA", "68/2020/QH14"]
+    assert refs[0].title.startswith("Sửa đổi, bổ sung")
+
+
+@needs_source
+def test_bundled_legal_bases_name_each_instrument_once() -> None:
+    for code in ("1.012753", "1.003677", "2.002189"):
+        refs = convert_record(_record(code)).legal_basis
+        codes = [ref.code for ref in refs if ref.code]
+        assert len(codes) == len(set(codes)), code
 
 
 @needs_source
