@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from backoffice.vietqr import build_vietqr, qr_png
+from backoffice.documents.vietqr import build_vietqr, qr_png
 from bot.app import App, Knowledge, build_app
 from bot.config import PaymentSettings, Settings
 from bot.push import Push
