@@ -15,6 +15,7 @@ from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOff
 from backoffice.office import OfficeService
 from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
+from bot.dialog import build_dialog
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.housekeeping import Housekeeping
 from bot.outbox import OutboxWorker
@@ -187,6 +188,7 @@ async def build_app(
             clock=lambda: datetime.now(UTC),
         )
         service = ConversationService(
+            dialog=build_dialog(),
             store=conversations,
             context_for=context_for,
             default_commune=settings.deployment.default_commune,

@@ -1,4 +1,4 @@
-"""The conversation service: lock → load state → dialogs.advance → save → run effects → replies.
+"""The conversation service: lock → load state → Dialog.advance → save → run effects → replies.
 
 The dialog core is pure; everything that touches the database, the clock or other systems
 happens here.
@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from bot.flood import FloodGate
 from bot.locks import KeyedLocks
 from dialogs.context import Context
-from dialogs.engine import advance
+from dialogs.engine import Dialog
 from dialogs.model import ConversationKey, Effect, Inbound, Reply
 from dialogs.texts import channels as channel_texts
 
@@ -73,6 +73,7 @@ class TurnResult:
 class ConversationService:
     def __init__(
         self,
+        dialog: Dialog,
         store: ConversationStore,
         context_for: Callable[[str, datetime], Context],
         default_commune: str,
@@ -80,6 +81,7 @@ class ConversationService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         flood: FloodGate | None = None,
     ) -> None:
+        self._dialog = dialog
         self._flood = flood or FloodGate()
         self._store = store
         self._context_for = context_for
@@ -124,7 +126,7 @@ class ConversationService:
         stored = await self._store.load(key)
         commune = stored.commune_code if stored else self._default_commune
         # The loaded state is this turn's own (read from the database just now): handed over.
-        step = advance(
+        step = self._dialog.advance(
             stored.state if stored else None,
             inbound,
             self._context_for(commune, now),

@@ -160,7 +160,7 @@ class SubmitDossier(Effect):
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """The result of ``dialogs.advance``: the new state, what to say, what to do."""
+    """The result of ``Dialog.advance``: the new state, what to say, what to do."""
 
     state: dict[str, Any]
     replies: tuple[Reply, ...] = ()
