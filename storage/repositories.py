@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -50,6 +50,13 @@ def receipt_topic(channel: str) -> str:
 
 
 NOTIFY = "notify"
+NOTIFY_TOPIC = "notify"
+
+
+def notify_topic(channel: str) -> str:
+    """One status-notice topic per channel, like :func:`receipt_topic`: a process claims only
+    the notices it can deliver."""
+    return f"{NOTIFY_TOPIC}:{channel}"
 
 
 class DossierNotFoundError(LookupError):
@@ -1053,6 +1060,19 @@ class OutboxRepository:
                 )
             )
 
+    async def defer(self, item_id: int, until: datetime) -> None:
+        """Put a claimed item back until ``until`` and give its claim's attempt back: waiting
+        (quiet hours, a closed messenger window) is not a failed try. ``last_error`` is kept."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item_id, OutboxRow.done_at.is_(None))
+                .values(
+                    next_attempt_at=_aware(until, "until"),
+                    attempts=case((OutboxRow.attempts > 0, OutboxRow.attempts - 1), else_=0),
+                )
+            )
+
     async def get(self, item_id: int) -> OutboxItem | None:
         async with self._sessions() as session:
             row = await session.get(OutboxRow, item_id)
@@ -1169,6 +1189,7 @@ class SecretRepository:
 __all__ = [
     "DELIVER_DOSSIER",
     "NOTIFY",
+    "NOTIFY_TOPIC",
     "AddedFile",
     "AuditEntry",
     "AuditRepository",
@@ -1186,6 +1207,7 @@ __all__ = [
     "StoredConversation",
     "StoredFile",
     "format_dossier_code",
+    "notify_topic",
 ]
 
 
