@@ -18,7 +18,7 @@ from bot.config import CommuneSettings, Settings
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.housekeeping import Housekeeping
 from bot.outbox import OutboxWorker
-from bot.push import Push
+from bot.push import Push, WindowClosed
 from bot.receipts import ReceiptCourier, ReceiptMaker
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
@@ -80,7 +80,12 @@ def register_messengers(push: Push, channels: Channels) -> None:
     if zalo is not None:
 
         async def to_zalo(key: ConversationKey, replies: Sequence[Reply]) -> bool:
-            await zalo.send(key.user_id, replies)
+            from handlers.zalo_client import ZaloOutsideWindow
+
+            try:
+                await zalo.send(key.user_id, replies)
+            except ZaloOutsideWindow as exc:
+                raise WindowClosed from exc
             return True
 
         push.register("zalo", to_zalo)
