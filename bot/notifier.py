@@ -133,6 +133,9 @@ class Notifier(OutboxLoop):
         self._max_attempts = max_attempts
         self._slots = asyncio.Semaphore(concurrency)
         self._hold_for = hold_for
+        # One outbox write at a time from this process: on SQLite concurrent writers queue on
+        # busy_timeout, whose sleeps grow to 100 ms, and the rate falls to a tenth.
+        self._writes = asyncio.Lock()
 
     async def run_once(self) -> int:
         claimed = 0
@@ -162,19 +165,25 @@ class Notifier(OutboxLoop):
         code = str(item.payload.get("code", "?"))
         morning = self._quiet.next_allowed(self._clock())
         if morning is not None:
-            await self._notices.defer(item.id, morning)
+            async with self._writes:
+                await self._notices.defer(item.id, morning)
             return
         prepared = await self._prepare(item)
         if prepared is None:
-            await self._park(
-                item, f"dossier {code} or event {item.payload.get('event_id')!r} unknown"
-            )
+            async with self._writes:
+                await self._park(
+                    item, f"dossier {code} or event {item.payload.get('event_id')!r} unknown"
+                )
             return
         channel = prepared.key.channel
         pacer = self._pacers.get(channel)
         if pacer is not None:
             await pacer.wait_turn(prepared.key.chat_id)
         outcome = await self._push.deliver(prepared.key, prepared.replies)
+        async with self._writes:
+            await self._record(item, outcome, channel, code)
+
+    async def _record(self, item: OutboxItem, outcome: Delivery, channel: str, code: str) -> None:
         if outcome is Delivery.SENT:
             await self._notices.mark_done(item.id, self._clock())
             log.info(
