@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.repositories import (
+from storage.office_dossiers import (
     NewOfficeDossier,
     OfficeCodeConflictError,
     OfficeDossier,

@@ -28,16 +28,13 @@ from dialogs.model import ConversationKey, Reply
 from handlers.webchat import WebUploads
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.search import Searcher
+from storage.attachments import FileRepository
+from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
+from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
-from storage.repositories import (
-    ChoiceRepository,
-    ConversationRepository,
-    DossierRepository,
-    FileRepository,
-    OutboxRepository,
-    SecretRepository,
-)
+from storage.outbox import OutboxRepository
+from storage.secrets import SecretRepository
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:

@@ -137,9 +137,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 def _cmd_dossiers(args: argparse.Namespace) -> int:
     from bot.reports import list_dossiers
+    from storage.attachments import FileRepository
     from storage.db import create_engine, session_factory
+    from storage.dossiers import DossierRepository
     from storage.migrate import upgrade
-    from storage.repositories import DossierRepository, FileRepository
 
     settings = _settings(args)
 

@@ -37,9 +37,10 @@ from dialogs.texts import receipt as texts
 from dialogs.texts import tracking
 from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from knowledge.catalogue import Catalogue
+from storage.attachments import FileRepository
+from storage.dossiers import DossierRepository, NewDossier
 from storage.files import FileStore
 from storage.images import Accepted, inspect_upload
-from storage.repositories import DossierRepository, FileRepository, NewDossier
 
 log = logging.getLogger(__name__)
 

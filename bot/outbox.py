@@ -34,7 +34,9 @@ from backoffice.client import (
     BackOfficeUnavailable,
 )
 from backoffice.office import DossierIn
-from storage.repositories import DELIVER_DOSSIER, Dossier, OutboxItem, StoredFile
+from storage.attachments import StoredFile
+from storage.dossiers import Dossier
+from storage.outbox import DELIVER_DOSSIER, OutboxItem
 
 log = logging.getLogger(__name__)
 

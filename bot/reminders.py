@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from dialogs.context import Context
 from dialogs.filing import mark_reminded, reminder_replies
 from dialogs.model import ConversationKey, Reply
-from storage.repositories import ConversationRepository
+from storage.conversations import ConversationRepository
 
 log = logging.getLogger(__name__)
 

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.repositories import (
-    Dossier,
-    DossierEvent,
-    DossierRepository,
-    FileRepository,
-    StoredFile,
-)
+from storage.attachments import FileRepository, StoredFile
+from storage.dossiers import Dossier, DossierEvent, DossierRepository
 
 
 def dossier_json(

@@ -16,12 +16,8 @@ from backoffice.client import HttpBackOffice
 from bot.outbox import OutboxWorker
 from dialogs.model import ConversationKey
 from storage.db import create_engine, session_factory
-from storage.repositories import (
-    DELIVER_DOSSIER,
-    DossierRepository,
-    NewDossier,
-    OutboxRepository,
-)
+from storage.dossiers import DossierRepository, NewDossier
+from storage.outbox import DELIVER_DOSSIER, OutboxRepository
 
 AGENCY = "000.00.31.H26"
 

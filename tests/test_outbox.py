@@ -23,16 +23,11 @@ from backoffice.client import (
 from backoffice.office import DossierIn, OfficeService
 from bot.outbox import OutboxWorker, backoff
 from dialogs.model import ConversationKey
+from storage.attachments import FileRepository
 from storage.db import create_engine, session_factory
+from storage.dossiers import Dossier, DossierRepository, NewDossier
 from storage.migrate import upgrade
-from storage.repositories import (
-    Dossier,
-    DossierRepository,
-    FileRepository,
-    NewDossier,
-    OutboxItem,
-    OutboxRepository,
-)
+from storage.outbox import OutboxItem, OutboxRepository
 from tests.storage.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL_ENV, reset_postgres
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)

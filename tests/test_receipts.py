@@ -19,8 +19,9 @@ from bot.receipts import ReceiptCourier, ReceiptMaker
 from dialogs.model import ConversationKey, Inbound, Reply, SubmitDossier
 from knowledge.catalogue import Catalogue
 from storage.db import create_engine, session_factory
+from storage.dossiers import Dossier
 from storage.migrate import upgrade
-from storage.repositories import Dossier, OutboxItem, OutboxRepository
+from storage.outbox import OutboxItem, OutboxRepository
 from tests.backoffice.pdf_helpers import pdf_text
 
 TERMINAL = ConversationKey(channel="terminal", chat_id="an", user_id="an")

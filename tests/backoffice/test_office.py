@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backoffice.api import router
 from backoffice.office import DossierCodeConflict, DossierIn, OfficeService, StatusName
+from storage.audit import AuditRepository
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import DOSSIER_STATUSES
-from storage.repositories import AuditRepository
 from tests.storage.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL_ENV, reset_postgres
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)

@@ -9,13 +9,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.model import ConversationKey
-from storage.repositories import (
-    DossierNotFoundError,
-    DossierRepository,
-    FileRepository,
-    NewDossier,
-    OutboxRepository,
-)
+from storage.attachments import FileRepository
+from storage.dossiers import DossierNotFoundError, DossierRepository, NewDossier
+from storage.outbox import OutboxRepository
 
 AGENCY = "000.00.31.H26"
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
