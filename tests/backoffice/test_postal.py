@@ -1,6 +1,6 @@
 import pytest
 
-from backoffice.postal import is_valid_s10, looks_like_s10, s10_check_digit
+from backoffice.domain.postal import is_valid_s10, looks_like_s10, s10_check_digit
 
 
 @pytest.mark.parametrize(
