@@ -381,8 +381,12 @@ def _advance(dossier: Dossier, command: Command, ctx: Context) -> Outcome | Refu
 
     if isinstance(command, PostalEvent):
         target = _as_status(command.event)
+        if status in FINAL:
+            # closed is the news, whatever the post says
+            return _refused("final_status", from_status=status, to_status=target, command=name)
         if target is None or target not in POSTAL_EVENTS:
-            return _refused("not_a_postal_event", event=command.event, from_status=status)
+            shown = target.value if target is not None else command.event
+            return _refused("not_a_postal_event", event=shown, from_status=status)
     else:
         target = _TARGET[command_type]
     where = {"from_status": status, "to_status": target, "command": name}
