@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
+from backoffice.domain.dossier_code import format_code
 from backoffice.office import OfficeService
 from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.housekeeping import Housekeeping
-from bot.outbox import OutboxWorker
 from bot.push import Push
 from bot.receipts import ReceiptCourier, ReceiptMaker
 from bot.reminders import DraftReminders
@@ -83,6 +85,32 @@ def register_messengers(push: Push, channels: Channels) -> None:
         push.register("zalo", to_zalo)
 
 
+def build_office(
+    settings: Settings, dossiers: DossierRepository, catalogue: Catalogue
+) -> OfficeService:
+    """The embedded office: the same in the server, the terminal chat and ``motcua office``."""
+
+    def agency_for(commune_code: str) -> str:
+        commune = settings.commune(commune_code)
+        return commune.agency_code or f"000.00.{settings.deployment.province_code}.H00"
+
+    return OfficeService(
+        dossiers,
+        catalogue=catalogue,
+        calendar=WorkCalendar(settings.calendar.extra_days_off, settings.calendar.make_up_days),
+        timezone=ZoneInfo(settings.deployment.timezone),
+        agency_for=agency_for,
+    )
+
+
+def office_store(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> DossierRepository:
+    return DossierRepository(
+        sessions, timezone=ZoneInfo(settings.deployment.timezone), code_format=format_code
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class App:
     settings: Settings
@@ -92,7 +120,7 @@ class App:
     files: FileRepository
     store: LocalFileStore
     office: OfficeService
-    outbox: OutboxWorker
+    client: BackOfficeClient
     fetchers: dict[str, AttachmentFetcher]
     effects: Effects
     service: ConversationService
@@ -132,7 +160,7 @@ async def build_app(
         stack.push_async_callback(engine.dispose)
         sessions = session_factory(engine)
         conversations = ConversationRepository(sessions)
-        dossiers = DossierRepository(sessions, timezone=ZoneInfo(settings.deployment.timezone))
+        dossiers = office_store(settings, sessions)
         files = FileRepository(sessions)
         store = LocalFileStore(settings.files.path)
         web_uploads = WebUploads()
@@ -140,7 +168,7 @@ async def build_app(
             "terminal": fetch_local_file,
             "web": web_uploads.fetch,
         }
-        office = OfficeService(sessions)
+        office = build_office(settings, dossiers, know.catalogue)
         client: BackOfficeClient
         if settings.backoffice.url:
             http_client = HttpBackOffice(
@@ -152,13 +180,6 @@ async def build_app(
             client = http_client
         else:
             client = InProcessBackOffice(office)
-        outbox = OutboxWorker(
-            OutboxRepository(sessions),
-            dossiers,
-            client,
-            lambda: datetime.now(UTC),
-            files=files,
-        )
         push = Push()
         receipts = ReceiptCourier(
             OutboxRepository(sessions),
@@ -169,13 +190,12 @@ async def build_app(
         )
 
         def wake_couriers() -> None:
-            outbox.poke()
             receipts.poke()
 
         effects = Effects(
             settings=settings,
             catalogue=know.catalogue,
-            calendar=WorkCalendar(settings.calendar.extra_days_off, settings.calendar.make_up_days),
+            office=client,
             dossiers=dossiers,
             files=files,
             store=store,
@@ -202,7 +222,7 @@ async def build_app(
         register_messengers(push, channels)
         reminders = DraftReminders(
             conversations,
-            context_for,
+            service,
             push.send,
             draft_ttl=draft_ttl,
             remind_before=remind_before,
@@ -211,7 +231,6 @@ async def build_app(
         if deliver:
             stop = asyncio.Event()
             workers = [
-                asyncio.create_task(outbox.run(stop), name="outbox"),
                 asyncio.create_task(receipts.run(stop), name="receipts"),
                 asyncio.create_task(
                     Housekeeping(
@@ -235,7 +254,7 @@ async def build_app(
             files=files,
             store=store,
             office=office,
-            outbox=outbox,
+            client=client,
             fetchers=fetchers,
             effects=effects,
             service=service,

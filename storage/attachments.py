@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -134,14 +135,29 @@ class FileRepository:
             return [_file(row) for row in rows]
 
     async def attach_to_dossier(
-        self, key: ConversationKey, dossier_id: int
+        self,
+        key: ConversationKey,
+        dossier_id: int,
+        *,
+        slot: str | None = None,
+        sha256: Sequence[str] | None = None,
     ) -> builtins.list[StoredFile]:
-        """Hand the draft's files over to the dossier (e.g. a supplement's photos)."""
+        """Hand the conversation's loose files over to the dossier: all of them, or those of
+        one ``slot`` (a supplement's photos), or only those with the given ``sha256``."""
+        only = []
+        if slot is not None:
+            only.append(DossierFileRow.slot == slot)
+        if sha256 is not None:
+            only.append(DossierFileRow.sha256.in_(list(sha256)))
         async with self._sessions.begin() as session:
             rows = (
                 await session.scalars(
                     update(DossierFileRow)
-                    .where(*_key_filter(DossierFileRow, key), DossierFileRow.dossier_id.is_(None))
+                    .where(
+                        *_key_filter(DossierFileRow, key),
+                        DossierFileRow.dossier_id.is_(None),
+                        *only,
+                    )
                     .values(dossier_id=dossier_id)
                     .returning(DossierFileRow)
                 )

@@ -1,10 +1,22 @@
-"""Dossiers, their status history, and the outbox rows that must leave with them."""
+"""The office's store of dossiers: the one record, its history, and what must leave with it.
+
+The office (``backoffice``) is the dossier's only owner: it decides codes, statuses and due
+dates through its pure workflow core and hands storage finished values. Storage keeps them
+and makes each change atomic and safe between workers:
+
+* :meth:`DossierRepository.file` writes a new dossier, its day's code number, its first history
+  step, the draft's photos and the receipt's outbox row in one transaction (group-committed);
+* :meth:`DossierRepository.apply` writes a move only if the dossier is still at the version
+  the office read (compare-and-set): its new values, its history steps, its audit entry and
+  one ``notify:<channel>`` outbox row per step and recipient, all in one transaction. A move
+  that lost the race changes nothing and is told so; a lost update cannot happen.
+"""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -13,46 +25,103 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialogs.model import ConversationKey
+from dialogs.model import SUPPLEMENT_SLOT, ConversationKey
 from storage.batching import Batcher
 from storage.common import aware as _aware
 from storage.common import dialect_insert as _insert
 from storage.common import key_of as _key
 from storage.models import (
-    DOSSIER_STATUSES,
     RESULT_DELIVERIES,
+    AuditLogRow,
     CodeCounterRow,
     DossierEventRow,
     DossierFileRow,
     DossierRow,
     OutboxRow,
 )
-from storage.outbox import DELIVER_DOSSIER, NOTIFY, enqueue_in, receipt_topic
+from storage.outbox import enqueue_in, notify_topic, receipt_topic
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+RECEIVED = "received"
+
+CodeFormat = Callable[[str, date, int], str]  # agency code, reception day, day's number
+
+
+def plain_code(agency_code: str, day: date, sequence: int) -> str:
+    """``AGENCY-YYMMDD-NNNN``; the office passes its own formatter (it checks the parts)."""
+    return f"{agency_code}-{day:%y%m%d}-{sequence:04d}"
 
 
 class DossierNotFoundError(LookupError):
-    """No dossier has that id."""
+    """No dossier has that id or code."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """The workflow's facts that are not columns of their own (kept as JSON)."""
+
+    supplements: int = 0
+    missing: tuple[str, ...] = ()
+    supplement_deadline: date | None = None
+    extended: bool = False
+    amount_due: int | None = None
+    paid: bool = False
+    postal_item: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "supplements": self.supplements,
+            "missing": list(self.missing),
+            "supplement_deadline": None
+            if self.supplement_deadline is None
+            else self.supplement_deadline.isoformat(),
+            "extended": self.extended,
+            "amount_due": self.amount_due,
+            "paid": self.paid,
+            "postal_item": self.postal_item,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None) -> Workflow:
+        if not raw:
+            return cls()
+        deadline = raw.get("supplement_deadline")
+        amount = raw.get("amount_due")
+        item = raw.get("postal_item")
+        return cls(
+            supplements=int(raw.get("supplements") or 0),
+            missing=tuple(str(m) for m in raw.get("missing") or ()),
+            supplement_deadline=date.fromisoformat(deadline) if isinstance(deadline, str) else None,
+            extended=bool(raw.get("extended")),
+            amount_due=int(amount) if isinstance(amount, int) else None,
+            paid=bool(raw.get("paid")),
+            postal_item=str(item) if item else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class NewDossier:
-    """What the citizen submitted. ``submission_key`` makes a double tap file one dossier."""
+    """A dossier the office accepted for filing. ``submission_key`` makes a double tap (or a
+    retried request) file one dossier."""
 
     submission_key: str
     agency_code: str  # receiving agency per TT 10/2016/TT-BTTTT, e.g. "000.00.31.H26"
     commune_code: str
     procedure_code: str
-    filer_key: ConversationKey  # where to notify the filer later
+    filer_key: ConversationKey  # the conversation it was filed from: its notices go there
     received_at: datetime
     fields: dict[str, Any]
     filer: dict[str, Any]  # who filed and their relation to the subject
     on_behalf_of: dict[str, Any] | None = None  # the villager a volunteer files for
     due_date: date | None = None
+    processing_days: int = 0
     result_delivery: str = "counter"
     postal_address: dict[str, Any] | None = None
-    actor: str = ""  # recorded on the first status event; defaults to the filer's address
+    actor: str = ""  # recorded on the first history step; defaults to the filer's address
+    role: str = "citizen"
     # Photos uploaded while the form was a draft become the dossier's in the same transaction.
     attach_draft_files: bool = True
 
@@ -75,27 +144,85 @@ class Dossier:
     postal_address: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
+    version: int = 0
+    processing_days: int = 0
+    workflow: Workflow = field(default_factory=Workflow)
 
 
 @dataclass(frozen=True, slots=True)
 class DossierEvent:
+    """One step of a dossier's history (append-only). ``status`` is where it led."""
+
     id: int
     dossier_id: int
     status: str
     at: datetime
     actor: str
     note: str
+    from_status: str | None = None
+    role: str = ""
+    kind: str = "transition"
+    details: dict[str, Any] = field(default_factory=dict)
 
 
-def format_dossier_code(agency_code: str, day: date, sequence: int) -> str:
-    """``AGENCY-YYMMDD-NNNN`` as in TT 01/2018/TT-VPCP Art. 19."""
-    return f"{agency_code}-{day:%y%m%d}-{sequence:04d}"
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    kind: str
+    from_status: str | None
+    status: str
+    at: datetime
+    actor: str
+    role: str
+    note: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A move the office decided, to be written only if nobody moved the dossier since it
+    read ``expected_version``."""
+
+    code: str
+    expected_version: int
+    status: str
+    due_date: date | None
+    workflow: Workflow
+    events: tuple[NewEvent, ...]
+    at: datetime
+    audit_actor: str
+    audit_action: str
+    audit_details: dict[str, Any]
+    notify: tuple[ConversationKey, ...] = ()  # who hears of each step, in their own chat
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    dossier: Dossier
+    events: tuple[DossierEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DossierQuery:
+    """Filters for lists; every one optional. ``overdue_on``: due before that day and not
+    yet ``done`` (the statuses the caller counts as finished)."""
+
+    commune_codes: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    received_from: datetime | None = None
+    received_before: datetime | None = None
+    overdue_on: date | None = None
+    done: tuple[str, ...] = ()
+    filer: ConversationKey | None = None
+    limit: int = 100
+
+
+# --------------------------------------------------------------------------- rows
 
 
 _DOSSIERS = cast(Table, DossierRow.__table__)
+_EVENTS = cast(Table, DossierEventRow.__table__)
 _FILES = cast(Table, DossierFileRow.__table__)
 _OUTBOX = cast(Table, OutboxRow.__table__)
-_EVENTS = cast(Table, DossierEventRow.__table__)
 
 
 def _dossier(row: DossierRow) -> Dossier:
@@ -116,6 +243,9 @@ def _dossier(row: DossierRow) -> Dossier:
         postal_address=None if row.postal_address is None else dict(row.postal_address),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        version=row.version or 0,
+        processing_days=row.processing_days or 0,
+        workflow=Workflow.from_json(row.workflow),
     )
 
 
@@ -127,35 +257,41 @@ def _event(row: DossierEventRow) -> DossierEvent:
         at=row.at,
         actor=row.actor,
         note=row.note,
+        from_status=row.from_status,
+        role=row.role or "",
+        kind=row.kind or "transition",
+        details=dict(row.details or {}),
     )
 
 
+# --------------------------------------------------------------------------- the store
+
+
 class DossierRepository:
-    """Dossiers, their status history, and the outbox rows that must leave with them."""
+    """Dossiers, their history, and the outbox rows that must leave with them."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], timezone: tzinfo = VIETNAM
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        timezone: tzinfo = VIETNAM,
+        code_format: CodeFormat = plain_code,
     ) -> None:
         self._sessions = sessions
         # The code carries the office's calendar day, not UTC's: 06:00 in Hà Nội is yesterday
         # in UTC.
         self._timezone = timezone
+        self._code_format = code_format
         self._filings: Batcher[NewDossier, tuple[Dossier, bool]] = Batcher(self._file_many)
 
-    async def create(self, new: NewDossier) -> Dossier:
-        """File a dossier once per ``submission_key``; a repeat returns the first one."""
-        dossier, _ = await self.file(new)
-        return dossier
+    # --- filing -----------------------------------------------------------------------------
 
     async def file(self, new: NewDossier) -> tuple[Dossier, bool]:
         """File a dossier once per ``submission_key``: the dossier, and whether it is new.
 
-        The day's code number, the first status event, the draft files and the outbox rows
-        that must follow it (``deliver_dossier`` to the office, ``send_receipt:<channel>`` to
-        the citizen) are written in the same transaction, so a crash leaves all of them or
-        none. A repeat (a double tap, a retried webhook) returns the first dossier.
-
-        Filings that arrive together are written together (group commit, see
+        The day's code number, the first history step, the draft files and the receipt's
+        ``send_receipt:<channel>`` outbox row are written in the same transaction, so a crash
+        leaves all of them or none. A repeat (a double tap, a retried webhook) returns the
+        first dossier. Filings that arrive together are written together (group commit, see
         storage.batching); each caller returns once its own dossier is committed.
         """
         _check_new_dossier(new)
@@ -220,14 +356,14 @@ class DossierRepository:
         for new, day in zip(news, days, strict=True):
             number = next_number[(new.agency_code, day)]
             next_number[(new.agency_code, day)] = number + 1
-            codes.append(format_dossier_code(new.agency_code, day, number))
+            codes.append(self._code_format(new.agency_code, day, number))
         return codes
 
     @staticmethod
     async def _write_new(
         session: AsyncSession, news: Sequence[NewDossier], made: builtins.list[Dossier]
     ) -> None:
-        """Insert the dossiers, their first events, their draft photos and outbox rows;
+        """Insert the dossiers, their first steps, their draft photos and outbox rows;
         fills in the ids of ``made``."""
         ids = (
             await session.execute(
@@ -242,10 +378,14 @@ class DossierRepository:
             [
                 {
                     "dossier_id": d.id,
-                    "status": "new",
+                    "status": RECEIVED,
                     "at": d.received_at,
                     "actor": new.actor or d.filer_key.as_str(),
                     "note": "",
+                    "from_status": None,
+                    "role": new.role,
+                    "kind": RECEIVED,
+                    "details": {"due_date": None if d.due_date is None else d.due_date.isoformat()},
                 }
                 for new, d in zip(news, made, strict=True)
             ],
@@ -259,6 +399,8 @@ class DossierRepository:
                     _FILES.c.chat_id == bindparam("b_chat_id"),
                     _FILES.c.user_id == bindparam("b_user_id"),
                     _FILES.c.dossier_id.is_(None),
+                    # A supplement's photos wait for their own dossier, not the next filing.
+                    _FILES.c.slot != SUPPLEMENT_SLOT,
                 )
                 .values(dossier_id=bindparam("b_dossier_id")),
                 [
@@ -275,15 +417,14 @@ class DossierRepository:
             _insert(session, _OUTBOX).on_conflict_do_nothing(),
             [
                 {
-                    "topic": topic,
+                    "topic": receipt_topic(d.filer_key.channel),
                     "payload": {"dossier_id": d.id, "code": d.code},
-                    "dedupe_key": f"{topic}:{d.code}",
+                    "dedupe_key": f"{receipt_topic(d.filer_key.channel)}:{d.code}",
                     "attempts": 0,
                     "next_attempt_at": d.received_at,
                     "created_at": d.received_at,
                 }
                 for d in made
-                for topic in (DELIVER_DOSSIER, receipt_topic(d.filer_key.channel))
             ],
         )
 
@@ -300,6 +441,85 @@ class DossierRepository:
                 now,
             )
 
+    # --- moves ------------------------------------------------------------------------------
+
+    async def apply(self, change: Change) -> Applied | None:
+        """Write ``change`` if the dossier is still at ``change.expected_version``; None (and
+        nothing written) when another move came first. Raises DossierNotFoundError."""
+        at = _aware(change.at, "at")
+        async with self._sessions.begin() as session:
+            moved = await session.execute(
+                update(DossierRow)
+                .where(
+                    DossierRow.code == change.code,
+                    DossierRow.version == change.expected_version,
+                )
+                .values(
+                    status=change.status,
+                    due_date=change.due_date,
+                    workflow=change.workflow.to_json(),
+                    version=change.expected_version + 1,
+                    updated_at=at,
+                )
+                .returning(DossierRow.id)
+            )
+            dossier_id = moved.scalar_one_or_none()
+            if dossier_id is None:
+                exists = await session.scalar(
+                    select(DossierRow.id).where(DossierRow.code == change.code)
+                )
+                if exists is None:
+                    raise DossierNotFoundError(change.code)
+                return None
+            events: builtins.list[DossierEvent] = []
+            for new in change.events:
+                row = DossierEventRow(
+                    dossier_id=dossier_id,
+                    status=new.status,
+                    at=_aware(new.at, "event at"),
+                    actor=new.actor,
+                    note=new.note,
+                    from_status=new.from_status,
+                    role=new.role,
+                    kind=new.kind,
+                    details=dict(new.details),
+                )
+                session.add(row)
+                await session.flush()
+                events.append(_event(row))
+            session.add(
+                AuditLogRow(
+                    at=at,
+                    actor=change.audit_actor,
+                    action=change.audit_action,
+                    target=f"dossier:{change.code}",
+                    details=dict(change.audit_details),
+                )
+            )
+            for event in events:
+                for key in change.notify:
+                    if not key.chat_id:
+                        continue  # filed where no chat can be reached (an office-only record)
+                    await enqueue_in(
+                        session,
+                        notify_topic(key.channel),
+                        {
+                            "code": change.code,
+                            "event_id": event.id,
+                            "channel": key.channel,
+                            "chat_id": key.chat_id,
+                            "user_id": key.user_id,
+                        },
+                        f"notify:{event.id}:{key.as_str()}",
+                        at,
+                    )
+            row_now = await session.get(DossierRow, dossier_id)
+            assert row_now is not None
+            await session.refresh(row_now)
+            return Applied(dossier=_dossier(row_now), events=tuple(events))
+
+    # --- reading ----------------------------------------------------------------------------
+
     async def get(self, dossier_id: int) -> Dossier | None:
         async with self._sessions() as session:
             row = await session.get(DossierRow, dossier_id)
@@ -312,47 +532,13 @@ class DossierRepository:
 
     async def by_submission_key(self, submission_key: str) -> Dossier | None:
         async with self._sessions() as session:
-            return await self._by_submission_key(session, submission_key)
-
-    async def add_event(
-        self,
-        dossier_id: int,
-        status: str,
-        actor: str,
-        note: str,
-        now: datetime,
-        *,
-        due_date: date | None = None,
-    ) -> Dossier:
-        """Move the dossier to ``status``, keep the step in its history and queue a ``notify``
-        outbox row for the filer in the same transaction. ``due_date`` moves the appointment
-        (the one extension a dossier may get is the workflow's rule, not storage's)."""
-        _check_status(status)
-        now = _aware(now, "now")
-        async with self._sessions.begin() as session:
-            row = await session.get(DossierRow, dossier_id, with_for_update=True)
-            if row is None:
-                raise DossierNotFoundError(dossier_id)
-            row.status = status
-            row.updated_at = now
-            if due_date is not None:
-                row.due_date = due_date
-            event = DossierEventRow(
-                dossier_id=row.id, status=status, at=now, actor=actor, note=note
+            row = await session.scalar(
+                select(DossierRow).where(DossierRow.submission_key == submission_key)
             )
-            session.add(event)
-            await session.flush()
-            await enqueue_in(
-                session,
-                NOTIFY,
-                {"dossier_id": row.id, "code": row.code, "status": status, "event_id": event.id},
-                f"{NOTIFY}:{event.id}",
-                now,
-            )
-            return _dossier(row)
+            return None if row is None else _dossier(row)
 
     async def events(self, dossier_id: int) -> builtins.list[DossierEvent]:
-        """The status history, oldest first."""
+        """The history, oldest first."""
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(DossierEventRow)
@@ -360,6 +546,11 @@ class DossierRepository:
                 .order_by(DossierEventRow.at, DossierEventRow.id)
             )
             return [_event(row) for row in rows]
+
+    async def event(self, event_id: int) -> DossierEvent | None:
+        async with self._sessions() as session:
+            row = await session.get(DossierEventRow, event_id)
+            return None if row is None else _event(row)
 
     async def for_user(self, channel: str, user_id: str) -> builtins.list[Dossier]:
         """Everything this person filed on this channel, newest first."""
@@ -371,30 +562,30 @@ class DossierRepository:
             )
             return [_dossier(row) for row in rows]
 
-    async def list(
-        self, commune_code: str | None = None, status: str | None = None
-    ) -> builtins.list[Dossier]:
-        """Dossiers, newest first, optionally of one commune and/or one status."""
-        query = select(DossierRow).order_by(DossierRow.received_at.desc(), DossierRow.id.desc())
-        if commune_code is not None:
-            query = query.where(DossierRow.commune_code == commune_code)
-        if status is not None:
-            _check_status(status)
-            query = query.where(DossierRow.status == status)
+    async def list(self, query: DossierQuery | None = None) -> builtins.list[Dossier]:
+        """Dossiers, newest first, filtered by ``query``."""
+        q = query or DossierQuery()
+        stmt = select(DossierRow).order_by(DossierRow.received_at.desc(), DossierRow.id.desc())
+        if q.commune_codes is not None:
+            stmt = stmt.where(DossierRow.commune_code.in_(q.commune_codes))
+        if q.statuses is not None:
+            stmt = stmt.where(DossierRow.status.in_(q.statuses))
+        if q.received_from is not None:
+            stmt = stmt.where(DossierRow.received_at >= _aware(q.received_from, "received_from"))
+        if q.received_before is not None:
+            stmt = stmt.where(DossierRow.received_at < _aware(q.received_before, "received_before"))
+        if q.overdue_on is not None:
+            stmt = stmt.where(DossierRow.due_date < q.overdue_on)
+            if q.done:
+                stmt = stmt.where(DossierRow.status.not_in(q.done))
+        if q.filer is not None:
+            stmt = stmt.where(
+                DossierRow.channel == q.filer.channel,
+                DossierRow.chat_id == q.filer.chat_id,
+                DossierRow.user_id == q.filer.user_id,
+            )
         async with self._sessions() as session:
-            return [_dossier(row) for row in await session.scalars(query)]
-
-    @staticmethod
-    async def _by_submission_key(session: AsyncSession, submission_key: str) -> Dossier | None:
-        row = await session.scalar(
-            select(DossierRow).where(DossierRow.submission_key == submission_key)
-        )
-        return None if row is None else _dossier(row)
-
-
-def _check_status(status: str) -> None:
-    if status not in DOSSIER_STATUSES:
-        raise ValueError(f"unknown dossier status {status!r}; one of {', '.join(DOSSIER_STATUSES)}")
+            return [_dossier(row) for row in await session.scalars(stmt.limit(q.limit))]
 
 
 def _check_new_dossier(new: NewDossier) -> None:
@@ -431,7 +622,7 @@ def _new_dossier(new: NewDossier, code: str, received_at: datetime) -> Dossier:
         code=code,
         commune_code=new.commune_code,
         procedure_code=new.procedure_code,
-        status="new",
+        status=RECEIVED,
         fields=dict(new.fields),
         filer=dict(new.filer),
         on_behalf_of=None if new.on_behalf_of is None else dict(new.on_behalf_of),
@@ -443,6 +634,8 @@ def _new_dossier(new: NewDossier, code: str, received_at: datetime) -> Dossier:
         postal_address=None if new.postal_address is None else dict(new.postal_address),
         created_at=received_at,
         updated_at=received_at,
+        version=0,
+        processing_days=new.processing_days,
     )
 
 
@@ -465,7 +658,7 @@ def _dossier_values(d: Dossier) -> dict[str, Any]:
         "postal_address": d.postal_address,
         "created_at": d.created_at,
         "updated_at": d.updated_at,
+        "version": d.version,
+        "processing_days": d.processing_days,
+        "workflow": d.workflow.to_json(),
     }
-
-
-# --------------------------------------------------------------------------- files

@@ -16,7 +16,6 @@ from storage.models import (
     OutboxRow,
 )
 
-DELIVER_DOSSIER = "deliver_dossier"
 SEND_RECEIPT = "send_receipt"
 
 
@@ -27,6 +26,12 @@ def receipt_topic(channel: str) -> str:
 
 
 NOTIFY = "notify"
+
+
+def notify_topic(channel: str) -> str:
+    """Status notices, one topic per channel like receipts: a process claims only the
+    notices it can deliver."""
+    return f"{NOTIFY}:{channel}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ async def test_the_same_photo_twice_in_a_slot_is_kept_once(
 async def test_attached_files_leave_the_draft(sessions: async_sessionmaker[AsyncSession]) -> None:
     from storage.dossiers import DossierRepository, NewDossier
 
-    dossier = await DossierRepository(sessions).create(
+    dossier, _ = await DossierRepository(sessions).file(
         NewDossier(
             submission_key="s",
             agency_code="000.00.31.H26",
