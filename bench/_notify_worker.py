@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from bench.notify import build_notifier
 from storage.db import create_engine, session_factory
-from storage.repositories import OutboxRepository
+from storage.outbox import OutboxRepository
 
 
 async def main(url: str, bot_api: str, scale: float, lease: float) -> None:

@@ -45,7 +45,7 @@ from dialogs.model import ConversationKey, Inbound, Reply
 from handlers.telegram import TelegramChannel
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.repositories import OutboxItem, OutboxRepository, notify_topic
+from storage.outbox import OutboxItem, OutboxRepository, notify_topic
 
 NOTICES = 2_000
 CHATS = 500

@@ -110,6 +110,9 @@ class CalendarSettings(_Section):
 class BackOfficeSettings(_Section):
     url: str = ""  # empty: the embedded office in this process
     token: str = ""  # bearer token of the back office's REST API (secret: environment only)
+    # Tokens that reach one commune each, by 5-digit unit code (secrets: environment only,
+    # e.g. MOTCUA_BACKOFFICE__COMMUNE_TOKENS='{"10642": "..."}'); ``token`` reaches them all.
+    commune_tokens: dict[str, str] = Field(default_factory=dict)
     timeout: float = Field(default=10.0, gt=0, le=120)
     serve_api: bool = False  # mount the back office's REST API on this server
 

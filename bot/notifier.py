@@ -46,7 +46,7 @@ from bot.outbox import LoopOptions, OutboxLoop
 from bot.pacing import Pacer, QuietHours
 from bot.push import Delivery
 from dialogs.model import ConversationKey, Reply
-from storage.repositories import NOTIFY_TOPIC, OutboxItem, notify_topic
+from storage.outbox import NOTIFY_TOPIC, OutboxItem, notify_topic
 
 log = logging.getLogger(__name__)
 

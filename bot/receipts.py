@@ -31,7 +31,8 @@ from dialogs.model import Media, Reply
 from dialogs.texts import receipt as texts
 from knowledge.catalogue import Catalogue
 from knowledge.model import Procedure
-from storage.repositories import Dossier, OutboxItem, receipt_topic
+from storage.dossiers import Dossier
+from storage.outbox import OutboxItem, receipt_topic
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dialogs import qa
+from dialogs import notices, qa
 from dialogs.cards import render_card, shorten
 from dialogs.context import Context
-from dialogs.model import Button, Inbound, ListDossiers, Reply, ResendReceipt, Step, copy_json
+from dialogs.model import (
+    Button,
+    Inbound,
+    ListDossiers,
+    Notice,
+    Reply,
+    ResendReceipt,
+    Step,
+    copy_json,
+)
 from dialogs.texts import common as texts
 from knowledge.model import Channel, Procedure
 
@@ -430,6 +439,44 @@ MODES: dict[str, ModeHandler] = {
 # A mode may keep the user where they are when a payload is not understood (a half-filled form
 # should not be dropped for a stale button); other modes fall back to the menu.
 ON_STALE: dict[str, ModeHandler] = {}
+
+
+def on_notice(
+    state: dict[str, Any] | None, notice: Notice, ctx: Context, *, handed_over: bool = False
+) -> Step:
+    """An office event for this conversation (see dialogs.notices); pure like ``advance``."""
+    restored = _restore(state, handed_over)
+    return _remember_buttons(notices.on_notice(restored, notice, ctx), restored)
+
+
+def _on_supplement(turn: Turn, argument: str) -> Step | None:
+    code, _, what = argument.partition(":")
+    if what == "more":
+        return notices.more(turn.state)
+    return notices.start(turn.state, code)
+
+
+def _supplement_text(turn: Turn) -> Step:
+    step = notices.on_message(turn.state, turn.inbound.text, turn.inbound.attachments)
+    return step if step is not None else main_menu(turn)
+
+
+def _supplement_stale(turn: Turn) -> Step:
+    step = notices.more(turn.state)
+    return step if step is not None else main_menu(turn, notice=texts.STALE_CHOICE)
+
+
+ROUTES.update(
+    {
+        notices.START: _on_supplement,
+        notices.DONE: lambda turn, _: notices.review(turn.state),
+        notices.SEND: lambda turn, _: notices.send(turn.state),
+        notices.SENT: lambda turn, code: notices.sent(turn.state, code),
+        notices.CANCEL: lambda turn, _: notices.cancel(turn.state),
+    }
+)
+MODES[notices.MODE] = _supplement_text
+ON_STALE[notices.MODE] = _supplement_stale
 
 # The filing form registers its payload verbs and mode in the dicts above when imported; it
 # needs this module's Turn and main menu, so it is imported last.

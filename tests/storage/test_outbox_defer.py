@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.repositories import OutboxRepository, notify_topic
+from storage.outbox import OutboxRepository, notify_topic
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 22:00 in Hà Nội
 MORNING = NOW + timedelta(hours=9)
