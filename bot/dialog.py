@@ -20,5 +20,6 @@ def build_dialog() -> Dialog:
             engine.BROWSE_FLOW,
             filing.FLOW,
             engine.TRACKING_FLOW,
+            engine.SUPPLEMENT_FLOW,
         )
     )

@@ -32,7 +32,8 @@ from dialogs.texts import receipt as texts
 from dialogs.vnwords import date_in_words
 from knowledge.catalogue import Catalogue
 from knowledge.model import Procedure
-from storage.repositories import Dossier, OutboxItem, receipt_topic
+from storage.dossiers import Dossier
+from storage.outbox import OutboxItem, receipt_topic
 
 log = logging.getLogger(__name__)
 

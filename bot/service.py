@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -17,7 +17,8 @@ from bot.flood import FloodGate
 from bot.locks import KeyedLocks
 from dialogs.context import Context
 from dialogs.engine import Dialog
-from dialogs.model import ConversationKey, Effect, Inbound, Reply
+from dialogs.filing import mark_reminded, reminder_replies
+from dialogs.model import ConversationKey, Effect, Inbound, Notice, Reply
 from dialogs.texts import channels as channel_texts
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,54 @@ class ConversationService:
                 log.info("duplicate message on %s dropped", key.channel)
                 return TurnResult(replies=(), duplicate=True)
             return TurnResult(replies=tuple(replies))
+
+    async def notify(self, key: ConversationKey, notice: Notice) -> tuple[Reply, ...]:
+        """An office event for this conversation: under the same lock and in the same atomic
+        save as a citizen's turn, so neither can overwrite the other.
+
+        Idempotent per event: the event id is recorded with the new state, and a notice handled
+        before (a notifier that crashed before it could mark the row done) changes nothing and
+        gives the same words again, for the notifier to send."""
+        async with self._locks.hold(key.as_str()), self._slots:
+            now = self._clock()
+            stored = await self._store.load(key)
+            commune = stored.commune_code if stored else self._default_commune
+            step = self._dialog.on_notice(
+                stored.state if stored else None,
+                notice,
+                self._context_for(commune, now),
+                handed_over=True,
+            )
+            await self._store.save(
+                key,
+                step.state,
+                commune,
+                now,
+                inbound=False,
+                seen_message=f"notice:{notice.event_id}",
+            )
+            return step.replies
+
+    async def remind(
+        self,
+        key: ConversationKey,
+        send: Callable[[ConversationKey, Sequence[Reply]], Awaitable[bool]],
+        now: datetime,
+    ) -> bool:
+        """The one draft reminder, if the dialog says one is due: under the conversation's
+        lock, so a turn taken meanwhile is neither lost nor reminded about. True when sent."""
+        async with self._locks.hold(key.as_str()), self._slots:
+            stored = await self._store.load(key)
+            if stored is None:
+                return False
+            ctx = self._context_for(stored.commune_code, now)
+            replies = reminder_replies(stored.state, ctx)
+            if not replies or not await send(key, replies):
+                return False  # nothing due, or the channel cannot reach them now
+            await self._store.save(
+                key, mark_reminded(stored.state), stored.commune_code, now, inbound=False
+            )
+            return True
 
     async def replies(self, inbound: Inbound) -> Sequence[Reply]:
         """Channel-facing shorthand: just the replies."""

@@ -28,11 +28,20 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from dialogs import qa
+from dialogs import notices, qa
 from dialogs.cards import render_card, shorten
 from dialogs.context import Context
 from dialogs.flow import Flow, FlowConflict, Intercept, ModeHandler, Turn
-from dialogs.model import Button, Inbound, ListDossiers, Reply, ResendReceipt, Step, copy_json
+from dialogs.model import (
+    Button,
+    Inbound,
+    ListDossiers,
+    Notice,
+    Reply,
+    ResendReceipt,
+    Step,
+    copy_json,
+)
 from dialogs.texts import common as texts
 from knowledge.model import Channel, Procedure
 
@@ -133,6 +142,19 @@ class Dialog:
         else:
             step = self._in_mode(turn)
         return _remember_buttons(step, turn.state)
+
+    def on_notice(
+        self,
+        state: dict[str, Any] | None,
+        notice: Notice,
+        ctx: Context,
+        *,
+        handed_over: bool = False,
+    ) -> Step:
+        """An office event for this conversation (see dialogs.notices); pure like
+        :meth:`advance`."""
+        restored = _restore(state, handed_over, self._modes)
+        return _remember_buttons(notices.on_notice(restored, notice, ctx), restored)
 
     def _on_payload(self, turn: Turn, payload: str) -> Step:
         step = None
@@ -478,4 +500,38 @@ BROWSE_FLOW = Flow(name="browse", verbs={BROWSE: _on_browse, FIELD: _on_field})
 # "/hoso" is in Telegram's command menu.
 TRACKING_FLOW = Flow(
     name="tracking", verbs={TRACK: _on_track, RECEIPT: _on_receipt}, commands={"/hoso": TRACK}
+)
+
+
+# --- The supplement a citizen sends back (dialogs.notices holds its screens) -----------------
+
+
+def _on_supplement(turn: Turn, argument: str) -> Step | None:
+    code, _, what = argument.partition(":")
+    if what == "more":
+        return notices.more(turn.state)
+    return notices.start(turn.state, code)
+
+
+def _supplement_text(turn: Turn) -> Step:
+    step = notices.on_message(turn.state, turn.inbound.text, turn.inbound.attachments)
+    return step if step is not None else main_menu(turn)
+
+
+def _supplement_stale(turn: Turn) -> Step:
+    step = notices.more(turn.state)
+    return step if step is not None else main_menu(turn, notice=texts.STALE_CHOICE)
+
+
+SUPPLEMENT_FLOW = Flow(
+    name="supplement",
+    verbs={
+        notices.START: _on_supplement,
+        notices.DONE: lambda turn, _: notices.review(turn.state),
+        notices.SEND: lambda turn, _: notices.send(turn.state),
+        notices.SENT: lambda turn, code: notices.sent(turn.state, code),
+        notices.CANCEL: lambda turn, _: notices.cancel(turn.state),
+    },
+    modes={notices.MODE: _supplement_text},
+    on_stale={notices.MODE: _supplement_stale},
 )
