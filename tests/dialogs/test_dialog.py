@@ -31,7 +31,14 @@ def _inbound(text: str = "", payload: str | None = None) -> Inbound:
 
 
 def test_the_apps_dialog_has_every_flow_once() -> None:
-    assert [flow.name for flow in DIALOG.flows] == ["menu", "qa", "browse", "filing", "tracking"]
+    assert [flow.name for flow in DIALOG.flows] == [
+        "menu",
+        "qa",
+        "browse",
+        "filing",
+        "tracking",
+        "supplement",
+    ]
     assert DIALOG.verbs == {
         "menu",
         "officer",
@@ -43,8 +50,13 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "file",
         "track",
         "receipt",
+        "supp",
+        "suppdone",
+        "suppsend",
+        "suppsent",
+        "suppcancel",
     }
-    assert DIALOG.modes == {"qa", "filing"}
+    assert DIALOG.modes == {"qa", "filing", "supplement"}
 
 
 def test_a_verb_claimed_twice_is_refused() -> None:
