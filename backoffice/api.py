@@ -1,97 +1,381 @@
-"""The back office's REST API (OpenAPI by FastAPI): the citizen side delivers dossiers here.
+"""The back office's REST API (OpenAPI by FastAPI), under ``/api/v1``.
 
-``POST /api/v1/dossiers`` answers 201 the first time a code arrives and 200 with the first
-receipt when it arrives again, so a sender that lost the answer may simply send again.
+* ``POST /dossiers`` files a submission: 201 the first time, 200 with the first receipt when
+  the same ``submission_key`` comes again, so a sender that lost the answer may send again.
+* ``GET /dossiers/{code}``: status, due date, the allowed moves and the history.
+* ``GET /dossiers``: filters by commune, status, reception dates and overdue.
+* ``POST /dossiers/{code}/transitions`` ``{"to": "<status>", ...}``, ``.../extension`` and
+  ``.../postal-events``: 200 with the dossier, or 409 ``application/problem+json`` saying why
+  the move is refused (the workflow core's reason), 404 for an unknown code.
+* ``GET /dossiers/{code}/files/{file_id}``: a photo or scan of the dossier.
+
+Every route needs ``Authorization: Bearer <token>``; the token is checked by :class:`TokenGate`
+before a byte of the body is read, and names the communes it may touch (one token for the whole
+province is allowed and logged as such). A dossier of another commune answers 404, as if it did
+not exist.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, params, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
-from backoffice.office import (
-    COMMUNE_PATTERN,
-    DossierCodeConflict,
-    DossierIn,
-    OfficeDossier,
-    OfficeDossierSummary,
-    OfficeService,
-    Receipt,
-    StatusName,
-)
+from backoffice import domain
+from backoffice.domain import Extend, PostalEvent, Refused, Role, Status
+from backoffice.office import DONE, OfficeService, Submission, UnknownProcedure
 from backoffice.paths import PREFIX
+from backoffice.wire import (
+    COMMUNE_PATTERN,
+    DossierOut,
+    DossierSummary,
+    ExtensionIn,
+    PostalEventIn,
+    Problem,
+    ReceiptOut,
+    SubmissionIn,
+    TransitionIn,
+    dossier_out,
+    summary_of,
+)
+from dialogs.model import ConversationKey
+from storage.attachments import FileRepository
+from storage.dossiers import DossierNotFoundError, DossierQuery
+from storage.files import FileStore
 
 log = logging.getLogger(__name__)
 
-_bearer = HTTPBearer(auto_error=False, description="The back office's API token")
+PROBLEM = "application/problem+json"
+MAX_BODY = 2 << 20  # a dossier's answers are a few KB; photos never travel through this API
+
+Scope = tuple[str, ...] | None  # the communes a token may touch; None: every commune
 
 
-def _token_check(token: str) -> params.Depends:
-    expected = token.encode()
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    token: str
+    communes: Scope  # None for a province-wide token
+    actor: str = "api"
 
-    async def check(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+
+ASGIApp = Callable[
+    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
+    Awaitable[None],
+]
+
+
+class TokenGate:
+    """ASGI middleware for the API prefix: the bearer token, then the declared size, are
+    checked before the application (and so the body parser) runs. A request without a known
+    token costs us one header lookup, however large a body it announces."""
+
+    def __init__(self, app: ASGIApp, tokens: tuple[ApiToken, ...], prefix: str = PREFIX) -> None:
+        self._app = app
+        self._tokens = tokens
+        self._prefix = prefix
+
+    async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[[Any], Awaitable[None]],
     ) -> None:
-        given = b"" if credentials is None else credentials.credentials.encode()
-        # compare_digest: the time taken must not tell how much of a guess was right.
-        if not secrets.compare_digest(given, expected):
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail="missing or wrong bearer token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self._prefix):
+            await self._app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
+        found = self._match(headers.get("authorization", b""))
+        if found is None:
+            await _send_problem(send, 401, "Unauthorized", "missing or wrong bearer token")
+            return
+        length = headers.get("content-length", b"0")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            await _send_problem(send, 413, "Content Too Large", f"at most {MAX_BODY} bytes")
+            return
+        if headers.get("transfer-encoding", b"").lower() == b"chunked":
+            await _send_problem(send, 411, "Length Required", "send a Content-Length")
+            return
+        scope.setdefault("state", {})["api_token"] = found
+        await self._app(scope, receive, send)
 
-    return params.Depends(check)
+    def _match(self, header: bytes) -> ApiToken | None:
+        scheme, _, given = header.partition(b" ")
+        if scheme.lower() != b"bearer" or not given:
+            return None
+        match = None
+        for candidate in self._tokens:
+            # compare_digest on every token: the time taken must not tell which came close.
+            if secrets.compare_digest(given.strip(), candidate.token.encode()):
+                match = candidate
+        return match
 
 
-def router(office: OfficeService, token: str | None) -> APIRouter:
-    """The API routes; every one requires ``Authorization: Bearer <token>`` when a token is
-    given. Without a token (None or empty) the routes are open: mount them only where nobody
-    but the deployment itself can reach them."""
-    dependencies = [_token_check(token)] if token else []
-    if not token:
-        log.warning("back-office API without a token: reachable by anyone who can connect")
-    api = APIRouter(prefix=PREFIX, tags=["back office"], dependencies=dependencies)
+async def _send_problem(
+    send: Callable[[Any], Awaitable[None]], code: int, title: str, detail: str
+) -> None:
+    body = Problem(title=title, status=code, detail=detail).model_dump_json().encode()
+    headers = [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]
+    if code == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _problem(code: int, title: str, detail: str, reason: str = "") -> JSONResponse:
+    return JSONResponse(
+        Problem(title=title, status=code, detail=detail, reason=reason).model_dump(),
+        status_code=code,
+        media_type=PROBLEM,
+    )
+
+
+def _refused(refused: Refused) -> JSONResponse:
+    return _problem(409, refused.message, refused.detail, refused.reason)
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        401: "Missing or wrong bearer token",
+        404: "No dossier with that code in this token's communes",
+        409: "The move is not allowed now; the reason is in the problem",
+        411: "Chunked bodies are refused: send a Content-Length",
+        413: "Body too large",
+        422: "The request is not of the documented shape",
+    }
+    return {
+        code: {"model": Problem, "description": described[code], "content": {PROBLEM: {}}}
+        for code in codes
+    }
+
+
+COMMON = (401, 411, 413, 422)
+
+
+def router(office: OfficeService, files: FileRepository, store: FileStore) -> APIRouter:
+    """The API's routes. Mount behind :class:`TokenGate` (see :func:`gate`)."""
+    api = APIRouter(prefix=PREFIX, tags=["back office"])
+
+    def token(request: Request) -> ApiToken:
+        found = request.scope.get("state", {}).get("api_token")
+        if not isinstance(found, ApiToken):  # mounted without the gate: refuse everything
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token")
+        return found
+
+    def may_see(found: ApiToken, commune_code: str) -> bool:
+        return found.communes is None or commune_code in found.communes
+
+    async def visible(request: Request, code: str) -> DossierOut:
+        found = token(request)
+        view = await office.get(code)
+        if view is None or not may_see(found, view.dossier.commune_code):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no dossier with that code")
+        return dossier_out(
+            view.dossier,
+            view.history,
+            view.overdue,
+            office.allowed(view.dossier, Role.OFFICER),
+        )
+
+    async def moved(
+        request: Request, code: str, command: domain.Command | Refused
+    ) -> DossierOut | JSONResponse:
+        current = await visible(request, code)  # 404 before anything else
+        if isinstance(command, Refused):
+            return _refused(command)
+        found = token(request)
+        try:
+            result = await office.move(current.code, command, actor=found.actor, role=Role.OFFICER)
+        except DossierNotFoundError as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no dossier with that code") from exc
+        if isinstance(result, Refused):
+            return _refused(result)
+        return await visible(request, code)
 
     @api.post(
         "/dossiers",
         status_code=status.HTTP_201_CREATED,
-        response_model=Receipt,
+        response_model=ReceiptOut,
         responses={
-            200: {"model": Receipt, "description": "Received before: the first receipt"},
-            409: {"description": "The code belongs to a dossier of another commune/procedure"},
+            200: {"model": ReceiptOut, "description": "Filed before: the first receipt"},
+            404: {"model": Problem, "description": "Unknown procedure", "content": {PROBLEM: {}}},
+            **_problems(*COMMON),
+            403: {
+                "model": Problem,
+                "description": "The token may not file for that commune",
+                "content": {PROBLEM: {}},
+            },
         },
-        summary="Receive a dossier (idempotent by code)",
+        summary="File a dossier (idempotent by submission_key)",
     )
-    async def receive_dossier(dossier: DossierIn, request: Request, response: Response) -> Receipt:
+    async def file_dossier(
+        body: SubmissionIn, request: Request, response: Response
+    ) -> ReceiptOut | JSONResponse:
+        found = token(request)
+        if not may_see(found, body.commune_code):
+            return _problem(403, "Forbidden", "this token may not file for that commune")
         try:
-            receipt = await office.receive(dossier)
-        except DossierCodeConflict as exc:
-            log.error("dossier %s refused: %s", dossier.code, exc)
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+            receipt = await office.receive(
+                Submission(
+                    submission_key=body.submission_key,
+                    commune_code=body.commune_code,
+                    procedure_code=body.procedure_code,
+                    filer_key=ConversationKey(
+                        body.filed_from.channel, body.filed_from.chat_id, body.filed_from.user_id
+                    ),
+                    submitted_at=datetime.now().astimezone(),
+                    fields=body.fields,
+                    filer=body.filer,
+                    on_behalf_of=body.on_behalf_of,
+                    result_delivery=body.result_delivery,
+                    postal_address=body.postal_address,
+                ),
+                actor=found.actor,
+                role=Role.SYSTEM,
+            )
+        except UnknownProcedure:
+            return _problem(404, "Not Found", "no procedure with that code")
         if not receipt.created:
             response.status_code = status.HTTP_200_OK
         response.headers["Location"] = str(request.url_for("get_dossier", code=receipt.code))
-        log.info("dossier %s %s", receipt.code, "received" if receipt.created else "received again")
-        return receipt
+        return ReceiptOut(
+            code=receipt.code,
+            status=domain.LEGACY_STATUS.get(receipt.status, Status.RECEIVED),
+            received_at=receipt.received_at,
+            due_date=receipt.due_date,
+            created=receipt.created,
+        )
 
-    @api.get("/dossiers/{code}", response_model=OfficeDossier, name="get_dossier")
-    async def get_dossier(code: str) -> OfficeDossier:
-        found = await office.get(code)
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no dossier with that code")
-        return found
+    @api.get(
+        "/dossiers/{code}",
+        response_model=DossierOut,
+        name="get_dossier",
+        responses=_problems(401, 404, 422),
+        summary="A dossier: status, due date, allowed moves, history",
+    )
+    async def get_dossier(code: str, request: Request) -> DossierOut:
+        return await visible(request, code)
 
-    @api.get("/dossiers", response_model=list[OfficeDossierSummary])
+    @api.get(
+        "/dossiers",
+        response_model=list[DossierSummary],
+        responses=_problems(401, 422),
+        summary="Dossiers, newest first",
+    )
     async def list_dossiers(
+        request: Request,
         commune: Annotated[str | None, Query(pattern=COMMUNE_PATTERN)] = None,
-        status_name: Annotated[StatusName | None, Query(alias="status")] = None,
+        status_name: Annotated[Status | None, Query(alias="status")] = None,
+        received_from: Annotated[date | None, Query()] = None,
+        received_to: Annotated[date | None, Query(description="inclusive")] = None,
+        overdue: Annotated[bool, Query()] = False,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    ) -> list[OfficeDossierSummary]:
-        return await office.list(commune, status_name, limit)
+    ) -> list[DossierSummary]:
+        found = token(request)
+        communes: Scope = found.communes
+        if commune is not None:
+            if communes is not None and commune not in communes:
+                return []
+            communes = (commune,)
+        tz = datetime.now().astimezone().tzinfo
+        today = office.today()
+        dossiers = await office.list(
+            DossierQuery(
+                commune_codes=communes,
+                statuses=None if status_name is None else _stored_names(status_name),
+                received_from=None
+                if received_from is None
+                else datetime.combine(received_from, time(), tz),
+                received_before=None
+                if received_to is None
+                else datetime.combine(date.fromordinal(received_to.toordinal() + 1), time(), tz),
+                overdue_on=today if overdue else None,
+                done=DONE,
+                limit=limit,
+            )
+        )
+        return [summary_of(d, office.to_domain(d).overdue(today)) for d in dossiers]
+
+    @api.post(
+        "/dossiers/{code}/transitions",
+        response_model=DossierOut,
+        responses=_problems(*COMMON, 404, 409),
+        summary="Move a dossier to another status",
+    )
+    async def transition(code: str, body: TransitionIn, request: Request) -> Any:
+        command = domain.command_for(
+            body.to,
+            note=body.note,
+            reason=body.reason,
+            missing=body.missing,
+            amount=body.amount,
+            item_number=body.item_number,
+        )
+        return await moved(request, code, command)
+
+    @api.post(
+        "/dossiers/{code}/extension",
+        response_model=DossierOut,
+        responses=_problems(*COMMON, 404, 409),
+        summary="The one apology and new date a dossier may get",
+    )
+    async def extension(code: str, body: ExtensionIn, request: Request) -> Any:
+        return await moved(request, code, Extend(new_date=body.new_date, apology=body.apology))
+
+    @api.post(
+        "/dossiers/{code}/postal-events",
+        response_model=DossierOut,
+        responses=_problems(*COMMON, 404, 409),
+        summary="Record what the post did with the result",
+    )
+    async def postal_event(code: str, body: PostalEventIn, request: Request) -> Any:
+        return await moved(request, code, PostalEvent(event=Status(body.event), note=body.note))
+
+    @api.get(
+        "/dossiers/{code}/files/{file_id}",
+        response_class=Response,
+        responses={
+            200: {"content": {"image/jpeg": {}, "application/pdf": {}}},
+            **_problems(401, 404, 422),
+        },
+        summary="A photo or scan of the dossier",
+    )
+    async def dossier_file(code: str, file_id: int, request: Request) -> Response:
+        await visible(request, code)
+        dossier = await office.store.by_code(code)
+        if dossier is not None:
+            for stored in await files.for_dossier(dossier.id):
+                if stored.id == file_id and await store.exists(stored.storage_key):
+                    return Response(
+                        await store.get(stored.storage_key),
+                        media_type=stored.mime_type,
+                        headers={"Cache-Control": "private, no-store"},
+                    )
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file in this dossier")
 
     return api
+
+
+def _stored_names(wanted: Status) -> tuple[str, ...]:
+    """The stored names that mean ``wanted`` (old rows may still say "new")."""
+    return tuple(name for name, s in domain.LEGACY_STATUS.items() if s is wanted) or (wanted.value,)
+
+
+def tokens_from(province_token: str, commune_tokens: Mapping[str, str]) -> tuple[ApiToken, ...]:
+    """The API's tokens: a province-wide one (if set) and one per commune code."""
+    tokens: list[ApiToken] = []
+    if province_token:
+        log.warning("back-office API token for the whole province: it reaches every commune")
+        tokens.append(ApiToken(token=province_token, communes=None, actor="api:province"))
+    for commune, secret in commune_tokens.items():
+        if secret:
+            tokens.append(ApiToken(token=secret, communes=(commune,), actor=f"api:{commune}"))
+    return tuple(tokens)
+
+
+__all__ = ["ApiToken", "TokenGate", "router", "tokens_from"]

@@ -1,19 +1,17 @@
-"""The one port to the back office, in-process (embedded office) or over HTTP (remote office).
+"""The one port from the citizen side to the office, in-process (embedded) or over HTTP.
 
-Failures come in two kinds, because the outbox worker treats them differently:
+The citizen side files dossiers, reads a dossier's status and lists what a conversation filed
+through :class:`BackOfficeClient`; it never writes a status itself. Failures come in two
+kinds:
 
-* :class:`BackOfficeUnavailable`: try again later. Network errors, timeouts, 5xx, 429, and the
-  deployment mistakes an operator fixes without touching the dossier (401/403 wrong token,
-  404/405 wrong URL). :class:`BackOfficeConflict` (409) is one of these: it is logged loudly
-  but still retried, because the dossier must not be dropped while someone investigates.
-* :class:`BackOfficeRejected`: the office refuses this dossier as it is (400, 413, 415, 422);
-  sending it again unchanged cannot help.
+* :class:`BackOfficeUnavailable`: try again later (network errors, timeouts, 5xx, 429, and the
+  deployment mistakes an operator fixes without touching the dossier: 401/403, 404 on a route);
+* :class:`BackOfficeRejected`: the office refuses the submission as it is (400, 404 unknown
+  procedure, 413, 415, 422); sending it again unchanged cannot help.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
@@ -21,86 +19,125 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from backoffice.office import (
-    DossierCodeConflict,
-    DossierIn,
-    OfficeService,
-    OfficeStatusChange,
-    Receipt,
-)
+from backoffice.domain import LEGACY_STATUS, Refused, Role, Status, Supplemented
+from backoffice.office import OfficeService, Submission, UnknownProcedure
 from backoffice.paths import PREFIX
+from backoffice.wire import (
+    DossierOut,
+    DossierSummary,
+    FiledFrom,
+    ReceiptOut,
+    SubmissionIn,
+    dossier_out,
+    summary_of,
+)
+from dialogs.model import ConversationKey
+from storage.dossiers import DossierQuery
 
-DeliveryResult = Receipt  # the office's receipt is exactly what the sender needs back
-
-# The request itself is at fault: the same bytes would be refused again.
 REJECTING_STATUSES = frozenset({400, 413, 415, 422})
 DEFAULT_TIMEOUT = 10.0
 
 
 class BackOfficeUnavailable(Exception):
-    """The office could not take the dossier now; deliver it again later."""
-
-
-class BackOfficeConflict(BackOfficeUnavailable):
-    """The dossier code is already held by a different dossier at the office."""
+    """The office could not answer now; try again later."""
 
 
 class BackOfficeRejected(Exception):
-    """The office refuses the dossier as it is; retrying unchanged will not help."""
-
-
-@dataclass(frozen=True, slots=True)
-class OfficeStatus:
-    """Where the dossier stands at the office, without its personal data."""
-
-    code: str
-    status: str
-    received_at: datetime
-    due_date: date | None
-    updated_at: datetime
-    history: tuple[OfficeStatusChange, ...]
+    """The office refuses the submission as it is; retrying unchanged will not help."""
 
 
 class BackOfficeClient(Protocol):
-    async def deliver(self, dossier: DossierIn) -> DeliveryResult:
-        """Hand the dossier over; idempotent by code."""
+    async def submit(self, submission: Submission) -> ReceiptOut:
+        """File a dossier; idempotent by ``submission_key``."""
         ...
 
-    async def status(self, code: str) -> OfficeStatus | None:
-        """The office's status of a dossier; None if the office never received it."""
+    async def dossier(self, code: str) -> DossierOut | None:
+        """A dossier with its history; None if the office has no such code."""
         ...
+
+    async def filed_from(self, key: ConversationKey, limit: int = 50) -> list[DossierSummary]:
+        """What this conversation filed, newest first."""
+        ...
+
+    async def supplement(
+        self, code: str, key: ConversationKey, files: tuple[str, ...], text: str
+    ) -> DossierOut | Refused | None:
+        """The citizen's answer to a supplement request, from the conversation that filed
+        ``code`` (None: no such dossier of this conversation)."""
+        ...
+
+
+def submission_in(submission: Submission) -> SubmissionIn:
+    key = submission.filer_key
+    return SubmissionIn(
+        submission_key=submission.submission_key,
+        commune_code=submission.commune_code,
+        procedure_code=submission.procedure_code,
+        filed_from=FiledFrom(channel=key.channel, chat_id=key.chat_id, user_id=key.user_id),
+        fields=dict(submission.fields),
+        filer=dict(submission.filer),
+        on_behalf_of=None if submission.on_behalf_of is None else dict(submission.on_behalf_of),
+        result_delivery=submission.result_delivery,
+        postal_address=None
+        if submission.postal_address is None
+        else dict(submission.postal_address),
+    )
 
 
 class InProcessBackOffice:
-    """The embedded office, called directly (same process, usually the same database)."""
+    """The embedded office, called directly (same process, same database)."""
 
     def __init__(self, office: OfficeService) -> None:
         self._office = office
 
-    async def deliver(self, dossier: DossierIn) -> DeliveryResult:
+    async def submit(self, submission: Submission) -> ReceiptOut:
         try:
-            return await self._office.receive(dossier)
-        except DossierCodeConflict as exc:
-            raise BackOfficeConflict(str(exc)) from exc
-
-    async def status(self, code: str) -> OfficeStatus | None:
-        found = await self._office.get(code)
-        if found is None:
-            return None
-        return OfficeStatus(
-            code=found.code,
-            status=found.status,
-            received_at=found.received_at,
-            due_date=found.due_date,
-            updated_at=found.updated_at,
-            history=found.history,
+            receipt = await self._office.receive(submission)
+        except UnknownProcedure as exc:
+            raise BackOfficeRejected(f"unknown procedure {exc}") from exc
+        return ReceiptOut(
+            code=receipt.code,
+            status=LEGACY_STATUS.get(receipt.status, Status.RECEIVED),
+            received_at=receipt.received_at,
+            due_date=receipt.due_date,
+            created=receipt.created,
         )
+
+    async def dossier(self, code: str) -> DossierOut | None:
+        view = await self._office.get(code)
+        if view is None:
+            return None
+        return dossier_out(
+            view.dossier,
+            view.history,
+            view.overdue,
+            self._office.allowed(view.dossier, Role.CITIZEN),
+        )
+
+    async def filed_from(self, key: ConversationKey, limit: int = 50) -> list[DossierSummary]:
+        today = self._office.today()
+        found = await self._office.list(DossierQuery(filer=key, limit=limit))
+        return [summary_of(d, self._office.to_domain(d).overdue(today)) for d in found]
+
+    async def supplement(
+        self, code: str, key: ConversationKey, files: tuple[str, ...], text: str
+    ) -> DossierOut | Refused | None:
+        stored = await self._office.store.by_code(code)
+        if stored is None or stored.filer_key != key:  # the code came from the chat: untrusted
+            return None
+        result = await self._office.move(
+            code, Supplemented(files=files, text=text), actor=key.as_str(), role=Role.CITIZEN
+        )
+        if isinstance(result, Refused):
+            return result
+        return await self.dossier(code)
 
 
 T = TypeVar("T")
 
-_receipt = TypeAdapter(Receipt)
-_status = TypeAdapter(OfficeStatus)
+_receipt = TypeAdapter(ReceiptOut)
+_dossier = TypeAdapter(DossierOut)
+_summaries = TypeAdapter(list[DossierSummary])
 
 
 class HttpBackOffice:
@@ -122,15 +159,31 @@ class HttpBackOffice:
             follow_redirects=False,
         )
 
-    async def deliver(self, dossier: DossierIn) -> DeliveryResult:
-        response = await self._send("POST", f"{PREFIX}/dossiers", dossier.model_dump(mode="json"))
+    async def submit(self, submission: Submission) -> ReceiptOut:
+        body = submission_in(submission).model_dump(mode="json")
+        response = await self._send("POST", f"{PREFIX}/dossiers", body)
+        if response.status_code == 404:
+            raise BackOfficeRejected("unknown procedure")
         return _parse(_receipt, response)
 
-    async def status(self, code: str) -> OfficeStatus | None:
+    async def dossier(self, code: str) -> DossierOut | None:
         response = await self._send("GET", f"{PREFIX}/dossiers/{quote(code, safe='')}")
         if response.status_code == 404:
             return None
-        return _parse(_status, response)
+        return _parse(_dossier, response)
+
+    async def filed_from(self, key: ConversationKey, limit: int = 50) -> list[DossierSummary]:
+        # The REST API lists by commune and status for officers' scripts; a conversation's own
+        # list is not offered to API tokens, so a remote office answers nothing here yet.
+        del key, limit
+        return []
+
+    async def supplement(
+        self, code: str, key: ConversationKey, files: tuple[str, ...], text: str
+    ) -> DossierOut | Refused | None:
+        # A citizen's move needs the citizen's authority, which an API token does not carry.
+        del code, key, files, text
+        raise BackOfficeUnavailable("supplements are not offered by the REST API yet")
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -153,13 +206,11 @@ class HttpBackOffice:
             # The message names the URL and the cause, never the request body.
             raise BackOfficeUnavailable(f"{type(exc).__name__}: {exc}") from exc
         code = response.status_code
-        if code < 400 or (code == 404 and method == "GET"):
+        if code < 400 or code == 404:
             return response
         reason = f"HTTP {code} from {method} {path}: {_detail(response)}"
         if code in REJECTING_STATUSES:
             raise BackOfficeRejected(reason)
-        if code == 409:
-            raise BackOfficeConflict(reason)
         raise BackOfficeUnavailable(reason)
 
 
@@ -177,9 +228,10 @@ def _detail(response: httpx.Response) -> str:
     """What went wrong, without echoing the dossier back: FastAPI's 422 answer repeats each
     bad input value, which may be an ID number or a name."""
     try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
+        payload = response.json()
+    except ValueError:
         return response.reason_phrase
+    detail = payload.get("detail") if isinstance(payload, dict) else None
     if isinstance(detail, list):
         problems = []
         for error in detail[:5]:
@@ -194,11 +246,9 @@ def _detail(response: httpx.Response) -> str:
 
 __all__ = [
     "BackOfficeClient",
-    "BackOfficeConflict",
     "BackOfficeRejected",
     "BackOfficeUnavailable",
-    "DeliveryResult",
     "HttpBackOffice",
     "InProcessBackOffice",
-    "OfficeStatus",
+    "submission_in",
 ]

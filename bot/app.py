@@ -10,15 +10,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
+from backoffice.domain.dossier_code import format_code
 from backoffice.office import OfficeService
 from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
+from bot.dialog import build_dialog
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.housekeeping import Housekeeping
-from bot.outbox import OutboxWorker
-from bot.push import Push
+from bot.notices import NoticeMaker
+from bot.notifier import Notifier
+from bot.pacing import Pacer, QuietHours
+from bot.push import Push, WindowClosed
 from bot.receipts import ReceiptCourier, ReceiptMaker
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
@@ -28,16 +34,13 @@ from dialogs.model import ConversationKey, Reply
 from handlers.webchat import WebUploads
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.search import Searcher
+from storage.attachments import FileRepository
+from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
+from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
-from storage.repositories import (
-    ChoiceRepository,
-    ConversationRepository,
-    DossierRepository,
-    FileRepository,
-    OutboxRepository,
-    SecretRepository,
-)
+from storage.outbox import OutboxRepository
+from storage.secrets import SecretRepository
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -80,10 +83,41 @@ def register_messengers(push: Push, channels: Channels) -> None:
     if zalo is not None:
 
         async def to_zalo(key: ConversationKey, replies: Sequence[Reply]) -> bool:
-            await zalo.send(key.user_id, replies)
+            from handlers.zalo_client import ZaloOutsideWindow
+
+            try:
+                await zalo.send(key.user_id, replies)
+            except ZaloOutsideWindow as exc:
+                raise WindowClosed from exc
             return True
 
         push.register("zalo", to_zalo)
+
+
+def build_office(
+    settings: Settings, dossiers: DossierRepository, catalogue: Catalogue
+) -> OfficeService:
+    """The embedded office: the same in the server, the terminal chat and ``motcua office``."""
+
+    def agency_for(commune_code: str) -> str:
+        commune = settings.commune(commune_code)
+        return commune.agency_code or f"000.00.{settings.deployment.province_code}.H00"
+
+    return OfficeService(
+        dossiers,
+        catalogue=catalogue,
+        calendar=WorkCalendar(settings.calendar.extra_days_off, settings.calendar.make_up_days),
+        timezone=ZoneInfo(settings.deployment.timezone),
+        agency_for=agency_for,
+    )
+
+
+def office_store(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> DossierRepository:
+    return DossierRepository(
+        sessions, timezone=ZoneInfo(settings.deployment.timezone), code_format=format_code
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +129,7 @@ class App:
     files: FileRepository
     store: LocalFileStore
     office: OfficeService
-    outbox: OutboxWorker
+    client: BackOfficeClient
     fetchers: dict[str, AttachmentFetcher]
     effects: Effects
     service: ConversationService
@@ -104,6 +138,7 @@ class App:
     reminders: DraftReminders
     push: Push
     receipts: ReceiptCourier
+    notifier: Notifier
 
 
 @asynccontextmanager
@@ -135,7 +170,7 @@ async def build_app(
         stack.push_async_callback(engine.dispose)
         sessions = session_factory(engine)
         conversations = ConversationRepository(sessions)
-        dossiers = DossierRepository(sessions, timezone=ZoneInfo(settings.deployment.timezone))
+        dossiers = office_store(settings, sessions)
         files = FileRepository(sessions)
         store = LocalFileStore(settings.files.path)
         web_uploads = WebUploads()
@@ -143,7 +178,7 @@ async def build_app(
             "terminal": fetch_local_file,
             "web": web_uploads.fetch,
         }
-        office = OfficeService(sessions)
+        office = build_office(settings, dossiers, know.catalogue)
         client: BackOfficeClient
         if settings.backoffice.url:
             http_client = HttpBackOffice(
@@ -155,13 +190,6 @@ async def build_app(
             client = http_client
         else:
             client = InProcessBackOffice(office)
-        outbox = OutboxWorker(
-            OutboxRepository(sessions),
-            dossiers,
-            client,
-            lambda: datetime.now(UTC),
-            files=files,
-        )
         push = Push()
         receipts = ReceiptCourier(
             OutboxRepository(sessions),
@@ -172,13 +200,12 @@ async def build_app(
         )
 
         def wake_couriers() -> None:
-            outbox.poke()
             receipts.poke()
 
         effects = Effects(
             settings=settings,
             catalogue=know.catalogue,
-            calendar=WorkCalendar(settings.calendar.extra_days_off, settings.calendar.make_up_days),
+            office=client,
             dossiers=dossiers,
             files=files,
             store=store,
@@ -187,6 +214,7 @@ async def build_app(
             clock=lambda: datetime.now(UTC),
         )
         service = ConversationService(
+            dialog=build_dialog(),
             store=conversations,
             context_for=context_for,
             default_commune=settings.deployment.default_commune,
@@ -203,9 +231,24 @@ async def build_app(
             ChoiceRepository(sessions),
         )
         register_messengers(push, channels)
+        notify = settings.notifications
+        notifier = Notifier(
+            OutboxRepository(sessions),
+            NoticeMaker(dossiers, know.catalogue, service).prepare,
+            push,
+            {
+                "telegram": Pacer(notify.telegram_per_second, notify.telegram_per_chat_seconds),
+                "zalo": Pacer(notify.zalo_per_second, 0.0),
+            },
+            QuietHours(
+                notify.quiet_start, notify.quiet_end, ZoneInfo(settings.deployment.timezone)
+            ),
+            lambda: datetime.now(UTC),
+            max_attempts=notify.max_attempts,
+        )
         reminders = DraftReminders(
             conversations,
-            context_for,
+            service,
             push.send,
             draft_ttl=draft_ttl,
             remind_before=remind_before,
@@ -214,8 +257,8 @@ async def build_app(
         if deliver:
             stop = asyncio.Event()
             workers = [
-                asyncio.create_task(outbox.run(stop), name="outbox"),
                 asyncio.create_task(receipts.run(stop), name="receipts"),
+                asyncio.create_task(notifier.run(stop), name="notifier"),
                 asyncio.create_task(
                     Housekeeping(
                         conversations, OutboxRepository(sessions), lambda: datetime.now(UTC)
@@ -238,7 +281,7 @@ async def build_app(
             files=files,
             store=store,
             office=office,
-            outbox=outbox,
+            client=client,
             fetchers=fetchers,
             effects=effects,
             service=service,
@@ -247,4 +290,5 @@ async def build_app(
             web_uploads=web_uploads,
             push=push,
             receipts=receipts,
+            notifier=notifier,
         )

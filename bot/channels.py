@@ -17,12 +17,9 @@ from dialogs.model import ConversationKey, Inbound, Reply
 from dialogs.validators import Valid, parse_phone
 from handlers.zalo import ZaloChannel
 from handlers.zalo_client import TokenPair, ZaloClient
-from storage.repositories import (
-    ChoiceRepository,
-    ConversationRepository,
-    DossierRepository,
-    SecretRepository,
-)
+from storage.conversations import ChoiceRepository, ConversationRepository
+from storage.dossiers import DossierRepository
+from storage.secrets import SecretRepository
 
 if TYPE_CHECKING:
     from handlers.telegram import TelegramChannel

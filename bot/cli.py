@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -59,11 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     search.set_defaults(func=_cmd_search)
 
-    dossiers = sub.add_parser("dossiers", help="list filed dossiers (for operators and scripts)")
-    dossiers.add_argument("--json", action="store_true", help="one JSON array on stdout")
-    dossiers.add_argument("--commune", help="only this commune (5-digit unit code)")
-    dossiers.add_argument("--status", help="only this status, e.g. new")
-    dossiers.set_defaults(func=_cmd_dossiers)
+    from bot.reports import add_commands
+
+    add_commands(sub)
+    sub.choices["office"].set_defaults(func=_cmd_office)
 
     cat = sub.add_parser("catalogue", help="check or import the procedure catalogue")
     cat_sub = cat.add_subparsers(required=True, metavar="ACTION")
@@ -135,36 +133,27 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_dossiers(args: argparse.Namespace) -> int:
-    from bot.reports import list_dossiers
+def _cmd_office(args: argparse.Namespace) -> int:
+    from bot.app import build_office, office_store
+    from bot.reports import run
+    from knowledge.catalogue import load_catalogue
+    from storage.attachments import FileRepository
     from storage.db import create_engine, session_factory
     from storage.migrate import upgrade
-    from storage.repositories import DossierRepository, FileRepository
 
     settings = _settings(args)
 
-    async def collect() -> list[dict[str, object]]:
+    async def main() -> int:
         await upgrade(settings.database.url)
         engine = create_engine(settings.database.url)
         try:
             sessions = session_factory(engine)
-            return await list_dossiers(
-                DossierRepository(sessions),
-                FileRepository(sessions),
-                commune_code=args.commune,
-                status=args.status,
-            )
+            office = build_office(settings, office_store(settings, sessions), load_catalogue())
+            return await run(args, office, FileRepository(sessions))
         finally:
             await engine.dispose()
 
-    rows = asyncio.run(collect())
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
-    for row in rows:
-        print(f"{row['code']}  {row['status']:<22} {row['procedure_code']}  {row['received_at']}")
-    print(f"{len(rows)} hồ sơ")
-    return 0
+    return asyncio.run(main())
 
 
 def _cmd_catalogue_check(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,6 +110,9 @@ class CalendarSettings(_Section):
 class BackOfficeSettings(_Section):
     url: str = ""  # empty: the embedded office in this process
     token: str = ""  # bearer token of the back office's REST API (secret: environment only)
+    # Tokens that reach one commune each, by 5-digit unit code (secrets: environment only,
+    # e.g. MOTCUA_BACKOFFICE__COMMUNE_TOKENS='{"10642": "..."}'); ``token`` reaches them all.
+    commune_tokens: dict[str, str] = Field(default_factory=dict)
     timeout: float = Field(default=10.0, gt=0, le=120)
     serve_api: bool = False  # mount the back office's REST API on this server
 
@@ -117,6 +120,30 @@ class BackOfficeSettings(_Section):
 class DraftSettings(_Section):
     expire_days: int = Field(default=30, ge=1, le=365)
     remind_days_before: int = Field(default=3, ge=0, le=30)
+
+
+class NotificationSettings(_Section):
+    """Status notices written first to citizens (bot/notifier.py)."""
+
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(7, 0)
+    telegram_per_second: float = Field(default=30.0, gt=0, le=1000)
+    telegram_per_chat_seconds: float = Field(default=1.0, ge=0, le=60)
+    # protocols.md documents no Zalo OA send rate: a cautious guess, see config.example.toml.
+    zalo_per_second: float = Field(default=5.0, gt=0, le=1000)
+    max_attempts: int = Field(default=12, ge=1, le=100)
+
+    @field_validator("quiet_start", "quiet_end", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            hours, sep, minutes = value.partition(":")
+            if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+                raise ValueError('must be a local time written "HH:MM", e.g. "21:00"')
+            if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+                raise ValueError('must be a local time between "00:00" and "23:59"')
+            return time(int(hours), int(minutes))
+        return value
 
 
 class Settings(BaseSettings):
@@ -140,6 +167,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = CalendarSettings()
     backoffice: BackOfficeSettings = BackOfficeSettings()
     drafts: DraftSettings = DraftSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     @model_validator(mode="after")
     def _default_commune_is_served(self) -> Settings:

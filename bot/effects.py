@@ -15,12 +15,16 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from backoffice.calendar import WorkCalendar
+from backoffice.client import BackOfficeClient, BackOfficeRejected, BackOfficeUnavailable
+from backoffice.domain import Refused
+from backoffice.office import Submission
 from bot.config import Settings
 from bot.receipts import pays_by_transfer
 from bot.service import EffectOutcome
+from dialogs import notices
 from dialogs.engine import MENU, RECEIPT
 from dialogs.model import (
+    SUPPLEMENT_SLOT,
     Attachment,
     Button,
     CheckAttachments,
@@ -31,15 +35,18 @@ from dialogs.model import (
     Reply,
     ResendReceipt,
     SubmitDossier,
+    SubmitSupplement,
 )
 from dialogs.texts import common as ctexts
+from dialogs.texts import notices as notice_texts
 from dialogs.texts import receipt as texts
 from dialogs.texts import tracking
 from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from knowledge.catalogue import Catalogue
+from storage.attachments import FileRepository
+from storage.dossiers import DossierRepository
 from storage.files import FileStore
 from storage.images import Accepted, inspect_upload
-from storage.repositories import DossierRepository, FileRepository, NewDossier
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +81,7 @@ class Effects:
         *,
         settings: Settings,
         catalogue: Catalogue,
-        calendar: WorkCalendar,
+        office: BackOfficeClient,
         dossiers: DossierRepository,
         files: FileRepository,
         store: FileStore,
@@ -84,7 +91,7 @@ class Effects:
     ) -> None:
         self._settings = settings
         self._catalogue = catalogue
-        self._calendar = calendar
+        self._office = office
         self._dossiers = dossiers
         self._files = files
         self._store = store
@@ -102,6 +109,8 @@ class Effects:
             return await self._list(inbound.key)
         if isinstance(effect, ResendReceipt):
             return await self._resend(inbound.key, effect.code)
+        if isinstance(effect, SubmitSupplement):
+            return await self._supplement(inbound, effect)
         log.warning("no runner for effect %s", type(effect).__name__)
         return EffectOutcome()
 
@@ -162,8 +171,11 @@ class Effects:
     # --- the citizen's dossiers --------------------------------------------------------------
 
     async def _list(self, key: ConversationKey) -> EffectOutcome:
-        dossiers = await self._dossiers.for_user(key.channel, key.user_id)
         menu = ((Button(ctexts.BTN_MENU, MENU),),)
+        try:
+            dossiers = await self._office.filed_from(key)
+        except BackOfficeUnavailable:
+            return EffectOutcome(replies=(Reply(texts.SUBMIT_FAILED, buttons=menu),))
         if not dossiers:
             commune = self._settings.commune()
             return EffectOutcome(
@@ -174,7 +186,9 @@ class Effects:
         for dossier in shown:
             procedure = self._catalogue.get(dossier.procedure_code)
             name = procedure.name if procedure is not None else dossier.procedure_code
-            lines.append(tracking.DossierLine(dossier.code, name, dossier.status, dossier.due_date))
+            lines.append(
+                tracking.DossierLine(dossier.code, name, dossier.status.value, dossier.due_date)
+            )
         text = tracking.my_dossiers(lines, len(dossiers))
         resend = [
             Button(tracking.btn_receipt(number), f"{RECEIPT}:{dossier.code}")
@@ -191,6 +205,36 @@ class Effects:
         self._wake_couriers()
         return EffectOutcome(replies=(Reply(tracking.receipt_coming(dossier.code)),))
 
+    async def _supplement(self, inbound: Inbound, effect: SubmitSupplement) -> EffectOutcome:
+        key = inbound.key
+        try:
+            moved = await self._office.supplement(effect.code, key, effect.files, effect.text)
+        except (BackOfficeUnavailable, BackOfficeRejected) as exc:
+            log.warning("supplement for %s not sent: %s", effect.code, type(exc).__name__)
+            return EffectOutcome(replies=(Reply(notice_texts.SUPPLEMENT_FAILED),))
+        if moved is None:
+            return EffectOutcome(replies=(Reply(tracking.NOT_YOURS),))
+        if isinstance(moved, Refused):
+            # Withdrawn, refused or already supplemented meanwhile: the request is closed.
+            log.info("supplement for %s refused: %s", effect.code, moved.reason)
+            text = notice_texts.SUPPLEMENT_NOT_OPEN
+        else:
+            dossier = await self._dossiers.by_code(effect.code)
+            if dossier is not None:
+                await self._files.attach_to_dossier(
+                    key, dossier.id, slot=SUPPLEMENT_SLOT, sha256=effect.files
+                )
+            text = notice_texts.supplement_sent(effect.code)
+        done = Inbound(
+            key=key,
+            message_id=f"{inbound.message_id}:supplement",
+            received_at=inbound.received_at,
+            payload=f"{notices.SENT}:{effect.code}",
+        )
+        return EffectOutcome(
+            replies=(Reply(text, buttons=((Button(ctexts.BTN_MENU, MENU),),)),), followup=done
+        )
+
     # --- filing -----------------------------------------------------------------------------
 
     async def _submit(self, key: ConversationKey, effect: SubmitDossier) -> EffectOutcome:
@@ -198,39 +242,37 @@ class Effects:
         if procedure is None:
             log.error("submission for unknown procedure %s", effect.procedure_code)
             return EffectOutcome(replies=(Reply(texts.SUBMIT_FAILED),))
-        now = self._clock()
-        local = now.astimezone(self._tz)
-        appointment = self._calendar.appointment(local, procedure.processing_days or 0)
         commune = self._settings.commune(effect.commune_code)
-        dossier, created = await self._dossiers.file(
-            NewDossier(
-                submission_key=effect.submission_key,
-                agency_code=commune.agency_code
-                or f"000.00.{self._settings.deployment.province_code}.H00",
-                commune_code=commune.code,
-                procedure_code=procedure.code,
-                filer_key=key,
-                received_at=now,
-                fields=dict(effect.fields),
-                filer=dict(effect.filer),
-                on_behalf_of=None if effect.filer.get("for_self", True) else dict(effect.filer),
-                due_date=appointment,
-                result_delivery=effect.result_delivery,
-                postal_address=dict(effect.postal_address) if effect.postal_address else None,
-            )
+        submission = Submission(
+            submission_key=effect.submission_key,
+            commune_code=commune.code,
+            procedure_code=procedure.code,
+            filer_key=key,
+            submitted_at=self._clock(),
+            fields=dict(effect.fields),
+            filer=dict(effect.filer),
+            on_behalf_of=None if effect.filer.get("for_self", True) else dict(effect.filer),
+            result_delivery="post" if effect.result_delivery == "post" else "counter",
+            postal_address=dict(effect.postal_address) if effect.postal_address else None,
         )
-        if not created:
-            return EffectOutcome(replies=(Reply(texts.already_filed(dossier.code)),))
+        try:
+            receipt = await self._office.submit(submission)
+        except (BackOfficeUnavailable, BackOfficeRejected) as exc:
+            # The draft keeps its answers: pressing "Gửi hồ sơ" again files it once.
+            log.error("filing %s failed: %s", procedure.code, type(exc).__name__)
+            return EffectOutcome(replies=(Reply(texts.SUBMIT_FAILED),))
+        if not receipt.created:
+            return EffectOutcome(replies=(Reply(texts.already_filed(receipt.code)),))
         # The documents (PDFs, payment QR) follow from the receipt courier, drawn after the
         # turn: see bot.receipts.
         self._wake_couriers()
-        received_local = dossier.received_at.astimezone(self._tz)
+        received_local = receipt.received_at.astimezone(self._tz)
         text = texts.filed(
-            code=dossier.code,
+            code=receipt.code,
             procedure_name=procedure.name,
             received_at=received_local,
-            appointment_on=dossier.due_date or received_local.date(),
-            by_post=dossier.result_delivery == "post",
+            appointment_on=receipt.due_date or received_local.date(),
+            by_post=effect.result_delivery == "post",
             office=commune.address or commune.name,
             fee_text=procedure.fee.text if procedure.fee else "",
             payment_hint=texts.PAY_BY_QR if pays_by_transfer(self._settings, procedure) else "",

@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from storage.repositories import ConversationRepository, OutboxRepository
+from storage.conversations import ConversationRepository
+from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,10 @@
-"""The courier: carries filed dossiers from the outbox to the back office, at least once.
+"""The outbox loop: work that must follow a commit (a receipt's PDFs, a status notice), done
+at least once and never lost.
 
-``DossierRepository.create`` writes the dossier and its ``deliver_dossier`` outbox row in one
-transaction; this worker claims due rows (a lease hides them from other claims, and brings
-them back if the process dies), delivers, and only then marks them done. A crash after the
-office's commit but before "done" delivers the dossier again, and the office answers with the
-first receipt: nothing is lost and nothing is received twice.
-
-Failures: an unavailable office is retried with exponential backoff and jitter (5 s, 10 s,
-20 s, ... at most 15 min); a dossier the office rejects is parked far in the future with the
+A row is written in the same transaction as what caused it. A loop claims due rows (a lease
+hides them from other claims, and brings them back if the process dies), does the work, and
+only then marks them done. Failures are retried with exponential backoff and jitter (5 s,
+10 s, 20 s, ... at most 15 min); a row nobody can handle is parked far in the future with the
 reason in ``last_error`` and an error in the log, for a person to look at. No row is dropped.
 
 Logs name dossiers by code only: no names, ID numbers or phone numbers.
@@ -20,21 +17,13 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol, TypedDict
 
-from pydantic import ValidationError
 from typing_extensions import Unpack
 
-from backoffice.client import (
-    BackOfficeClient,
-    BackOfficeConflict,
-    BackOfficeRejected,
-    BackOfficeUnavailable,
-)
-from backoffice.office import DossierIn
-from storage.repositories import DELIVER_DOSSIER, Dossier, OutboxItem, StoredFile
+from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +46,6 @@ class DeliveryQueue(Protocol):
     async def mark_failed(self, item_id: int, error: str, next_attempt_at: datetime) -> None: ...
 
 
-class DossierSource(Protocol):
-    async def get(self, dossier_id: int) -> Dossier | None: ...
-
-
-class FileSource(Protocol):
-    async def for_dossier(self, dossier_id: int) -> list[StoredFile]: ...
-
-
 def backoff(
     attempt: int,
     sample: float,
@@ -76,46 +57,6 @@ def backoff(
     exponent = min(max(attempt - 1, 0), 32)  # 2**32 x 5 s is already centuries
     seconds = min(base.total_seconds() * 2.0**exponent, cap.total_seconds())
     return timedelta(seconds=seconds * (1 - JITTER * sample))
-
-
-def dossier_in(dossier: Dossier, files: Sequence[StoredFile] = ()) -> DossierIn:
-    """What the office receives: the dossier without the citizen's chat address."""
-    return DossierIn.model_validate(
-        {
-            "code": dossier.code,
-            "commune_code": dossier.commune_code,
-            "procedure_code": dossier.procedure_code,
-            "submitted_at": dossier.received_at,
-            "fields": dossier.fields,
-            "files": [
-                {
-                    "slot": f.slot,
-                    "sha256": f.sha256,
-                    "mime_type": f.mime_type,
-                    "size": f.size,
-                    "storage_key": f.storage_key,
-                    "width": f.width,
-                    "height": f.height,
-                }
-                for f in files
-            ],
-            "filer": dossier.filer,
-            "on_behalf_of": dossier.on_behalf_of,
-            "channel": dossier.filer_key.channel,
-            "delivery": {
-                "result_delivery": dossier.result_delivery,
-                "postal_address": dossier.postal_address,
-            },
-            "due_date": dossier.due_date,
-        }
-    )
-
-
-def _without_values(exc: ValidationError) -> str:
-    # str(ValidationError) quotes the offending input, which may be personal data.
-    return "; ".join(
-        f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()[:5]
-    )
 
 
 class LoopOptions(TypedDict, total=False):
@@ -207,83 +148,11 @@ class OutboxLoop(abc.ABC):
         await self._outbox.mark_failed(item.id, error, self._clock() + self._parked_for)
 
 
-class OutboxWorker(OutboxLoop):
-    """Delivers ``deliver_dossier`` outbox rows to the back office."""
-
-    def __init__(
-        self,
-        outbox: DeliveryQueue,
-        dossiers: DossierSource,
-        client: BackOfficeClient,
-        clock: Callable[[], datetime],
-        *,
-        files: FileSource | None = None,
-        **options: Unpack[LoopOptions],
-    ) -> None:
-        super().__init__(outbox, clock, **options)
-        self._dossiers = dossiers
-        self._client = client
-        self._files = files
-
-    async def run_once(self) -> int:
-        """Claim one batch of due rows and work through it; returns how many were claimed.
-
-        When the office turns out to be unavailable the rest of the batch is not tried: each
-        row is rescheduled with its own backoff, so a dead office costs one timeout per round,
-        not one per row.
-        """
-        items = await self._outbox.claim_due(
-            self._clock(), self._batch, self._lease, topic=DELIVER_DOSSIER
-        )
-        for index, item in enumerate(items):
-            if not await self._deliver(item):
-                for untried in items[index + 1 :]:
-                    await self._retry_later(untried, "not tried: the back office was unavailable")
-                break
-        return len(items)
-
-    async def _deliver(self, item: OutboxItem) -> bool:
-        """Work on one row; False when the office is unavailable (stop the batch)."""
-        code = str(item.payload.get("code", "?"))
-        dossier_id = item.payload.get("dossier_id")
-        dossier = await self._dossiers.get(dossier_id) if isinstance(dossier_id, int) else None
-        if dossier is None:
-            await self._park(item, f"dossier {dossier_id!r} not found on the citizen side")
-            return True
-        try:
-            files = await self._files.for_dossier(dossier.id) if self._files else []
-            outgoing = dossier_in(dossier, files)
-        except ValidationError as exc:
-            await self._park(item, f"stored dossier does not fit the API: {_without_values(exc)}")
-            return True
-        try:
-            receipt = await self._client.deliver(outgoing)
-        except BackOfficeRejected as exc:
-            await self._park(item, f"rejected: {exc}")
-            return True
-        except BackOfficeUnavailable as exc:
-            level = logging.ERROR if isinstance(exc, BackOfficeConflict) else logging.WARNING
-            log.log(level, "dossier %s not delivered (attempt %d): %s", code, item.attempts, exc)
-            await self._retry_later(item, f"{type(exc).__name__}: {exc}")
-            return False
-        await self._outbox.mark_done(item.id, self._clock())
-        log.info(
-            "dossier %s delivered to the back office%s",
-            receipt.code,
-            "" if receipt.created else " (it already had it)",
-        )
-        return True
-
-
 __all__ = [
     "BASE_BACKOFF",
     "MAX_BACKOFF",
     "PARKED_FOR",
     "DeliveryQueue",
-    "DossierSource",
-    "FileSource",
     "OutboxLoop",
-    "OutboxWorker",
     "backoff",
-    "dossier_in",
 ]

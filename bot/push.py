@@ -5,11 +5,14 @@ receipt's PDF once it is drawn, draft reminders, and next the office's status no
 through :class:`Push`: each channel registers how it reaches a conversation, and callers say
 only whom and what. ``send`` answers False when the channel cannot deliver now (no live web
 page, outside Zalo's window, a blocked bot, a network failure): the caller keeps the message
-and tries again later.
+and tries again later. :meth:`Push.deliver` says a little more: a sender that raises
+:class:`WindowClosed` (Zalo outside its 7-day window) makes it answer ``CLOSED``, so a caller
+can wait for the citizen rather than count a failed try.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -18,6 +21,17 @@ from dialogs.model import ConversationKey, Reply
 log = logging.getLogger(__name__)
 
 Sender = Callable[[ConversationKey, Sequence[Reply]], Awaitable[bool]]
+
+
+class WindowClosed(Exception):
+    """The channel may not write first to this person until they write again (Zalo's 7-day
+    window). Raised by a sender; retrying soon will not help."""
+
+
+class Delivery(enum.Enum):
+    SENT = "sent"
+    FAILED = "failed"  # try again later
+    CLOSED = "closed"  # the channel's window is closed: wait for the citizen
 
 
 class Push:
@@ -39,11 +53,17 @@ class Push:
         return tuple(self._senders)
 
     async def send(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        return await self.deliver(key, replies) is Delivery.SENT
+
+    async def deliver(self, key: ConversationKey, replies: Sequence[Reply]) -> Delivery:
         sender = self._senders.get(key.channel)
         if sender is None:
-            return False
+            return Delivery.FAILED
         try:
-            return await sender(key, replies)
-        except Exception as exc:  # any channel failure means the same: try again later
+            return Delivery.SENT if await sender(key, replies) else Delivery.FAILED
+        except WindowClosed:
+            log.info("%s window closed for this conversation", key.channel)
+            return Delivery.CLOSED
+        except Exception as exc:  # any other channel failure means the same: try again later
             log.info("could not write first to %s: %s", key.channel, type(exc).__name__)
-            return False
+            return Delivery.FAILED

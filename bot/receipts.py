@@ -22,16 +22,18 @@ from zoneinfo import ZoneInfo
 
 from typing_extensions import Unpack
 
-from backoffice.vietqr import build_vietqr, qr_png
+from backoffice.documents.vietqr import build_vietqr, qr_png
 from bot.config import Settings
 from bot.outbox import DeliveryQueue, LoopOptions, OutboxLoop
 from bot.push import Push
 from dialogs.filing_answers import address_display
 from dialogs.model import Media, Reply
 from dialogs.texts import receipt as texts
+from dialogs.vnwords import date_in_words
 from knowledge.catalogue import Catalogue
 from knowledge.model import Procedure
-from storage.repositories import Dossier, OutboxItem, receipt_topic
+from storage.dossiers import Dossier
+from storage.outbox import OutboxItem, receipt_topic
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +76,8 @@ class ReceiptMaker:
 
     def _draw(self, dossier: Dossier, procedure: Procedure) -> Reply:
         # The PDF library and its fonts load on the first receipt, not at start-up.
-        from backoffice.declarations import render_declaration_pdf
-        from backoffice.receipt import ReceiptData, render_receipt_pdf
+        from backoffice.documents.declarations import render_declaration_pdf
+        from backoffice.documents.receipt import ReceiptData, render_receipt_pdf
 
         commune = self._settings.commune(dossier.commune_code)
         received_local = dossier.received_at.astimezone(self._tz)
@@ -121,6 +123,7 @@ class ReceiptMaker:
                         commune.name,
                         place_name(commune.name),
                         received_local.date(),
+                        date_in_words=date_in_words,
                     ),
                     caption=texts.DECLARATION_PDF_CAPTION,
                 )

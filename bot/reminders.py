@@ -12,10 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from dialogs.context import Context
-from dialogs.filing import mark_reminded, reminder_replies
+from bot.service import ConversationService
 from dialogs.model import ConversationKey, Reply
-from storage.repositories import ConversationRepository
+from storage.conversations import ConversationRepository
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ class DraftReminders:
     def __init__(
         self,
         conversations: ConversationRepository,
-        context_for: Callable[[str, datetime], Context],
+        service: ConversationService,
         send: Sender,
         *,
         draft_ttl: timedelta,
@@ -35,7 +34,7 @@ class DraftReminders:
         batch: int = 500,
     ) -> None:
         self._conversations = conversations
-        self._context_for = context_for
+        self._service = service
         self._send = send
         self._quiet_for = max(draft_ttl - remind_before, timedelta(0))
         self._clock = clock
@@ -50,19 +49,10 @@ class DraftReminders:
         ):
             if conversation.reminder_sent_at is not None:
                 continue
-            ctx = self._context_for(conversation.commune_code, now)
-            replies = reminder_replies(conversation.state, ctx)
-            if not replies:
-                continue
-            if not await self._send(conversation.key, replies):
-                continue  # the channel cannot reach them now; the next run tries again
-            await self._conversations.save(
-                conversation.key,
-                mark_reminded(conversation.state),
-                conversation.commune_code,
-                now,
-                inbound=False,
-            )
+            # The service reads the state again under the conversation's lock: the citizen may
+            # have written since this list was read.
+            if not await self._service.remind(conversation.key, self._send, now):
+                continue  # nothing due now, or the channel cannot reach them; next run again
             await self._conversations.mark_reminded(conversation.key, now)
             sent += 1
         if sent:

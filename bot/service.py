@@ -1,4 +1,4 @@
-"""The conversation service: lock → load state → dialogs.advance → save → run effects → replies.
+"""The conversation service: lock → load state → Dialog.advance → save → run effects → replies.
 
 The dialog core is pure; everything that touches the database, the clock or other systems
 happens here.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -16,8 +16,9 @@ from typing import Any, Protocol
 from bot.flood import FloodGate
 from bot.locks import KeyedLocks
 from dialogs.context import Context
-from dialogs.engine import advance
-from dialogs.model import ConversationKey, Effect, Inbound, Reply
+from dialogs.engine import Dialog
+from dialogs.filing import mark_reminded, reminder_replies
+from dialogs.model import ConversationKey, Effect, Inbound, Notice, Reply
 from dialogs.texts import channels as channel_texts
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class TurnResult:
 class ConversationService:
     def __init__(
         self,
+        dialog: Dialog,
         store: ConversationStore,
         context_for: Callable[[str, datetime], Context],
         default_commune: str,
@@ -80,6 +82,7 @@ class ConversationService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         flood: FloodGate | None = None,
     ) -> None:
+        self._dialog = dialog
         self._flood = flood or FloodGate()
         self._store = store
         self._context_for = context_for
@@ -112,6 +115,54 @@ class ConversationService:
                 return TurnResult(replies=(), duplicate=True)
             return TurnResult(replies=tuple(replies))
 
+    async def notify(self, key: ConversationKey, notice: Notice) -> tuple[Reply, ...]:
+        """An office event for this conversation: under the same lock and in the same atomic
+        save as a citizen's turn, so neither can overwrite the other.
+
+        Idempotent per event: the event id is recorded with the new state, and a notice handled
+        before (a notifier that crashed before it could mark the row done) changes nothing and
+        gives the same words again, for the notifier to send."""
+        async with self._locks.hold(key.as_str()), self._slots:
+            now = self._clock()
+            stored = await self._store.load(key)
+            commune = stored.commune_code if stored else self._default_commune
+            step = self._dialog.on_notice(
+                stored.state if stored else None,
+                notice,
+                self._context_for(commune, now),
+                handed_over=True,
+            )
+            await self._store.save(
+                key,
+                step.state,
+                commune,
+                now,
+                inbound=False,
+                seen_message=f"notice:{notice.event_id}",
+            )
+            return step.replies
+
+    async def remind(
+        self,
+        key: ConversationKey,
+        send: Callable[[ConversationKey, Sequence[Reply]], Awaitable[bool]],
+        now: datetime,
+    ) -> bool:
+        """The one draft reminder, if the dialog says one is due: under the conversation's
+        lock, so a turn taken meanwhile is neither lost nor reminded about. True when sent."""
+        async with self._locks.hold(key.as_str()), self._slots:
+            stored = await self._store.load(key)
+            if stored is None:
+                return False
+            ctx = self._context_for(stored.commune_code, now)
+            replies = reminder_replies(stored.state, ctx)
+            if not replies or not await send(key, replies):
+                return False  # nothing due, or the channel cannot reach them now
+            await self._store.save(
+                key, mark_reminded(stored.state), stored.commune_code, now, inbound=False
+            )
+            return True
+
     async def replies(self, inbound: Inbound) -> Sequence[Reply]:
         """Channel-facing shorthand: just the replies."""
         return (await self.handle(inbound)).replies
@@ -124,7 +175,7 @@ class ConversationService:
         stored = await self._store.load(key)
         commune = stored.commune_code if stored else self._default_commune
         # The loaded state is this turn's own (read from the database just now): handed over.
-        step = advance(
+        step = self._dialog.advance(
             stored.state if stored else None,
             inbound,
             self._context_for(commune, now),

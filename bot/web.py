@@ -98,8 +98,10 @@ def _mount_channels_and_office(web: FastAPI, app: App) -> None:
             return JSONResponse(body, status_code=status)
 
     office = app.settings.backoffice
-    if office.serve_api and office.token:
-        web.include_router(backoffice_api.router(app.office, office.token))
+    tokens = backoffice_api.tokens_from(office.token, office.commune_tokens)
+    if office.serve_api and tokens:
+        web.include_router(backoffice_api.router(app.office, app.files, app.store))
+        web.add_middleware(backoffice_api.TokenGate, tokens=tokens)
 
 
 def webchat_router(

@@ -1,17 +1,20 @@
-"""The conversation engine: ``advance(state, inbound, ctx) -> Step``, a pure function.
+"""The conversation engine: a :class:`Dialog` of flows, and ``Dialog.advance`` -> ``Step``.
 
 The state is plain JSON (``{"version": 1, "mode": "qa", "buttons": [[text, payload], ...]}``)
 so that ``bot/`` can store it in one column and a conversation survives a restart.
 
-How a turn is routed, in order:
+The dialog is assembled once from flows (``dialogs.flow.Flow``): this module's menu, questions,
+browsing and tracking, and the filing form (``dialogs.filing.FLOW``); ``bot/dialog.py`` lists
+them. How a turn is routed, in order:
 
-1. a button press (``inbound.payload``, or typed text equal to a button's label) goes to the
-   handler of the payload's verb in :data:`ROUTES` — payloads are untrusted, so anything that
-   does not parse or names something no longer in the catalogue gets a polite "no longer valid"
-   and the main menu (or, in a mode listed in :data:`ON_STALE`, that mode's own answer);
+1. a button press (``inbound.payload``, typed text equal to a button's label, or a typed command
+   such as "/hoso") goes to the handler of the payload's verb — payloads are untrusted, so
+   anything that does not parse or names something no longer in the catalogue gets a polite
+   "no longer valid" and the main menu (or, in a mode with an ``on_stale`` handler, that
+   mode's own answer);
 2. an explicit menu command ("/start", "menu") shows the main menu from any mode;
-3. anything else goes to the handler of the current mode in :data:`MODES`. Today there is one
-   mode, ``"qa"`` (free text is a question); the filing form adds its own mode and verbs.
+3. anything else goes to the current mode's intercepts, then to the mode's handler. The
+   default mode is ``"qa"`` (free text is a question); the filing form adds its own mode.
 
 Payloads are ``verb`` or ``verb:argument`` and fit Telegram's 64-byte callback data.
 """
@@ -22,14 +25,23 @@ import functools
 import hashlib
 import math
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from dialogs import qa
+from dialogs import notices, qa
 from dialogs.cards import render_card, shorten
 from dialogs.context import Context
-from dialogs.model import Button, Inbound, ListDossiers, Reply, ResendReceipt, Step, copy_json
+from dialogs.flow import Flow, FlowConflict, Intercept, ModeHandler, Turn
+from dialogs.model import (
+    Button,
+    Inbound,
+    ListDossiers,
+    Notice,
+    Reply,
+    ResendReceipt,
+    Step,
+    copy_json,
+)
 from dialogs.texts import common as texts
 from knowledge.model import Channel, Procedure
 
@@ -39,6 +51,8 @@ FIELDS_PER_PAGE = 8
 PROCEDURES_PER_PAGE = 8
 BUTTON_TEXT_LENGTH = 60
 MAX_PAGE_DIGITS = 4
+
+QA = "qa"  # the default mode: where every conversation starts and the menu leads back to
 
 MENU = "menu"
 ASK = "ask"
@@ -52,61 +66,143 @@ OFFICER = "officer"
 # The shape of a dossier code (agency code, -YYMMDD-, 4-digit number); whose it is, bot/ checks.
 _DOSSIER_CODE = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4}")
 
-# Typed commands that act like a button from any mode (Telegram's command menu sends them).
-COMMANDS = {"/hoso": TRACK}
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """One turn being handled. ``state`` is this turn's own copy: handlers may change it."""
-
-    state: dict[str, Any]
-    inbound: Inbound
-    ctx: Context
-
-
-# A payload handler gets the argument after "verb:" and returns None when it is not valid.
-PayloadHandler = Callable[[Turn, str], Step | None]
-ModeHandler = Callable[[Turn], Step]
+_T = TypeVar("_T")
 
 
 def new_state() -> dict[str, Any]:
-    return {"version": STATE_VERSION, "mode": "qa", "buttons": []}
+    return {"version": STATE_VERSION, "mode": QA, "buttons": []}
 
 
-def advance(
-    state: dict[str, Any] | None, inbound: Inbound, ctx: Context, *, handed_over: bool = False
-) -> Step:
-    """React to one inbound message; never raises on user input.
+class Dialog:
+    """Every flow of the conversation, merged once at start-up (``bot/dialog.py``).
 
-    ``state`` is left as it was, unless the caller hands it over (``handed_over``: a state
-    just read from the database that nobody else holds), which spares copying it each turn.
+    Raises :class:`~dialogs.flow.FlowConflict` when two flows claim the same verb, mode,
+    on-stale mode or command, when an on-stale handler, intercept or command points at a mode
+    or verb no flow has, or when no flow has the default mode ``"qa"``.
     """
-    turn = Turn(state=_restore(state, handed_over), inbound=inbound, ctx=ctx)
-    payload = inbound.payload
-    if payload is None:
-        payload = COMMANDS.get(inbound.text.strip().casefold()) or _typed_button(
-            turn.state, inbound.text
-        )
-    text = inbound.text.strip()
-    if payload is not None:
-        step = _on_payload(turn, payload)
-    elif qa.classify(text) is qa.Talk.MENU:
-        step = main_menu(turn, greet=True)
-    elif state is None:
-        step = _first_contact(turn)
-    else:
-        step = MODES.get(turn.state["mode"], _qa)(turn)
-    return _remember_buttons(step, turn.state)
+
+    def __init__(self, *, flows: Sequence[Flow]) -> None:
+        self.flows = tuple(flows)
+        self._verbs = _merged("verb", self.flows, lambda f: f.verbs)
+        self._modes = _merged("mode", self.flows, lambda f: f.modes)
+        self._on_stale = _merged("on-stale handler for mode", self.flows, lambda f: f.on_stale)
+        self._commands = _merged("command", self.flows, lambda f: f.commands)
+        intercepts: dict[str, list[Intercept]] = {}
+        for flow in self.flows:
+            for mode, intercept in flow.intercepts.items():
+                intercepts.setdefault(mode, []).append(intercept)
+        self._intercepts = {mode: tuple(found) for mode, found in intercepts.items()}
+        for verb in self._verbs:
+            if not verb or ":" in verb:
+                raise FlowConflict(f"verb {verb!r} is empty or has a ':'")
+        if QA not in self._modes:
+            raise FlowConflict(f"no flow has the default mode {QA!r}")
+        for kind, modes in (("on-stale handler", self._on_stale), ("intercept", intercepts)):
+            for mode in modes:
+                if mode not in self._modes:
+                    raise FlowConflict(f"{kind} for mode {mode!r}, which no flow has")
+        for command, payload in self._commands.items():
+            if payload.partition(":")[0] not in self._verbs:
+                raise FlowConflict(f"command {command!r} stands for {payload!r}: no such verb")
+
+    @property
+    def verbs(self) -> frozenset[str]:
+        return frozenset(self._verbs)
+
+    @property
+    def modes(self) -> frozenset[str]:
+        return frozenset(self._modes)
+
+    def advance(
+        self,
+        state: dict[str, Any] | None,
+        inbound: Inbound,
+        ctx: Context,
+        *,
+        handed_over: bool = False,
+    ) -> Step:
+        """React to one inbound message; never raises on user input.
+
+        ``state`` is left as it was, unless the caller hands it over (``handed_over``: a state
+        just read from the database that nobody else holds), which spares copying it each turn.
+        """
+        turn = Turn(state=_restore(state, handed_over, self._modes), inbound=inbound, ctx=ctx)
+        payload = inbound.payload
+        if payload is None:
+            payload = self._commands.get(inbound.text.strip().casefold()) or _typed_button(
+                turn.state, inbound.text
+            )
+        text = inbound.text.strip()
+        if payload is not None:
+            step = self._on_payload(turn, payload)
+        elif qa.classify(text) is qa.Talk.MENU:
+            step = main_menu(turn, greet=True)
+        elif state is None:
+            step = _first_contact(turn, self._modes[QA])
+        else:
+            step = self._in_mode(turn)
+        return _remember_buttons(step, turn.state)
+
+    def on_notice(
+        self,
+        state: dict[str, Any] | None,
+        notice: Notice,
+        ctx: Context,
+        *,
+        handed_over: bool = False,
+    ) -> Step:
+        """An office event for this conversation (see dialogs.notices); pure like
+        :meth:`advance`."""
+        restored = _restore(state, handed_over, self._modes)
+        return _remember_buttons(notices.on_notice(restored, notice, ctx), restored)
+
+    def _on_payload(self, turn: Turn, payload: str) -> Step:
+        step = None
+        if len(payload.encode("utf-8")) <= PAYLOAD_BYTES and payload.isprintable():
+            verb, _, argument = payload.partition(":")
+            handler = self._verbs.get(verb)
+            step = handler(turn, argument) if handler is not None else None
+        if step is None:
+            on_stale = self._on_stale.get(turn.state["mode"])
+            if on_stale is not None:
+                return on_stale(turn)
+            return main_menu(turn, notice=texts.STALE_CHOICE)
+        return step
+
+    def _in_mode(self, turn: Turn) -> Step:
+        mode = turn.state["mode"]
+        for intercept in self._intercepts.get(mode, ()):
+            step = intercept(turn)
+            if step is not None:
+                return step
+        return self._modes[mode](turn)
 
 
-def _restore(state: dict[str, Any] | None, handed_over: bool) -> dict[str, Any]:
+def _merged(
+    kind: str, flows: Sequence[Flow], part: Callable[[Flow], Mapping[str, _T]]
+) -> dict[str, _T]:
+    merged: dict[str, _T] = {}
+    owners: dict[str, str] = {}
+    for flow in flows:
+        for name, value in part(flow).items():
+            if name in owners:
+                raise FlowConflict(
+                    f"{kind} {name!r} is claimed by flow {owners[name]!r} and flow {flow.name!r}"
+                )
+            merged[name] = value
+            owners[name] = flow.name
+    return merged
+
+
+def _restore(
+    state: dict[str, Any] | None, handed_over: bool, modes: Mapping[str, ModeHandler]
+) -> dict[str, Any]:
     """A private stored state; a missing, foreign or unreadable one starts afresh."""
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         return new_state()
     restored: dict[str, Any] = state if handed_over else copy_json(state)
-    if restored.get("mode") not in MODES:
-        restored["mode"] = "qa"
+    if restored.get("mode") not in modes:
+        restored["mode"] = QA
     buttons = restored.get("buttons")
     if not isinstance(buttons, list) or not all(
         isinstance(b, list) and len(b) == 2 and all(isinstance(x, str) for x in b) for b in buttons
@@ -150,20 +246,6 @@ def _without_count(label: str) -> str:
     return head if sep and tail.endswith(")") and tail[:-1].isdigit() else label
 
 
-def _on_payload(turn: Turn, payload: str) -> Step:
-    step = None
-    if len(payload.encode("utf-8")) <= PAYLOAD_BYTES and payload.isprintable():
-        verb, _, argument = payload.partition(":")
-        handler = ROUTES.get(verb)
-        step = handler(turn, argument) if handler is not None else None
-    if step is None:
-        on_stale = ON_STALE.get(turn.state["mode"])
-        return (
-            on_stale(turn) if on_stale is not None else main_menu(turn, notice=texts.STALE_CHOICE)
-        )
-    return step
-
-
 # --- Main menu -------------------------------------------------------------------------------
 
 _MENU_ROWS: tuple[tuple[Button, ...], ...] = (
@@ -179,7 +261,7 @@ _BACK_TO_MENU = ((Button(texts.BTN_MENU, MENU),),)
 
 def main_menu(turn: Turn, *, greet: bool = False, notice: str = "") -> Step:
     """The four ways on. Leaves any mode: the menu is the way out of everything."""
-    turn.state["mode"] = "qa"
+    turn.state["mode"] = QA
     if notice:
         text = f"{notice}\n{texts.MENU_PROMPT}"
     elif greet:
@@ -189,12 +271,13 @@ def main_menu(turn: Turn, *, greet: bool = False, notice: str = "") -> Step:
     return Step(state=turn.state, replies=(Reply(text, buttons=_MENU_BUTTONS),))
 
 
-def _first_contact(turn: Turn) -> Step:
+def _first_contact(turn: Turn, answer_in_qa: ModeHandler) -> Step:
     text = turn.inbound.text.strip()
     if not text or qa.classify(text) is not None:
         return main_menu(turn, greet=True)
-    # Someone who opens with a question wants the answer, not a menu to read first.
-    answer = _qa(turn)
+    # Someone who opens with a question wants the answer, not a menu to read first (the
+    # question mode's own handler: its intercepts, such as "nộp hồ sơ …", do not run here).
+    answer = answer_in_qa(turn)
     hello = Reply(texts.hello(turn.ctx.commune))
     return Step(state=answer.state, replies=(hello, *answer.replies), effects=answer.effects)
 
@@ -239,11 +322,11 @@ _SMALL_TALK = {
 def _on_ask(turn: Turn, argument: str) -> Step | None:
     if argument:
         return None
-    turn.state["mode"] = "qa"
+    turn.state["mode"] = QA
     return _say(turn, texts.ASK_PROMPT)
 
 
-def _qa(turn: Turn) -> Step:
+def answer_question(turn: Turn) -> Step:
     """Free text in the default mode: small talk gets a short reply, the rest is a question."""
     text = turn.inbound.text.strip()
     if not text:
@@ -379,13 +462,9 @@ def _card(turn: Turn, procedure: Procedure) -> Step:
     return Step(state=turn.state, replies=tuple(replies))
 
 
-# --- Filing ----------------------------------------------------------------------------------
-
-
-def _on_file(turn: Turn, code: str) -> Step | None:
-    """The card's "Nộp hồ sơ" button; ``dialogs.filing`` replaces this route with the form."""
-    procedure = turn.ctx.catalogue.get(code) if code else None
-    return file_elsewhere(turn, procedure) if procedure is not None else None
+# --- Filing elsewhere ------------------------------------------------------------------------
+# The card's "Nộp hồ sơ" button (``file:<code>``) belongs to the filing flow (dialogs.filing),
+# which sends a procedure without a form in the chat here.
 
 
 def file_elsewhere(turn: Turn, procedure: Procedure) -> Step:
@@ -412,26 +491,48 @@ def file_elsewhere(turn: Turn, procedure: Procedure) -> Step:
     )
 
 
-ROUTES: dict[str, PayloadHandler] = {
-    MENU: _on_menu,
-    ASK: _on_ask,
-    BROWSE: _on_browse,
-    FIELD: _on_field,
-    PROCEDURE: _on_procedure,
-    FILE: _on_file,
-    TRACK: _on_track,
-    RECEIPT: _on_receipt,
-    OFFICER: _on_officer,
-}
+# --- The flows of this module --------------------------------------------------------------
 
-MODES: dict[str, ModeHandler] = {
-    "qa": _qa,
-}
+MENU_FLOW = Flow(name="menu", verbs={MENU: _on_menu, OFFICER: _on_officer})
+QA_FLOW = Flow(
+    name="qa", verbs={ASK: _on_ask, PROCEDURE: _on_procedure}, modes={QA: answer_question}
+)
+BROWSE_FLOW = Flow(name="browse", verbs={BROWSE: _on_browse, FIELD: _on_field})
+# "/hoso" is in Telegram's command menu.
+TRACKING_FLOW = Flow(
+    name="tracking", verbs={TRACK: _on_track, RECEIPT: _on_receipt}, commands={"/hoso": TRACK}
+)
 
-# A mode may keep the user where they are when a payload is not understood (a half-filled form
-# should not be dropped for a stale button); other modes fall back to the menu.
-ON_STALE: dict[str, ModeHandler] = {}
 
-# The filing form registers its payload verbs and mode in the dicts above when imported; it
-# needs this module's Turn and main menu, so it is imported last.
-import dialogs.filing  # noqa: E402, F401
+# --- The supplement a citizen sends back (dialogs.notices holds its screens) -----------------
+
+
+def _on_supplement(turn: Turn, argument: str) -> Step | None:
+    code, _, what = argument.partition(":")
+    if what == "more":
+        return notices.more(turn.state)
+    return notices.start(turn.state, code)
+
+
+def _supplement_text(turn: Turn) -> Step:
+    step = notices.on_message(turn.state, turn.inbound.text, turn.inbound.attachments)
+    return step if step is not None else main_menu(turn)
+
+
+def _supplement_stale(turn: Turn) -> Step:
+    step = notices.more(turn.state)
+    return step if step is not None else main_menu(turn, notice=texts.STALE_CHOICE)
+
+
+SUPPLEMENT_FLOW = Flow(
+    name="supplement",
+    verbs={
+        notices.START: _on_supplement,
+        notices.DONE: lambda turn, _: notices.review(turn.state),
+        notices.SEND: lambda turn, _: notices.send(turn.state),
+        notices.SENT: lambda turn, code: notices.sent(turn.state, code),
+        notices.CANCEL: lambda turn, _: notices.cancel(turn.state),
+    },
+    modes={notices.MODE: _supplement_text},
+    on_stale={notices.MODE: _supplement_stale},
+)

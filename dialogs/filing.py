@@ -7,9 +7,10 @@ the validator named after its field's kind (``dialogs.filing_answers``). A bad a
 stored, a question is answered without losing the form, and everything typed or sent stays in
 the draft (``dialogs.filing_draft``) until the dossier is submitted, cancelled or expires.
 
-This module registers itself in the engine's extension points when imported: the ``form``
-payload verb, the ``file`` verb (the card's "Nộp hồ sơ" button), the ``filing`` mode, and a
-"nộp hồ sơ …" shortcut in the question mode.
+The form is one flow, :data:`FLOW`, that ``bot/dialog.py`` puts in the dialog with the others:
+the ``form`` payload verb, the ``file`` verb (the card's "Nộp hồ sơ" button), the ``filing``
+mode and its on-stale answer, and an intercept in the question mode for "nộp hồ sơ …" and for
+papers sent to an open draft from the menu.
 
 Payloads are ``form:<8 characters of the draft id>:<action>[:<argument>…]``, so a button left
 over from another draft never acts on this one.
@@ -29,7 +30,6 @@ from dialogs import filing_draft as fd
 from dialogs import validators as v
 from dialogs.cards import shorten
 from dialogs.context import Context
-from dialogs.engine import Turn
 from dialogs.filing_draft import DraftInfo, draft_summary
 from dialogs.filing_screens import (
     BUTTON_LENGTH,
@@ -40,6 +40,7 @@ from dialogs.filing_screens import (
     MODE,
     FormTurn,
 )
+from dialogs.flow import Flow, Turn
 from dialogs.model import (
     Attachment,
     Button,
@@ -54,6 +55,7 @@ from dialogs.texts import filing as texts
 from knowledge.model import FormField, Procedure
 
 __all__ = [
+    "FLOW",
     "FORM",
     "MODE",
     "DraftInfo",
@@ -62,6 +64,7 @@ __all__ = [
     "on_file",
     "on_form",
     "on_qa_text",
+    "on_stale",
     "on_text",
     "reminder_replies",
 ]
@@ -150,8 +153,9 @@ def _start(turn: Turn, procedure: Procedure) -> Step:
     return filing.show_prompt()
 
 
-def on_qa_text(turn: Turn) -> Step:
-    """The question mode, plus "nộp hồ sơ khai sinh" and photos for an open draft."""
+def on_qa_text(turn: Turn) -> Step | None:
+    """In the question mode: "nộp hồ sơ khai sinh", and photos for an open draft; None leaves
+    anything else to the question mode's own handler."""
     inbound = turn.inbound
     if inbound.attachments:
         # Papers sent after a visit to the menu still belong to the open draft.
@@ -162,12 +166,13 @@ def on_qa_text(turn: Turn) -> Step:
     for intent in _FILING_INTENT:
         if tuple(words[: len(intent)]) == intent:
             return _typed_filing(turn, " ".join(inbound.text.split()[len(intent) :]))
-    return _plain_qa(turn)
+    return None
 
 
-def _typed_filing(turn: Turn, query: str) -> Step:
+def _typed_filing(turn: Turn, query: str) -> Step | None:
+    """A typed "nộp hồ sơ <query>"; None when nothing matches: the text is a question then."""
     if not query.strip():
-        turn.state["mode"] = "qa"
+        turn.state["mode"] = engine.QA
         return Step(state=turn.state, replies=(Reply(texts.WHAT_TO_FILE),))
     found = qa.pick(
         turn.ctx.search.search(qa.query_of(query), limit=qa.SEARCH_LIMIT), turn.ctx.catalogue
@@ -177,7 +182,7 @@ def _typed_filing(turn: Turn, query: str) -> Step:
         assert step is not None  # the code came from the catalogue
         return step
     if not found:
-        return _plain_qa(turn)
+        return None
     rows = [(Button(shorten(p.name, BUTTON_LENGTH), f"{engine.FILE}:{p.code}"),) for p in found]
     rows.append((Button(ctexts.BTN_MENU, engine.MENU),))
     return Step(state=turn.state, replies=(Reply(ctexts.WHICH_ONE, buttons=tuple(rows)),))
@@ -189,14 +194,14 @@ def on_text(turn: Turn) -> Step:
     if draft is None:
         if expired_code or notice:
             return _restart_or_menu(turn, expired_code, notice)
-        turn.state["mode"] = "qa"
-        return _plain_qa(turn)
+        turn.state["mode"] = engine.QA
+        return engine.answer_question(turn)
     procedure = _form_procedure(turn, draft["code"])
     if procedure is None:
         return _menu(turn, texts.NO_LONGER_FILED)
     if draft["submitted"]:
-        turn.state["mode"] = "qa"
-        return _plain_qa(turn)
+        turn.state["mode"] = engine.QA
+        return engine.answer_question(turn)
     filing = FormTurn(turn, procedure, draft)
     inbound = turn.inbound
     checked = tuple(a for a in inbound.attachments if a.checked)
@@ -232,7 +237,7 @@ def on_form(turn: Turn, argument: str) -> Step | None:
     if draft["submitted"]:
         if action == "send":
             return _send(filing, "")
-        turn.state["mode"] = "qa"
+        turn.state["mode"] = engine.QA
         return Step(state=turn.state, replies=(Reply(texts.ALREADY_SENT),))
     if action not in _ANY_TIME and not draft["prompt"] and _paused(turn, draft):
         draft["prompt"] = "resume"
@@ -694,7 +699,7 @@ def _send(filing: FormTurn, args: str) -> Step:
         return filing.ask()
     draft["submitted"] = True
     draft["prompt"] = ""
-    return filing.step([Reply(texts.SENDING)], [_submission(filing)], mode="qa")
+    return filing.step([Reply(texts.SENDING)], [_submission(filing)], mode=engine.QA)
 
 
 def _submission(filing: FormTurn) -> SubmitDossier:
@@ -822,11 +827,12 @@ def mark_reminded(state: dict[str, Any]) -> dict[str, Any]:
     return marked
 
 
-# --- Registration in the engine ------------------------------------------------------------------
+# --- The flow ----------------------------------------------------------------------------------
 
-_plain_qa = engine.MODES["qa"]
-engine.ROUTES[FORM] = on_form
-engine.ROUTES[engine.FILE] = on_file
-engine.MODES[MODE] = on_text
-engine.MODES["qa"] = on_qa_text
-engine.ON_STALE[MODE] = on_stale
+FLOW = Flow(
+    name="filing",
+    verbs={FORM: on_form, engine.FILE: on_file},
+    modes={MODE: on_text},
+    on_stale={MODE: on_stale},
+    intercepts={engine.QA: on_qa_text},
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dialogs import filing_answers as fa
 from dialogs import filing_draft as fd
@@ -18,14 +18,12 @@ from dialogs import validators as v
 from dialogs.addresses import AddressBook
 from dialogs.cards import shorten, split_text
 from dialogs.context import Context
+from dialogs.flow import Turn
 from dialogs.model import Button, Effect, Reply, Step
 from dialogs.texts import common as ctexts
 from dialogs.texts import filing as texts
 from dialogs.texts import validation as vtexts
 from knowledge.model import FormField, PhotoSlot, Procedure
-
-if TYPE_CHECKING:  # the engine imports the form, which imports this module
-    from dialogs.engine import Turn
 
 MODE = "filing"
 FORM = "form"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -159,8 +159,47 @@ class SubmitDossier(Effect):
 
 
 @dataclass(frozen=True, slots=True)
+class SubmitSupplement(Effect):
+    """Send the papers the office asked for to dossier ``code``: the photos stored in the
+    conversation's supplement slot and what the citizen wrote."""
+
+    code: str
+    files: tuple[str, ...]  # sha256 of each photo, as checked and stored
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the office did with a dossier, told to the conversation it was filed from.
+
+    Built by ``bot/`` from the office's history step; ``dialogs.notices`` turns it into
+    words. ``status`` is the office's status name after the step; ``kind`` is "transition" or
+    "extended".
+    """
+
+    event_id: int
+    code: str
+    procedure_name: str
+    status: str
+    kind: str
+    at: datetime
+    note: str = ""
+    due_date: date | None = None
+    missing: tuple[str, ...] = ()
+    supplement_deadline: date | None = None
+    amount: int | None = None
+    item_number: str = ""
+    reason: str = ""
+    by_post: bool = False
+    from_status: str = ""
+
+
+SUPPLEMENT_SLOT = "bo_sung"  # photos sent in answer to a supplement request
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
-    """The result of ``dialogs.advance``: the new state, what to say, what to do."""
+    """The result of ``Dialog.advance``: the new state, what to say, what to do."""
 
     state: dict[str, Any]
     replies: tuple[Reply, ...] = ()

@@ -92,6 +92,9 @@ SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 Handler = Callable[[Inbound], Awaitable[Sequence[Reply]]]
 Sleep = Callable[[float], Awaitable[None]]
+# Told of every flood wait Telegram asks for (seconds), so whoever paces the bot's messages
+# holds the others back too (bot.pacing.Pacer.back_off).
+RetryAfterHook = Callable[[float], None]
 T = TypeVar("T")
 
 
@@ -225,8 +228,10 @@ class TelegramChannel:
         max_file_bytes: int = MAX_FILE_BYTES,
         sleep: Sleep = asyncio.sleep,
         concurrency: int = 32,
+        on_retry_after: RetryAfterHook | None = None,
     ) -> None:
         self._bot = bot
+        self._on_retry_after = on_retry_after
         self._handle = handle
         self._clock = clock
         self._secret = webhook_secret or None
@@ -526,7 +531,9 @@ class TelegramChannel:
         )
 
     async def _call(self, method: TelegramMethod[T]) -> T:
-        return await call_bot(self._bot, method, sleep=self._sleep)
+        return await call_bot(
+            self._bot, method, sleep=self._sleep, on_retry_after=self._on_retry_after
+        )
 
     async def fetch(self, attachment: Attachment) -> bytes:
         """The bytes of a file the user sent (see :func:`fetch_file`)."""
@@ -535,12 +542,21 @@ class TelegramChannel:
         )
 
 
-async def call_bot(bot: Bot, method: TelegramMethod[T], *, sleep: Sleep = asyncio.sleep) -> T:
-    """One Bot API call, waiting out 429s a bounded number of times."""
+async def call_bot(
+    bot: Bot,
+    method: TelegramMethod[T],
+    *,
+    sleep: Sleep = asyncio.sleep,
+    on_retry_after: RetryAfterHook | None = None,
+) -> T:
+    """One Bot API call, waiting out 429s a bounded number of times (each one reported to
+    ``on_retry_after`` first, also the one not waited out)."""
     for attempt in range(1, MAX_SEND_ATTEMPTS + 1):
         try:
             return await bot(method)
         except TelegramRetryAfter as exc:
+            if on_retry_after is not None:
+                on_retry_after(float(exc.retry_after))
             if attempt == MAX_SEND_ATTEMPTS or exc.retry_after > MAX_RETRY_WAIT:
                 raise
             log.info(

@@ -36,20 +36,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-DOSSIER_STATUSES: tuple[str, ...] = (
-    "new",
-    "accepted",
-    "not_accepted",
-    "in_progress",
-    "supplement_requested",
-    "payment_requested",
-    "withdrawn",
-    "stopped",
-    "processed",
-    "result_returned",
-)
-"""The one-stop-shop status codes 1..10 (domain/vietnam.md §2.4), by name, in code order."""
-
 RESULT_DELIVERIES: tuple[str, ...] = ("counter", "post")
 
 
@@ -124,6 +110,10 @@ class ProcessedMessageRow(Base):
 
 
 class DossierRow(Base):
+    """The one record of a dossier, owned by the office (backoffice.domain decides every
+    status, due date and workflow fact; storage keeps them). ``channel``/``chat_id``/
+    ``user_id`` is the conversation it was filed from, where its notices go."""
+
     __tablename__ = "dossiers"
     __table_args__ = (
         Index(None, "commune_code", "status"),
@@ -148,6 +138,11 @@ class DossierRow(Base):
     postal_address: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Bumped by every move: an update names the version it read, so a lost update is refused.
+    version: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    processing_days: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # Supplement, extension, payment and postal facts (storage.dossiers.Workflow as JSON).
+    workflow: Mapped[dict[str, Any] | None]
 
 
 class DossierEventRow(Base):
@@ -157,10 +152,14 @@ class DossierEventRow(Base):
     dossier_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))  # the status the step led to
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(128))
     note: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32), server_default=text("''"))
+    kind: Mapped[str] = mapped_column(String(16), server_default=text("'transition'"))
+    details: Mapped[dict[str, Any] | None]
 
 
 class DossierFileRow(Base):
@@ -252,40 +251,3 @@ class SecretRow(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
-
-
-# --------------------------------------------------------------------------- the office side
-#
-# The one-stop-shop office keeps its own copy of every dossier it received: in the embedded
-# deployment it shares the citizen side's database, but a remote office has only these tables,
-# so nothing here points at ``dossiers``.
-
-
-class OfficeDossierRow(Base):
-    __tablename__ = "office_dossiers"
-    __table_args__ = (Index(None, "commune_code", "status"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    commune_code: Mapped[str] = mapped_column(String(5))
-    procedure_code: Mapped[str] = mapped_column(String(64))
-    # fields, files metadata, filer, for whom, channel and result delivery, as delivered.
-    payload: Mapped[dict[str, Any]]
-    submitted_at: Mapped[datetime]
-    received_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(32))
-    due_date: Mapped[date | None]
-    updated_at: Mapped[datetime]
-
-
-class OfficeDossierEventRow(Base):
-    __tablename__ = "office_dossier_events"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    dossier_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("office_dossiers.id", ondelete="CASCADE"), index=True
-    )
-    status: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(128))
-    note: Mapped[str] = mapped_column(Text, server_default=text("''"))

@@ -1,84 +1,77 @@
-"""The citizen side for tests/test_crash_safety.py: files N dossiers and delivers them.
+"""The office for tests/test_crash_safety.py: files N dossiers and accepts each one.
 
-Run as ``python -m tests.crash_worker DATABASE_URL OFFICE_URL TOKEN N``. Every start files the
-same N submission keys again (a restarted bot replaying what it was doing) while the outbox
-worker delivers over HTTP; it prints ``ready`` once it starts working and ``done`` when no
-delivery is left. The test kills it at random moments in between.
+Run as ``python -m tests.crash_worker DATABASE_URL N``. Every start files the same N
+submissions again (a restarted bot replaying what it was doing, as a citizen pressing "Gửi"
+again would) and accepts every dossier still waiting; it prints ``ready`` once it starts
+working and ``done`` when every dossier is accepted. The test kills it at random moments.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from backoffice.client import HttpBackOffice
-from bot.outbox import OutboxWorker
+from backoffice.calendar import WorkCalendar
+from backoffice.domain import Accept, Refused, Role
+from backoffice.domain.dossier_code import format_code
+from backoffice.office import OfficeService, Submission
 from dialogs.model import ConversationKey
+from knowledge.catalogue import load_catalogue
 from storage.db import create_engine, session_factory
-from storage.repositories import (
-    DELIVER_DOSSIER,
-    DossierRepository,
-    NewDossier,
-    OutboxRepository,
-)
+from storage.dossiers import DossierRepository
 
 AGENCY = "000.00.31.H26"
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def submission_keys(n: int) -> list[str]:
     return [f"crash-{i:04d}" for i in range(n)]
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def main(database_url: str, office_url: str, token: str, n: int) -> None:
+async def main(database_url: str, n: int) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
-    dossiers = DossierRepository(sessions)
-    outbox = OutboxRepository(sessions)
-    async with HttpBackOffice(office_url, token, timeout=1.0) as client:
-        worker = OutboxWorker(
-            outbox,
-            dossiers,
-            client,
-            now,
-            batch=5,
-            # Short, so that rows claimed by a killed worker come back within the test.
-            lease=timedelta(seconds=2),
-            base_backoff=timedelta(milliseconds=100),
-            max_backoff=timedelta(milliseconds=500),
-            poll_interval=0.05,
-        )
-        stop = asyncio.Event()
-        running = asyncio.create_task(worker.run(stop))
-        print("ready", flush=True)
-        for i, key in enumerate(submission_keys(n)):
-            await dossiers.create(
-                NewDossier(
-                    submission_key=key,
-                    agency_code=AGENCY,
-                    commune_code="10642",
-                    procedure_code="1.001193",
-                    filer_key=ConversationKey("web", f"chat-{i}", f"user-{i}"),
-                    received_at=now(),
-                    fields={"ho_ten_tre": f"Nguyễn Văn {i}"},
-                    filer={"ho_ten": f"Nguyễn Thị {i}", "quan_he": "mẹ"},
-                )
+    store = DossierRepository(session_factory(engine), timezone=ZONE, code_format=format_code)
+    office = OfficeService(
+        store,
+        catalogue=load_catalogue(),
+        calendar=WorkCalendar(),
+        timezone=ZONE,
+        agency_for=lambda _: AGENCY,
+        clock=lambda: datetime.now(UTC),
+    )
+    print("ready", flush=True)
+
+    async def file_and_accept(i: int, key: str) -> None:
+        receipt = await office.receive(
+            Submission(
+                submission_key=key,
+                commune_code="10642",
+                procedure_code="1.001193",
+                filer_key=ConversationKey("web", f"chat-{i}", f"user-{i}"),
+                submitted_at=datetime.now(UTC),
+                fields={"ho_ten_tre": f"Nguyễn Văn {i}"},
+                filer={"ho_ten": f"Nguyễn Thị {i}", "quan_he": "mẹ"},
             )
-            worker.poke()
-            await asyncio.sleep(0.005)  # filing and delivering overlap, as in real life
-        while True:  # the database is the truth here, not an in-process event
-            if not await outbox.pending(DELIVER_DOSSIER):
-                break
-            await asyncio.sleep(0.05)
-        stop.set()
-        await running
+        )
+        dossier = await store.by_code(receipt.code)
+        if dossier is not None and dossier.status == "received":
+            moved = await office.move(
+                receipt.code, Accept(), actor="officer:lan", role=Role.OFFICER
+            )
+            # Two starts may race for the same dossier: the loser sees it accepted already.
+            if isinstance(moved, Refused) and moved.reason != "not_allowed_from":
+                raise SystemExit(f"unexpected refusal: {moved.reason}")
+
+    keys = submission_keys(n)
+    for start in range(0, n, 4):  # filings and moves of several dossiers overlap
+        await asyncio.gather(
+            *(file_and_accept(i, keys[i]) for i in range(start, min(start + 4, n)))
+        )
     await engine.dispose()
     print("done", flush=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))

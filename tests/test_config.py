@@ -55,3 +55,28 @@ def test_telegram_webhook_mode_needs_a_secret_and_public_url(
     monkeypatch.setenv("MOTCUA_TELEGRAM__MODE", "webhook")
     with pytest.raises(ConfigError, match="webhook_secret"):
         load_settings(ROOT / "config.example.toml")
+
+
+def test_notification_settings_default_and_bad_values_name_the_key() -> None:
+    from datetime import time
+
+    from bot.config import ConfigError, settings_from_dict
+
+    base = {"communes": [{"code": "10642", "name": "Xã Thái Tân", "province": "Hải Phòng"}]}
+    notifications = settings_from_dict(base).notifications
+    assert (notifications.quiet_start, notifications.quiet_end) == (time(21, 0), time(7, 0))
+    assert notifications.telegram_per_second == 30 and notifications.max_attempts == 12
+    custom = settings_from_dict(base | {"notifications": {"quiet_start": "22:30"}})
+    assert custom.notifications.quiet_start == time(22, 30)
+    for key, value in [
+        ("quiet_start", "25:00"),
+        ("quiet_end", "7h"),
+        ("telegram_per_second", 0),
+        ("max_attempts", 0),
+    ]:
+        try:
+            settings_from_dict(base | {"notifications": {key: value}})
+        except ConfigError as exc:
+            assert f"notifications.{key}" in str(exc)
+        else:
+            raise AssertionError(f"{key} = {value!r} was accepted")

@@ -22,7 +22,7 @@ from dialogs.model import (
 from handlers.files import FileTooLarge
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.repositories import OutboxItem, OutboxRepository
+from storage.outbox import OutboxItem, OutboxRepository
 
 KEY = ConversationKey(channel="terminal", chat_id="an", user_id="an")
 

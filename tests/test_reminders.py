@@ -43,7 +43,7 @@ async def test_an_open_draft_gets_exactly_one_reminder(
         later = started + timedelta(days=28)  # 30-day drafts, reminder 3 days before
         reminders = DraftReminders(
             app.conversations,
-            context_for,
+            app.service,
             send,
             draft_ttl=timedelta(days=30),
             remind_before=timedelta(days=3),
@@ -51,7 +51,7 @@ async def test_an_open_draft_gets_exactly_one_reminder(
         )
         too_early = DraftReminders(
             app.conversations,
-            context_for,
+            app.service,
             send,
             draft_ttl=timedelta(days=30),
             remind_before=timedelta(days=3),

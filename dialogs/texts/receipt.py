@@ -59,8 +59,8 @@ def already_filed(code: str) -> str:
 
 def queued_for_office() -> str:
     return (
-        "Hồ sơ đã được lưu an toàn và sẽ tự động chuyển đến bộ phận một cửa của xã; "
-        "bạn không cần làm gì thêm. Giấy biên nhận (PDF) sẽ được gửi cho bạn ngay sau đây."
+        "Hồ sơ đã đến bộ phận một cửa của xã; bạn không cần làm gì thêm. Mỗi khi hồ sơ có "
+        "tiến triển, bạn sẽ nhận tin nhắn tại đây. Giấy biên nhận (PDF) sẽ được gửi ngay sau đây."
     )
 
 

@@ -8,19 +8,43 @@ from datetime import date
 
 from dialogs.texts.receipt import weekday_name
 
-# The one-stop-shop status names (domain/vietnam.md §2.4), by the status codes storage keeps.
+# The one-stop-shop statuses in plain words (domain/vietnam.md §2.4), by the office's names
+# (backoffice.domain.Status).
 STATUS_NAMES = {
-    "new": "Mới đăng ký, đang chờ cán bộ tiếp nhận",
+    "received": "Mới đăng ký, đang chờ cán bộ tiếp nhận",
     "accepted": "Đã được tiếp nhận",
     "not_accepted": "Không được tiếp nhận",
     "in_progress": "Đang xử lý",
     "supplement_requested": "Cần bổ sung giấy tờ",
     "payment_requested": "Cần nộp lệ phí",
+    "paid": "Đã nộp lệ phí, đang xử lý",
+    "refused": "Dừng xử lý",
+    "result_ready": "Đã có kết quả",
+    "returned": "Đã trả kết quả",
+    "posted": "Kết quả đã gửi bưu điện",
+    "collected": "Bưu điện đã nhận kết quả",
+    "in_transit": "Bưu điện đang chuyển kết quả",
+    "delivered": "Đã giao kết quả",
+    "delivery_failed": "Bưu điện chưa giao được",
+    "returned_to_office": "Kết quả đã quay về xã",
     "withdrawn": "Đã rút hồ sơ",
-    "stopped": "Dừng xử lý",
-    "processed": "Đã có kết quả",
-    "result_returned": "Đã trả kết quả",
 }
+# Once the result is in hand (or the dossier ended), the appointment date no longer matters.
+NO_APPOINTMENT = frozenset(
+    {
+        "returned",
+        "delivered",
+        "withdrawn",
+        "not_accepted",
+        "refused",
+        "posted",
+        "collected",
+        "in_transit",
+        "delivery_failed",
+        "returned_to_office",
+        "result_ready",
+    }
+)
 SHOWN = 5  # newest first; a phone screen holds about this many
 
 
@@ -61,7 +85,7 @@ def my_dossiers(lines: Sequence[DossierLine], total: int) -> str:
             f"Mã hồ sơ: {line.code}",
             f"Tình trạng: {STATUS_NAMES.get(line.status, line.status)}",
         ]
-        if line.appointment_on is not None and line.status not in ("result_returned", "withdrawn"):
+        if line.appointment_on is not None and line.status not in NO_APPOINTMENT:
             day = line.appointment_on
             block.append(f"Ngày hẹn trả: {weekday_name(day)}, {day:%d/%m/%Y}")
         blocks.append("\n".join(block))

@@ -1,6 +1,11 @@
 import pytest
 
-from backoffice.postal import is_valid_s10, looks_like_s10, s10_check_digit
+from backoffice.domain.postal import (
+    is_valid_s10,
+    looks_like_s10,
+    normalise_item_number,
+    s10_check_digit,
+)
 
 
 @pytest.mark.parametrize(
@@ -39,3 +44,8 @@ def test_shape_without_check() -> None:
 def test_check_digit_rejects_bad_serial(serial: str) -> None:
     with pytest.raises(ValueError):
         s10_check_digit(serial)
+
+
+def test_item_numbers_typed_in_groups_are_normalised() -> None:
+    assert normalise_item_number(" ee 000 717 581 vn ") == "EE000717581VN"
+    assert is_valid_s10(normalise_item_number("EE 000 717 581 VN"))

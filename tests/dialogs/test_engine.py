@@ -5,13 +5,14 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.engine import advance, field_key
+from dialogs.engine import field_key
 from dialogs.model import Attachment, Inbound, ListDossiers
 from dialogs.texts import common as texts
 from tests.dialogs.transcript import (
     BIRTH,
     BIRTH_AGAIN,
     CUSTOMS,
+    DIALOG,
     KEY,
     MARRIAGE,
     Chat,
@@ -266,7 +267,7 @@ def test_advance_does_not_change_the_state_it_is_given() -> None:
     assert chat.state is not None
     before = copy.deepcopy(chat.state)
     inbound = Inbound(key=KEY, message_id="x", received_at=datetime.now(UTC), text="kết hôn")
-    advance(chat.state, inbound, chat.ctx)
+    DIALOG.advance(chat.state, inbound, chat.ctx)
     assert chat.state == before
 
 
@@ -285,11 +286,11 @@ def test_the_state_is_plain_json_with_a_version() -> None:
 def test_any_payload_gets_an_answer_never_a_crash(payload: str, text: str) -> None:
     ctx = make_context()
     inbound = Inbound(key=KEY, message_id="1", received_at=datetime.now(UTC), text=text)
-    state = advance(None, inbound, ctx).state
+    state = DIALOG.advance(None, inbound, ctx).state
     pressed = Inbound(
         key=KEY, message_id="2", received_at=datetime.now(UTC), text=text, payload=payload
     )
-    step = advance(state, pressed, ctx)
+    step = DIALOG.advance(state, pressed, ctx)
     assert step.replies
     assert json.loads(json.dumps(step.state)) == step.state
     for reply in step.replies:

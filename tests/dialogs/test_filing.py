@@ -22,7 +22,6 @@ from dialogs import filing
 from dialogs import filing_draft as fd
 from dialogs.addresses import AddressBook
 from dialogs.context import Context
-from dialogs.engine import advance
 from dialogs.model import (
     Attachment,
     Button,
@@ -40,6 +39,7 @@ from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.model import FilingForm, FormField, PhotoSlot, Procedure
 from tests.dialogs.transcript import (
     BIRTH_AGAIN,
+    DIALOG,
     KEY,
     MARRIAGE,
     NOW,
@@ -144,7 +144,7 @@ class FormChat:
             attachments=attachments,
             contact=contact,
         )
-        step = advance(self.state, inbound, self.ctx)
+        step = DIALOG.advance(self.state, inbound, self.ctx)
         self.state = json.loads(json.dumps(step.state))
         assert self.state == step.state
         assert self.state["version"] == 1

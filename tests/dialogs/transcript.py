@@ -1,4 +1,6 @@
-"""Conversations as transcripts: feed lines through ``advance`` and look at what came back.
+"""Conversations as transcripts: feed lines through the dialog and look at what came back.
+
+The dialog is :data:`DIALOG`, built by ``bot.dialog.build_dialog`` exactly as the app builds it.
 
 Every turn goes through ``json.dumps``/``json.loads`` like a real restart would, and every
 reply is checked against the channel limits (4,096 characters, 64-byte payloads).
@@ -11,8 +13,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.dialog import build_dialog
 from dialogs.context import CommuneFacts, Context
-from dialogs.engine import advance
 from dialogs.model import Attachment, Button, ConversationKey, Effect, Inbound, Reply
 from knowledge.catalogue import Catalogue
 from knowledge.model import (
@@ -27,6 +29,7 @@ from knowledge.model import (
 )
 from knowledge.search import SearchHit
 
+DIALOG = build_dialog()
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 THAI_TAN = CommuneFacts(
@@ -166,7 +169,7 @@ class Chat:
             payload=payload,
             attachments=attachments,
         )
-        step = advance(self.state, inbound, self.ctx)
+        step = DIALOG.advance(self.state, inbound, self.ctx)
         self.state = json.loads(json.dumps(step.state))  # a restart between every two turns
         assert self.state == step.state
         assert self.state["version"] == 1

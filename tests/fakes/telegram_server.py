@@ -6,6 +6,12 @@ with form-urlencoded or multipart bodies whose nested objects are JSON strings, 
 "error_code": N, "description": ...}`` with HTTP status N. Files are served from
 ``GET /file/bot<token>/<path>``. Every call is recorded for assertions.
 
+Optionally it enforces Telegram's flood limits on ``send*`` calls (protocols.md §1.5): at most
+``per_second`` in any sliding second overall and one per ``per_chat_seconds`` per chat, both
+times ``scale`` (``per_second x scale``, ``per_chat_seconds / scale``), answering beyond them
+with 429 and ``retry_after`` as the real server does, and counting those answers in
+``too_many_requests``. Off by default.
+
 Usage::
 
     async with FakeTelegramServer() as server:
@@ -20,7 +26,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +68,7 @@ class Call:
     params: dict[str, Any]
     files: dict[str, Upload]
     at: float  # time.monotonic() when the call arrived
+    status: int = 200  # the HTTP status it was answered with (429 when over the limits)
 
 
 @dataclass
@@ -85,8 +94,15 @@ class FakeTelegramServer:
     token: str = TOKEN
     calls: list[Call] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)  # file paths fetched via /file/...
+    # Flood limits on send* calls; None: not enforced.
+    per_second: float | None = None
+    per_chat_seconds: float | None = None
+    scale: float = 1.0
+    too_many_requests: int = 0  # 429 answers given for the limits above
 
     def __post_init__(self) -> None:
+        self._recent_sends: deque[float] = deque()  # accepted send* calls in the last second
+        self._chat_sent: dict[str, float] = {}  # the last accepted send* to each chat
         self._updates: list[dict[str, Any]] = []
         self._wakeup = asyncio.Event()
         self._files: dict[str, StoredFile] = {}
@@ -180,7 +196,15 @@ class FakeTelegramServer:
         self.calls.append(Call(method=method, params=params, files=files, at=time.monotonic()))
         failure = self._take_failure(method)
         if failure is not None:
+            self.calls[-1].status = failure.error_code
             return _error(failure.error_code, failure.description, failure.retry_after)
+        if method.startswith("send"):
+            wait = self._flood_wait(str(params.get("chat_id", "")), self.calls[-1].at)
+            if wait is not None:
+                self.too_many_requests += 1
+                self.calls[-1].status = 429
+                retry_after = max(1, math.ceil(wait))  # whole seconds, as Telegram answers
+                return _error(429, f"Too Many Requests: retry after {retry_after}", retry_after)
         handler = getattr(self, f"_m_{method.casefold()}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
@@ -198,6 +222,34 @@ class FakeTelegramServer:
                 self.downloads.append(path)
                 return web.Response(body=stored.data, content_type="application/octet-stream")
         return web.Response(status=404)
+
+    def delivered(self, method: str = "sendMessage") -> list[Call]:
+        """The calls of ``method`` that were answered 200."""
+        return [c for c in self.calls if c.method == method and c.status == 200]
+
+    def _flood_wait(self, chat_id: str, now: float) -> float | None:
+        """Seconds until this send would be within the limits; None: it is (and counts)."""
+        waits: list[float] = []
+        if self.per_second is not None:
+            while self._recent_sends and now - self._recent_sends[0] >= 1.0:
+                self._recent_sends.popleft()
+            if len(self._recent_sends) >= self.per_second * self.scale:
+                waits.append(self._recent_sends[0] + 1.0 - now)
+        if self.per_chat_seconds is not None:
+            interval = self.per_chat_seconds / self.scale
+            last = self._chat_sent.get(chat_id)
+            if last is not None and now - last < interval:
+                waits.append(last + interval - now)
+        if waits:
+            return max(waits)
+        if self.per_second is not None:
+            self._recent_sends.append(now)
+        if self.per_chat_seconds is not None:
+            if len(self._chat_sent) > 4096:  # bounded: forget chats whose interval is over
+                interval = self.per_chat_seconds / self.scale
+                self._chat_sent = {c: t for c, t in self._chat_sent.items() if now - t < interval}
+            self._chat_sent[chat_id] = now
+        return None
 
     def _take_failure(self, method: str) -> _Failure | None:
         for failure in self._failures:

@@ -16,7 +16,6 @@ import pytest
 from aiogram import Bot
 
 import handlers.telegram as telegram_module
-from dialogs.engine import advance
 from dialogs.model import Attachment, Button, Inbound, Media, Reply
 from dialogs.texts import telegram as texts
 from handlers.telegram import (
@@ -26,7 +25,7 @@ from handlers.telegram import (
     fetch_file,
     utf16_units,
 )
-from tests.dialogs.transcript import make_context
+from tests.dialogs.transcript import DIALOG, make_context
 from tests.fakes.telegram_server import (
     CITIZEN,
     OTHER,
@@ -634,7 +633,7 @@ async def test_a_conversation_with_the_real_engine_through_the_webhook(
 
     async def handle(inbound: Inbound) -> Sequence[Reply]:
         nonlocal state
-        step = advance(state, inbound, ctx)
+        step = DIALOG.advance(state, inbound, ctx)
         state = json.loads(json.dumps(step.state))
         return step.replies
 

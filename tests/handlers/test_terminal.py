@@ -5,10 +5,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dialogs.engine import advance
 from dialogs.model import Button, Inbound, Media, Reply
 from handlers.terminal import TerminalChannel
-from tests.dialogs.transcript import make_context
+from tests.dialogs.transcript import DIALOG, make_context
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -126,7 +125,7 @@ async def test_a_whole_conversation_with_the_real_engine_over_a_pipe() -> None:
 
     async def handle(inbound: Inbound) -> Sequence[Reply]:
         nonlocal state
-        step = advance(state, inbound, ctx)
+        step = DIALOG.advance(state, inbound, ctx)
         state = json.loads(json.dumps(step.state))
         return step.replies
 

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.model import ConversationKey
 from storage.batching import Batcher
+from storage.conversations import ConversationRepository
 from storage.db import create_engine, session_factory
-from storage.repositories import ConversationRepository
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 

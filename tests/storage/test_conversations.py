@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.model import ConversationKey
-from storage.repositories import ChoiceRepository, ConversationRepository
+from storage.conversations import ChoiceRepository, ConversationRepository
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 KEY = ConversationKey(channel="zalo", chat_id="c-1", user_id="u-1")

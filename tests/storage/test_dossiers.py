@@ -9,17 +9,63 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.model import ConversationKey
-from storage.repositories import (
+from storage.attachments import FileRepository
+from storage.audit import AuditRepository
+from storage.dossiers import (
+    Change,
+    Dossier,
     DossierNotFoundError,
+    DossierQuery,
     DossierRepository,
-    FileRepository,
     NewDossier,
-    OutboxRepository,
+    NewEvent,
+    Workflow,
 )
+from storage.outbox import OutboxRepository
 
 AGENCY = "000.00.31.H26"
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 FILER = ConversationKey(channel="zalo", chat_id="chat-9", user_id="user-9")
+
+
+async def create(dossiers: DossierRepository, new: NewDossier) -> Dossier:
+    dossier, _ = await dossiers.file(new)
+    return dossier
+
+
+def move(
+    dossier: Dossier,
+    status: str,
+    at: datetime,
+    *,
+    note: str = "",
+    due_date: date | None = None,
+    version: int | None = None,
+) -> Change:
+    """A move as the office would hand it over (the workflow's rules are the office's)."""
+    return Change(
+        code=dossier.code,
+        expected_version=dossier.version if version is None else version,
+        status=status,
+        due_date=dossier.due_date if due_date is None else due_date,
+        workflow=Workflow(),
+        events=(
+            NewEvent(
+                kind="transition",
+                from_status=dossier.status,
+                status=status,
+                at=at,
+                actor="officer:lan",
+                role="officer",
+                note=note,
+            ),
+        ),
+        at=at,
+        audit_actor="officer:lan",
+        audit_action=f"transition:{dossier.status}->{status}",
+        audit_details={"role": "officer"},
+        notify=(dossier.filer_key,),
+    )
 
 
 def new_dossier(key: str = "sub-1", at: datetime = NOW, **changes: Any) -> NewDossier:
@@ -42,10 +88,10 @@ async def test_filing_writes_code_history_and_delivery_together(
     dossiers = DossierRepository(sessions)
     outbox = OutboxRepository(sessions)
 
-    dossier = await dossiers.create(new_dossier())
+    dossier = await create(dossiers, new_dossier())
 
     assert dossier.code == f"{AGENCY}-261127-0001"
-    assert dossier.status == "new"
+    assert dossier.status == "received"
     assert dossier.filer_key == FILER
     assert dossier.fields["ho_ten_tre"] == "Trần Minh Khôi"
     assert dossier.received_at == NOW
@@ -53,9 +99,12 @@ async def test_filing_writes_code_history_and_delivery_together(
     assert await dossiers.by_code(f" {dossier.code} ") == dossier
 
     [event] = await dossiers.events(dossier.id)
-    assert (event.status, event.at, event.actor) == ("new", NOW, FILER.as_str())
+    assert (event.status, event.at, event.actor) == ("received", NOW, FILER.as_str())
+    assert (event.kind, event.from_status, event.role) == ("received", None, "citizen")
 
-    [item] = await outbox.pending("deliver_dossier")
+    # The office is this store: nothing to deliver, only the receipt to send.
+    assert await outbox.pending("deliver_dossier") == []
+    [item] = await outbox.pending("send_receipt:zalo")
     assert item.payload == {"dossier_id": dossier.id, "code": dossier.code}
     assert item.next_attempt_at == NOW
 
@@ -66,15 +115,15 @@ async def test_five_concurrent_taps_file_one_dossier(
     dossiers = DossierRepository(sessions)
     outbox = OutboxRepository(sessions)
 
-    results = await asyncio.gather(*(dossiers.create(new_dossier("tap")) for _ in range(5)))
+    results = await asyncio.gather(*(create(dossiers, new_dossier("tap")) for _ in range(5)))
 
     assert len({d.id for d in results}) == 1
     assert len({d.code for d in results}) == 1
     assert len(await dossiers.list()) == 1
     assert len(await dossiers.events(results[0].id)) == 1
-    assert len(await outbox.pending("deliver_dossier")) == 1
+    assert len(await outbox.pending("send_receipt:zalo")) == 1
     # The losers' rolled-back numbers were given back: no gap in the day's sequence.
-    following = await dossiers.create(new_dossier("next"))
+    following = await create(dossiers, new_dossier("next"))
     assert following.code.endswith("-0002")
 
 
@@ -82,8 +131,8 @@ async def test_repeating_a_submission_returns_the_first_dossier(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     dossiers = DossierRepository(sessions)
-    first = await dossiers.create(new_dossier("same"))
-    again = await dossiers.create(new_dossier("same", at=NOW + timedelta(minutes=1)))
+    first = await create(dossiers, new_dossier("same"))
+    again = await create(dossiers, new_dossier("same", at=NOW + timedelta(minutes=1)))
     assert again == first
     assert await dossiers.by_submission_key("same") == first
 
@@ -93,11 +142,11 @@ async def test_codes_count_up_per_day_and_restart_the_next_day(
 ) -> None:
     dossiers = DossierRepository(sessions)
     today = [
-        await dossiers.create(new_dossier(f"d1-{i}", at=NOW + timedelta(minutes=i)))
+        await create(dossiers, new_dossier(f"d1-{i}", at=NOW + timedelta(minutes=i)))
         for i in range(3)
     ]
-    other_agency = await dossiers.create(new_dossier("x", agency_code="000.00.31.H99"))
-    tomorrow = await dossiers.create(new_dossier("d2", at=NOW + timedelta(days=1)))
+    other_agency = await create(dossiers, new_dossier("x", agency_code="000.00.31.H99"))
+    tomorrow = await create(dossiers, new_dossier("d2", at=NOW + timedelta(days=1)))
 
     assert [d.code for d in today] == [
         f"{AGENCY}-261127-0001",
@@ -113,56 +162,101 @@ async def test_the_code_uses_the_offices_calendar_day(
 ) -> None:
     dossiers = DossierRepository(sessions)
     # 23:30 UTC on the 26th is 06:30 on the 27th in Vietnam.
-    early = await dossiers.create(
-        new_dossier("early", at=datetime(2026, 11, 26, 23, 30, tzinfo=UTC))
+    early = await create(
+        dossiers, new_dossier("early", at=datetime(2026, 11, 26, 23, 30, tzinfo=UTC))
     )
     assert early.code == f"{AGENCY}-261127-0001"
 
 
-async def test_status_changes_keep_their_history_and_notify(
+async def test_a_move_keeps_its_history_audit_and_notice_together(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     dossiers = DossierRepository(sessions)
     outbox = OutboxRepository(sessions)
-    dossier = await dossiers.create(new_dossier())
+    dossier = await create(dossiers, new_dossier())
 
     t1, t2 = NOW + timedelta(hours=1), NOW + timedelta(hours=2)
-    await dossiers.add_event(dossier.id, "accepted", "officer:lan", "Đủ giấy tờ", t1)
-    moved = await dossiers.add_event(
-        dossier.id,
-        "supplement_requested",
-        "officer:lan",
-        "Ảnh căn cước bị mờ, xin gửi lại",
-        t2,
-        due_date=date(2026, 12, 2),
+    first = await dossiers.apply(move(dossier, "accepted", t1, note="Đủ giấy tờ"))
+    assert first is not None
+    moved = await dossiers.apply(
+        move(
+            first.dossier,
+            "supplement_requested",
+            t2,
+            note="Ảnh căn cước bị mờ, xin gửi lại",
+            due_date=date(2026, 12, 2),
+        )
     )
+    assert moved is not None
 
-    assert moved.status == "supplement_requested"
-    assert moved.updated_at == t2
-    assert moved.due_date == date(2026, 12, 2)
-    assert await dossiers.get(dossier.id) == moved
+    assert moved.dossier.status == "supplement_requested"
+    assert moved.dossier.updated_at == t2
+    assert moved.dossier.due_date == date(2026, 12, 2)
+    assert moved.dossier.version == 2
+    assert await dossiers.get(dossier.id) == moved.dossier
     history = await dossiers.events(dossier.id)
-    assert [(e.status, e.at) for e in history] == [
-        ("new", NOW),
-        ("accepted", t1),
-        ("supplement_requested", t2),
+    assert [(e.status, e.from_status, e.at) for e in history] == [
+        ("received", None, NOW),
+        ("accepted", "received", t1),
+        ("supplement_requested", "accepted", t2),
     ]
     assert history[2].note == "Ảnh căn cước bị mờ, xin gửi lại"
-    notices = await outbox.pending("notify")
-    assert [n.payload["status"] for n in notices] == ["accepted", "supplement_requested"]
+    notices = await outbox.pending("notify:zalo")
+    assert [n.payload["event_id"] for n in notices] == [history[1].id, history[2].id]
     assert {n.payload["code"] for n in notices} == {dossier.code}
+    assert {(n.payload["chat_id"], n.payload["user_id"]) for n in notices} == {("chat-9", "user-9")}
+    audit = await AuditRepository(sessions).for_target(f"dossier:{dossier.code}")
+    assert [a.action for a in audit] == [
+        "transition:received->accepted",
+        "transition:accepted->supplement_requested",
+    ]
 
 
-async def test_bad_status_and_missing_dossier_are_errors(
+async def test_a_move_from_a_stale_version_writes_nothing(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     dossiers = DossierRepository(sessions)
-    dossier = await dossiers.create(new_dossier())
-    with pytest.raises(ValueError, match="unknown dossier status"):
-        await dossiers.add_event(dossier.id, "done", "officer", "", NOW)
+    outbox = OutboxRepository(sessions)
+    dossier = await create(dossiers, new_dossier())
+    later = NOW + timedelta(hours=1)
+
+    # Two officers read version 0; both try to move it. Only the first may win.
+    results = [
+        await dossiers.apply(move(dossier, "accepted", later)),
+        await dossiers.apply(move(dossier, "not_accepted", later)),
+    ]
+
+    assert results[0] is not None and results[1] is None
+    assert [e.status for e in await dossiers.events(dossier.id)] == ["received", "accepted"]
+    assert len(await outbox.pending("notify:zalo")) == 1
+    assert (await dossiers.get(dossier.id)).status == "accepted"  # type: ignore[union-attr]
+
+
+async def test_concurrent_moves_of_one_version_apply_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    dossiers = DossierRepository(sessions)
+    dossier = await create(dossiers, new_dossier())
+    later = NOW + timedelta(hours=1)
+
+    results = await asyncio.gather(
+        *(dossiers.apply(move(dossier, s, later)) for s in ("accepted", "not_accepted") * 4)
+    )
+
+    assert sum(r is not None for r in results) == 1
+    assert len(await dossiers.events(dossier.id)) == 2
+
+
+async def test_moving_a_missing_dossier_is_an_error(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    dossiers = DossierRepository(sessions)
+    dossier = await create(dossiers, new_dossier())
     with pytest.raises(DossierNotFoundError):
-        await dossiers.add_event(dossier.id + 1000, "accepted", "officer", "", NOW)
-    assert [e.status for e in await dossiers.events(dossier.id)] == ["new"]
+        await dossiers.apply(
+            dataclasses.replace(move(dossier, "accepted", NOW), code="000.00.31.H26-261127-9999")
+        )
+    assert [e.status for e in await dossiers.events(dossier.id)] == ["received"]
 
 
 async def test_listing_by_commune_status_and_filer(
@@ -170,8 +264,9 @@ async def test_listing_by_commune_status_and_filer(
 ) -> None:
     dossiers = DossierRepository(sessions)
     volunteer = ConversationKey(channel="telegram", chat_id="55", user_id="55")
-    a = await dossiers.create(new_dossier("a"))
-    b = await dossiers.create(
+    a = await create(dossiers, new_dossier("a"))
+    b = await create(
+        dossiers,
         new_dossier(
             "b",
             at=NOW + timedelta(minutes=1),
@@ -180,14 +275,18 @@ async def test_listing_by_commune_status_and_filer(
             on_behalf_of={"ho_ten": "Lò Văn Páo", "quan_he": "hàng xóm"},
             result_delivery="post",
             postal_address={"dia_chi": "Thôn 3, xã Đông Hưng"},
-        )
+        ),
     )
-    await dossiers.add_event(a.id, "accepted", "officer", "", NOW + timedelta(hours=1))
+    assert await dossiers.apply(move(a, "accepted", NOW + timedelta(hours=1))) is not None
+
+    def where(**filters: Any) -> DossierQuery:
+        return DossierQuery(**filters)
 
     assert [d.id for d in await dossiers.list()] == [b.id, a.id]
-    assert [d.id for d in await dossiers.list(commune_code="10642")] == [a.id]
-    assert [d.id for d in await dossiers.list(status="new")] == [b.id]
-    assert await dossiers.list(commune_code="10645", status="accepted") == []
+    assert [d.id for d in await dossiers.list(where(commune_codes=("10642",)))] == [a.id]
+    assert [d.id for d in await dossiers.list(where(statuses=("received",)))] == [b.id]
+    assert await dossiers.list(where(commune_codes=("10645",), statuses=("accepted",))) == []
+    assert [d.id for d in await dossiers.list(where(filer=volunteer))] == [b.id]
     assert [d.id for d in await dossiers.for_user("telegram", "55")] == [b.id]
     [mine] = await dossiers.for_user("telegram", "55")
     assert mine.on_behalf_of == {"ho_ten": "Lò Văn Páo", "quan_he": "hàng xóm"}
@@ -201,7 +300,7 @@ async def test_draft_photos_become_the_dossiers(
     dossiers = DossierRepository(sessions)
     photo = await files.add(FILER, "giay_chung_sinh", "a" * 64, "k/1.jpg", "image/jpeg", 9, NOW)
 
-    dossier = await dossiers.create(new_dossier())
+    dossier = await create(dossiers, new_dossier())
 
     assert await files.for_conversation(FILER) == []
     [attached] = await files.for_dossier(dossier.id)
@@ -223,5 +322,5 @@ async def test_incomplete_filings_are_refused(
 ) -> None:
     dossiers = DossierRepository(sessions)
     with pytest.raises(ValueError, match=message):
-        await dossiers.create(new_dossier(**changes))
+        await create(dossiers, new_dossier(**changes))
     assert await dossiers.list() == []

@@ -5,12 +5,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.model import ConversationKey
-from storage.repositories import (
-    AuditRepository,
-    FileRepository,
-    OutboxRepository,
-    SecretRepository,
-)
+from storage.attachments import FileRepository
+from storage.audit import AuditRepository
+from storage.outbox import OutboxRepository
+from storage.secrets import SecretRepository
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 KEY = ConversationKey(channel="telegram", chat_id="42", user_id="42")
@@ -42,9 +40,9 @@ async def test_the_same_photo_twice_in_a_slot_is_kept_once(
 
 
 async def test_attached_files_leave_the_draft(sessions: async_sessionmaker[AsyncSession]) -> None:
-    from storage.repositories import DossierRepository, NewDossier
+    from storage.dossiers import DossierRepository, NewDossier
 
-    dossier = await DossierRepository(sessions).create(
+    dossier, _ = await DossierRepository(sessions).file(
         NewDossier(
             submission_key="s",
             agency_code="000.00.31.H26",

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.housekeeping import Housekeeping
 from dialogs.model import ConversationKey
-from storage.repositories import ConversationRepository, OutboxRepository
+from storage.conversations import ConversationRepository
+from storage.outbox import OutboxRepository
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 KEY = ConversationKey(channel="zalo", chat_id="u-1", user_id="u-1")

@@ -22,8 +22,6 @@ TABLES = {
     "audit_log",
     "kv_secrets",
     "choice_memory",
-    "office_dossiers",
-    "office_dossier_events",
 }
 
 

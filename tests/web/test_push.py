@@ -24,8 +24,9 @@ from bot.web import SESSION_COOKIE, create_web_app
 from dialogs.model import ConversationKey, Inbound, SubmitDossier
 from handlers import webchat
 from storage.db import create_engine, session_factory
+from storage.dossiers import Dossier
 from storage.migrate import upgrade
-from storage.repositories import Dossier, OutboxItem, OutboxRepository
+from storage.outbox import OutboxItem, OutboxRepository
 from tests.backoffice.pdf_helpers import pdf_text
 from tests.web.harness import START_TIMEOUT, free_port
 

@@ -19,7 +19,6 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from backoffice.calendar import WorkCalendar
 from bot.app import Knowledge, build_app
 from bot.config import Settings
 from bot.effects import Effects
@@ -472,7 +471,7 @@ async def test_the_web_fetcher_feeds_the_photo_checker(
         effects = Effects(
             settings=settings,
             catalogue=knowledge.catalogue,
-            calendar=WorkCalendar(),
+            office=app.client,
             dossiers=app.dossiers,
             files=app.files,
             store=app.store,

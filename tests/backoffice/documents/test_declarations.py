@@ -3,13 +3,14 @@ from typing import Any
 
 import pytest
 
-from backoffice.declarations import (
+from backoffice.documents.declarations import (
     DECLARATION_KEYS,
     DRAFT_NOTICE,
     IDENTITY_NOTE,
     KINDS,
     render_declaration_pdf,
 )
+from dialogs.vnwords import date_in_words
 from tests.backoffice.pdf_helpers import pdf_text
 
 SIGNED = date(2026, 11, 27)
@@ -24,7 +25,11 @@ REQUESTER: dict[str, Any] = {
 
 
 def render(kind: str, values: dict[str, Any]) -> str:
-    return pdf_text(render_declaration_pdf(kind, values, "Xã Thái Tân", "xã Thái Tân", SIGNED))
+    return pdf_text(
+        render_declaration_pdf(
+            kind, values, "Xã Thái Tân", "xã Thái Tân", SIGNED, date_in_words=date_in_words
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -164,7 +169,14 @@ def test_death_form_time_and_notice() -> None:
 
 def test_death_notice_kind_is_checked() -> None:
     with pytest.raises(ValueError):
-        render_declaration_pdf("death", {"death_notice_kind": "other"}, "Xã A", "A", SIGNED)
+        render_declaration_pdf(
+            "death",
+            {"death_notice_kind": "other"},
+            "Xã A",
+            "A",
+            SIGNED,
+            date_in_words=date_in_words,
+        )
 
 
 def test_marital_status_form_has_no_copies_box() -> None:
@@ -201,10 +213,12 @@ def test_every_documented_key_reaches_the_page(kind: str) -> None:
 
 def test_unknown_kind() -> None:
     with pytest.raises(ValueError, match="unknown declaration kind"):
-        render_declaration_pdf("divorce", {}, "Xã A", "A", SIGNED)
+        render_declaration_pdf("divorce", {}, "Xã A", "A", SIGNED, date_in_words=date_in_words)
 
 
 def test_ward_and_already_lowercase_names() -> None:
     assert "Kính gửi: (1) Ủy ban nhân dân phường Hồng Bàng" in pdf_text(
-        render_declaration_pdf("birth", {}, "Phường Hồng Bàng", "Hồng Bàng", SIGNED)
+        render_declaration_pdf(
+            "birth", {}, "Phường Hồng Bàng", "Hồng Bàng", SIGNED, date_in_words=date_in_words
+        )
     )

@@ -1,6 +1,6 @@
 import pytest
 
-from backoffice.vietqr import (
+from backoffice.documents.vietqr import (
     VietQRTransfer,
     build_vietqr,
     crc16_ccitt_false,

@@ -30,3 +30,9 @@ def is_valid_s10(code: str) -> bool:
     """True for an S10 identifier whose check digit is right; case and edge spaces ignored."""
     match = _S10_RE.match(code.strip().upper())
     return match is not None and s10_check_digit(match[1]) == int(match[2])
+
+
+def normalise_item_number(item_number: str) -> str:
+    """``"ee 123 456 785 vn"`` -> ``"EE123456785VN"``: labels print S10 numbers in groups of
+    digits, and people type them back that way; the stored form has no spaces, upper case."""
+    return "".join(item_number.split()).upper()

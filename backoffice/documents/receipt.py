@@ -22,7 +22,7 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from backoffice.fonts import A5, dejavu_sans, open_pdf
+from backoffice.documents.fonts import A5, dejavu_sans, open_pdf
 
 ReturnMethod = Literal["counter", "post"]
 

@@ -4,8 +4,8 @@ from datetime import date, datetime, time
 import pytest
 
 from backoffice.calendar import VIETNAM_TZ
-from backoffice.receipt import ReceiptData, format_vnd, render_receipt_pdf
-from backoffice.vietqr import build_vietqr
+from backoffice.documents.receipt import ReceiptData, format_vnd, render_receipt_pdf
+from backoffice.documents.vietqr import build_vietqr
 from tests.backoffice.pdf_helpers import pdf_image_count, pdf_info, pdf_text
 
 BASE = ReceiptData(

@@ -44,7 +44,7 @@ Keys read, per kind (``<P>`` stands for the person prefix, ``<ID>`` for the four
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -53,10 +53,12 @@ from fpdf import FPDF
 from fpdf.enums import Align, TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from backoffice.fonts import A4, dejavu_sans, open_pdf
-from dialogs.vnwords import date_in_words
+from backoffice.documents.fonts import A4, dejavu_sans, open_pdf
 
 KINDS = ("birth", "marriage", "death", "marital_status")
+
+# Spells a date out in Vietnamese words; passed in by the caller (see render_declaration_pdf).
+InWords = Callable[[date], str]
 
 _ID_KEYS = ("id_kind", "id_number", "id_issuer", "id_issued_on")
 
@@ -426,9 +428,9 @@ def _notes(pdf: FPDF, notes: tuple[tuple[str, str], ...]) -> None:
         )
 
 
-def _date_with_words(values: Mapping[str, Any], key: str) -> list[_Part]:
+def _date_with_words(values: Mapping[str, Any], key: str, in_words: InWords) -> list[_Part]:
     day = _as_date(values, key)
-    words = date_in_words(day) if day else ""
+    words = in_words(day) if day else ""
     return [_Part("Ngày, tháng, năm sinh:", _text(values, key), 28), _Part("ghi bằng chữ:", words)]
 
 
@@ -454,11 +456,13 @@ def _requester_block(pdf: FPDF, values: Mapping[str, Any], relation_label: str) 
 # ---------------------------------------------------------------------------------- forms
 
 
-def _birth(pdf: FPDF, values: Mapping[str, Any], place: str, signed_on: date) -> None:
+def _birth(
+    pdf: FPDF, values: Mapping[str, Any], place: str, signed_on: date, in_words: InWords
+) -> None:
     _requester_block(pdf, values, "Quan hệ với người được khai sinh:")
     _paragraph(pdf, "Đề nghị cơ quan đăng ký khai sinh cho người dưới đây:", "B")
     _line(pdf, _Part("Họ, chữ đệm, tên:", _text(values, "child_name")))
-    _line(pdf, *_date_with_words(values, "child_birth_date"))
+    _line(pdf, *_date_with_words(values, "child_birth_date", in_words))
     _line(pdf, *_sex_ethnicity_nationality(values, "child"))
     _line(pdf, _Part("Nơi sinh: (4)", _text(values, "child_birth_place")))
     _line(pdf, _Part("Quê quán:", _text(values, "child_hometown")))
@@ -497,7 +501,9 @@ def _birth(pdf: FPDF, values: Mapping[str, Any], place: str, signed_on: date) ->
     _notes(pdf, _BIRTH_NOTES)
 
 
-def _death(pdf: FPDF, values: Mapping[str, Any], place: str, signed_on: date) -> None:
+def _death(
+    pdf: FPDF, values: Mapping[str, Any], place: str, signed_on: date, in_words: InWords
+) -> None:
     _requester_block(pdf, values, "Quan hệ với người đã chết:")
     _paragraph(pdf, "Đề nghị cơ quan đăng ký khai tử cho người có tên dưới đây:", "B")
     _line(pdf, _Part("Họ, chữ đệm, tên:", _text(values, "deceased_name")))
@@ -578,7 +584,9 @@ def _death_notice(pdf: FPDF, values: Mapping[str, Any]) -> None:
     )
 
 
-def _marital_status(pdf: FPDF, values: Mapping[str, Any], place: str, signed_on: date) -> None:
+def _marital_status(
+    pdf: FPDF, values: Mapping[str, Any], place: str, signed_on: date, in_words: InWords
+) -> None:
     _requester_block(pdf, values, "Quan hệ với người được cấp Giấy xác nhận tình trạng hôn nhân:")
     _paragraph(pdf, "Đề nghị cấp Giấy xác nhận tình trạng hôn nhân cho người có tên dưới đây:", "B")
     _line(pdf, _Part("Họ, chữ đệm, tên:", _text(values, "person_name")))
@@ -627,7 +635,9 @@ def _marriage_photo_boxes(pdf: FPDF) -> None:
     pdf.set_xy(pdf.l_margin, top)
 
 
-def _marriage(pdf: FPDF, values: Mapping[str, Any], place: str, signed_on: date) -> None:
+def _marriage(
+    pdf: FPDF, values: Mapping[str, Any], place: str, signed_on: date, in_words: InWords
+) -> None:
     _font(pdf)
     label_w = 48.0
     side_w = (pdf.epw - label_w) / 2
@@ -691,12 +701,21 @@ _BODIES = {
 
 
 def render_declaration_pdf(
-    kind: str, values: dict[str, Any], commune_name: str, place: str, signed_on: date
+    kind: str,
+    values: dict[str, Any],
+    commune_name: str,
+    place: str,
+    signed_on: date,
+    *,
+    date_in_words: InWords,
 ) -> bytes:
     """The declaration ``kind`` (one of :data:`KINDS`) filled with ``values``, as an A4 PDF.
 
     ``commune_name`` names the registering People's Committee ("Xã Thái Tân" gives "Kính gửi:
     Ủy ban nhân dân xã Thái Tân"); ``place`` and ``signed_on`` fill "Làm tại: ..., ngày ...".
+    ``date_in_words`` spells a date out ("Ngày mười lăm, tháng ba, năm ..."), as the birth
+    form asks for the child's birth date; the caller passes ``dialogs.vnwords.date_in_words``,
+    which this package may not import.
     """
     if kind not in _TITLES:
         raise ValueError(f"unknown declaration kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -711,5 +730,5 @@ def render_declaration_pdf(
         if kind == "marriage":
             _marriage_photo_boxes(pdf)
         _national_header(pdf, title, commune_name, marker)
-        _BODIES[kind](pdf, values, place, signed_on)
+        _BODIES[kind](pdf, values, place, signed_on, date_in_words)
         return bytes(pdf.output())

@@ -1,0 +1,281 @@
+"""Conversation state between messages, which inbound messages were handled, and the
+numbered choices last shown on channels without buttons."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialogs.model import ConversationKey
+from storage.batching import Batcher
+from storage.common import aware as _aware
+from storage.common import dialect_insert as _insert
+from storage.common import key_filter as _key_filter
+from storage.common import key_of as _key
+from storage.models import (
+    ChoiceMemoryRow,
+    ConversationRow,
+    ProcessedMessageRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConversation:
+    key: ConversationKey
+    commune_code: str
+    state: dict[str, Any]
+    state_version: int
+    created_at: datetime
+    updated_at: datetime
+    last_inbound_at: datetime
+    reminder_sent_at: datetime | None
+
+
+def _conversation(row: Any) -> StoredConversation:  # an ORM row or a Core row
+    return StoredConversation(
+        key=_key(row),
+        commune_code=row.commune_code,
+        state=dict(row.state),
+        state_version=row.state_version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_inbound_at=row.last_inbound_at,
+        reminder_sent_at=row.reminder_sent_at,
+    )
+
+
+_CONVERSATIONS = cast(Table, ConversationRow.__table__)
+_PROCESSED = cast(Table, ProcessedMessageRow.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Save:
+    key: ConversationKey
+    state: dict[str, Any]
+    state_version: int
+    commune_code: str
+    now: datetime
+    inbound: bool
+    seen_message: str | None
+
+
+def _row(save: _Save) -> dict[str, Any]:
+    return {
+        "channel": save.key.channel,
+        "chat_id": save.key.chat_id,
+        "user_id": save.key.user_id,
+        "commune_code": save.commune_code,
+        "state": save.state,
+        "state_version": save.state_version,
+        "created_at": save.now,
+        "updated_at": save.now,
+        "last_inbound_at": save.now,
+        "reminder_sent_at": None,
+    }
+
+
+def _upsert_conversations(session: AsyncSession, inbound: bool) -> Any:
+    stmt = _insert(session, _CONVERSATIONS)
+    changed: tuple[str, ...] = ("state", "state_version", "commune_code", "updated_at")
+    if inbound:
+        # The user is active again: a new reminder may be due after the next silence.
+        changed += ("last_inbound_at", "reminder_sent_at")
+    return stmt.on_conflict_do_update(
+        index_elements=["channel", "chat_id", "user_id"],
+        set_={name: stmt.excluded[name] for name in changed},
+    )
+
+
+class ConversationRepository:
+    """Conversation state between messages, and which inbound messages were already handled."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        # Concurrent turns share round trips: see storage.batching.
+        self._loads: Batcher[ConversationKey, StoredConversation | None] = Batcher(self._load_many)
+        self._saves: Batcher[_Save, bool] = Batcher(self._save_many)
+
+    async def load(self, key: ConversationKey) -> StoredConversation | None:
+        return await self._loads.submit(key)
+
+    async def save(
+        self,
+        key: ConversationKey,
+        state: dict[str, Any],
+        commune_code: str,
+        now: datetime,
+        *,
+        inbound: bool = True,
+        seen_message: str | None = None,
+    ) -> bool:
+        """Store ``state``. ``inbound=False`` when the save follows our own outbound message,
+        so the user's last-activity time (Zalo's 7-day window, draft expiry) is not moved.
+
+        With ``seen_message`` the inbound message id is recorded in the same transaction, so a
+        turn is either wholly saved and marked handled, or neither: a crash in between can
+        neither lose the message nor handle it twice. Returns False (nothing saved) when that
+        message id was already recorded.
+
+        Saves from concurrent turns are committed together (group commit); each caller returns
+        only once its own save is committed."""
+        version = state.get("version", 0)
+        return await self._saves.submit(
+            _Save(
+                key=key,
+                state=state,
+                state_version=version if isinstance(version, int) else 0,
+                commune_code=commune_code,
+                now=_aware(now, "now"),
+                inbound=inbound,
+                seen_message=seen_message,
+            )
+        )
+
+    async def was_seen(self, channel: str, message_id: str) -> bool:
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(ProcessedMessageRow.seen_at).where(
+                    ProcessedMessageRow.channel == channel,
+                    ProcessedMessageRow.message_id == message_id,
+                )
+            )
+            return found is not None
+
+    async def _load_many(
+        self, keys: Sequence[ConversationKey]
+    ) -> builtins.list[StoredConversation | None]:
+        table = _CONVERSATIONS
+        chats: dict[str, set[str]] = {}
+        for key in keys:
+            chats.setdefault(key.channel, set()).add(key.chat_id)
+        found: dict[tuple[str, str, str], StoredConversation] = {}
+        async with self._sessions() as session:
+            # channel + chat_id IN (...) walks the unique index; a row-value IN would scan.
+            for channel, chat_ids in chats.items():
+                rows = await session.execute(
+                    select(table).where(table.c.channel == channel, table.c.chat_id.in_(chat_ids))
+                )
+                for row in rows:
+                    found[(row.channel, row.chat_id, row.user_id)] = _conversation(row)
+        return [found.get((k.channel, k.chat_id, k.user_id)) for k in keys]
+
+    async def _save_many(self, saves: Sequence[_Save]) -> builtins.list[bool]:
+        accepted = [True] * len(saves)
+        async with self._sessions.begin() as session:
+            first: dict[tuple[str, str], int] = {}
+            for index, save in enumerate(saves):
+                if save.seen_message is None:
+                    continue
+                pair = (save.key.channel, save.seen_message)
+                if pair in first:
+                    accepted[index] = False  # the same message twice in one batch
+                else:
+                    first[pair] = index
+            if first:
+                marked = await session.execute(
+                    _insert(session, _PROCESSED)
+                    .on_conflict_do_nothing()
+                    .returning(_PROCESSED.c.channel, _PROCESSED.c.message_id),
+                    [
+                        {"channel": c, "message_id": m, "seen_at": saves[i].now}
+                        for (c, m), i in first.items()
+                    ],
+                )
+                new = {(c, m) for c, m in marked}
+                for pair, index in first.items():
+                    accepted[index] = pair in new
+            todo = [save for save, ok in zip(saves, accepted, strict=True) if ok]
+            while todo:
+                # One upsert may touch a row only once: a key saved twice goes in a later round.
+                keys: set[ConversationKey] = set()
+                now_round: builtins.list[_Save] = []
+                later: builtins.list[_Save] = []
+                for save in todo:
+                    (later if save.key in keys else now_round).append(save)
+                    keys.add(save.key)
+                for inbound in (True, False):
+                    rows = [save for save in now_round if save.inbound is inbound]
+                    if rows:
+                        await session.execute(
+                            _upsert_conversations(session, inbound), [_row(save) for save in rows]
+                        )
+                todo = later
+        return accepted
+
+    async def delete(self, key: ConversationKey) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ConversationRow)
+                .where(*_key_filter(ConversationRow, key))
+                .returning(ConversationRow.id)
+            )
+            return result.first() is not None
+
+    async def purge_seen(self, before: datetime) -> int:
+        """Forget message ids seen before ``before`` (keep at least a day: platforms retry)."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ProcessedMessageRow)
+                .where(ProcessedMessageRow.seen_at < _aware(before, "before"))
+                .returning(ProcessedMessageRow.message_id)
+            )
+            return len(result.all())
+
+    async def stale_drafts(
+        self, older_than: datetime, limit: int = 100
+    ) -> builtins.list[StoredConversation]:
+        """Conversations whose user has been silent since before ``older_than``, oldest first.
+
+        Whether the state holds a draft is the dialog's business: the caller looks, then
+        reminds (:meth:`mark_reminded`), expires (:meth:`save` with ``inbound=False``) or
+        :meth:`delete`\\ s.
+        """
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(ConversationRow)
+                .where(ConversationRow.last_inbound_at < _aware(older_than, "older_than"))
+                .order_by(ConversationRow.last_inbound_at, ConversationRow.id)
+                .limit(limit)
+            )
+            return [_conversation(row) for row in rows]
+
+    async def mark_reminded(self, key: ConversationKey, now: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ConversationRow)
+                .where(*_key_filter(ConversationRow, key))
+                .values(reminder_sent_at=_aware(now, "now"))
+            )
+
+
+# --------------------------------------------------------------------------- dossiers
+
+
+class ChoiceRepository:
+    """Numbered choices last shown to a user, per channel (see ChoiceMemoryRow)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, channel: str, user_id: str) -> tuple[str, ...]:
+        async with self._sessions() as session:
+            row = await session.get(ChoiceMemoryRow, (channel, user_id))
+            return () if row is None else tuple(str(p) for p in row.payloads)
+
+    async def put(self, channel: str, user_id: str, payloads: Sequence[str], now: datetime) -> None:
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            await session.execute(
+                _insert(session, ChoiceMemoryRow)
+                .values(channel=channel, user_id=user_id, payloads=list(payloads), updated_at=now)
+                .on_conflict_do_update(
+                    index_elements=["channel", "user_id"],
+                    set_={"payloads": list(payloads), "updated_at": now},
+                )
+            )

@@ -1,0 +1,36 @@
+"""Secrets the program itself rotates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.common import aware as _aware
+from storage.common import dialect_insert as _insert
+from storage.models import (
+    SecretRow,
+)
+
+
+class SecretRepository:
+    """Secrets the program itself rotates (Zalo's refresh token is single-use)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, name: str) -> str | None:
+        async with self._sessions() as session:
+            row = await session.get(SecretRow, name)
+            return None if row is None else row.value
+
+    async def put(self, name: str, value: str, now: datetime) -> None:
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            await session.execute(
+                _insert(session, SecretRow)
+                .values(name=name, value=value, updated_at=now)
+                .on_conflict_do_update(
+                    index_elements=["name"], set_={"value": value, "updated_at": now}
+                )
+            )
