@@ -151,9 +151,8 @@ def _describe(d: DossierOut, timezone: tzinfo) -> list[str]:
     lines.append("Lịch sử:")
     for step in d.history:
         note = f" — {step.note}" if step.note else ""
-        lines.append(
-            f"  {step.at:%d/%m/%Y %H:%M}  {_status_text(step.to.value)}  ({step.actor}){note}"
-        )
+        when = f"{step.at.astimezone(timezone):%d/%m/%Y %H:%M}"
+        lines.append(f"  {when}  {_status_text(step.to.value)}  ({step.actor}){note}")
     if d.allowed:
         lines.append("Có thể chuyển sang: " + ", ".join(s.value for s in d.allowed))
     return lines
