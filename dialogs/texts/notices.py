@@ -27,10 +27,10 @@ def head(code: str, procedure_name: str) -> str:
 
 
 def genuine(code: str, hotline: str) -> str:
-    ask = f" hoặc gọi {hotline}" if hotline else ""
+    ask = f" hoặc gọi {hotline} và đọc mã {code}" if hotline else ""
     return (
-        f"Để kiểm tra tin này, bạn gõ mã hồ sơ {code} vào đây{ask}. Cán bộ không bao giờ hỏi "
-        "mật khẩu, mã OTP hay bảo chuyển tiền ngoài bước nộp lệ phí của hồ sơ."
+        f"Để kiểm tra tin này, bạn bấm «Tra cứu hồ sơ» trong menu{ask}. Cán bộ không bao giờ "
+        "hỏi mật khẩu, mã OTP hay bảo chuyển tiền ngoài bước nộp lệ phí của hồ sơ."
     )
 
 
