@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from backoffice import domain
 from backoffice.domain import Extend, PostalEvent, Refused, Role, Status
@@ -157,9 +160,32 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 COMMON = (401, 411, 413, 422)
 
 
+class ProblemRoute(APIRoute):
+    """Every error of these routes as ``application/problem+json``, as OpenAPI says; a 422
+    names the fields and what is wrong with them, never the values (an ID number, a name)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except HTTPException as exc:
+                title = HTTPStatus(exc.status_code).phrase
+                return _problem(exc.status_code, title, str(exc.detail))
+            except RequestValidationError as exc:
+                where = "; ".join(
+                    f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', '')}"
+                    for error in exc.errors()[:10]
+                )
+                return _problem(422, "Unprocessable Content", where)
+
+        return handler
+
+
 def router(office: OfficeService, files: FileRepository, store: FileStore) -> APIRouter:
-    """The API's routes. Mount behind :class:`TokenGate` (see :func:`gate`)."""
-    api = APIRouter(prefix=PREFIX, tags=["back office"])
+    """The API's routes. Mount behind :class:`TokenGate`."""
+    api = APIRouter(prefix=PREFIX, tags=["back office"], route_class=ProblemRoute)
 
     def token(request: Request) -> ApiToken:
         found = request.scope.get("state", {}).get("api_token")
@@ -245,7 +271,7 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
         response.headers["Location"] = str(request.url_for("get_dossier", code=receipt.code))
         return ReceiptOut(
             code=receipt.code,
-            status=domain.LEGACY_STATUS.get(receipt.status, Status.RECEIVED),
+            status=domain.stored_status(receipt.status),
             received_at=receipt.received_at,
             due_date=receipt.due_date,
             created=receipt.created,
@@ -255,7 +281,7 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
         "/dossiers/{code}",
         response_model=DossierOut,
         name="get_dossier",
-        responses=_problems(401, 404, 422),
+        responses=_problems(401, 404, 411, 413, 422),
         summary="A dossier: status, due date, allowed moves, history",
     )
     async def get_dossier(code: str, request: Request) -> DossierOut:
@@ -264,7 +290,7 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
     @api.get(
         "/dossiers",
         response_model=list[DossierSummary],
-        responses=_problems(401, 422),
+        responses=_problems(401, 411, 413, 422),
         summary="Dossiers, newest first",
     )
     async def list_dossiers(
@@ -274,6 +300,9 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
         received_from: Annotated[date | None, Query()] = None,
         received_to: Annotated[date | None, Query(description="inclusive")] = None,
         overdue: Annotated[bool, Query()] = False,
+        channel: Annotated[str | None, Query(max_length=32, description="filed from")] = None,
+        chat_id: Annotated[str | None, Query(max_length=128)] = None,
+        user_id: Annotated[str | None, Query(max_length=128)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[DossierSummary]:
         found = token(request)
@@ -282,7 +311,7 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
             if communes is not None and commune not in communes:
                 return []
             communes = (commune,)
-        tz = datetime.now().astimezone().tzinfo
+        tz = office.timezone  # the deployment's days, not the server's
         today = office.today()
         dossiers = await office.list(
             DossierQuery(
@@ -296,6 +325,10 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
                 else datetime.combine(date.fromordinal(received_to.toordinal() + 1), time(), tz),
                 overdue_on=today if overdue else None,
                 done=DONE,
+                # The conversation it was filed from: a remote citizen side's "my dossiers".
+                filer=None
+                if channel is None
+                else ConversationKey(channel, chat_id or "", user_id or ""),
                 limit=limit,
             )
         )
@@ -341,7 +374,7 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
         response_class=Response,
         responses={
             200: {"content": {"image/jpeg": {}, "application/pdf": {}}},
-            **_problems(401, 404, 422),
+            **_problems(401, 404, 411, 413, 422),
         },
         summary="A photo or scan of the dossier",
     )
@@ -363,7 +396,7 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
 
 def _stored_names(wanted: Status) -> tuple[str, ...]:
     """The stored names that mean ``wanted`` (old rows may still say "new")."""
-    return tuple(name for name, s in domain.LEGACY_STATUS.items() if s is wanted) or (wanted.value,)
+    return domain.stored_names(wanted)
 
 
 def tokens_from(province_token: str, commune_tokens: Mapping[str, str]) -> tuple[ApiToken, ...]:

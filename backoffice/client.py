@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from backoffice.domain import LEGACY_STATUS, Refused, Role, Status, Supplemented
+from backoffice.domain import Refused, Role, Supplemented, stored_status
 from backoffice.office import OfficeService, Submission, UnknownProcedure
 from backoffice.paths import PREFIX
 from backoffice.wire import (
@@ -95,9 +95,11 @@ class InProcessBackOffice:
             receipt = await self._office.receive(submission)
         except UnknownProcedure as exc:
             raise BackOfficeRejected(f"unknown procedure {exc}") from exc
+        except ValueError as exc:  # the store's own checks (a post filing with no address)
+            raise BackOfficeRejected(str(exc)) from exc
         return ReceiptOut(
             code=receipt.code,
-            status=LEGACY_STATUS.get(receipt.status, Status.RECEIVED),
+            status=stored_status(receipt.status),
             received_at=receipt.received_at,
             due_date=receipt.due_date,
             created=receipt.created,
@@ -160,7 +162,14 @@ class HttpBackOffice:
         )
 
     async def submit(self, submission: Submission) -> ReceiptOut:
-        body = submission_in(submission).model_dump(mode="json")
+        try:
+            body = submission_in(submission).model_dump(mode="json")
+        except ValidationError as exc:
+            # Built from each error's place and message: pydantic's own text quotes the input.
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            raise BackOfficeRejected(problems) from None
         response = await self._send("POST", f"{PREFIX}/dossiers", body)
         if response.status_code == 404:
             raise BackOfficeRejected("unknown procedure")
@@ -173,10 +182,11 @@ class HttpBackOffice:
         return _parse(_dossier, response)
 
     async def filed_from(self, key: ConversationKey, limit: int = 50) -> list[DossierSummary]:
-        # The REST API lists by commune and status for officers' scripts; a conversation's own
-        # list is not offered to API tokens, so a remote office answers nothing here yet.
-        del key, limit
-        return []
+        query = {"channel": key.channel, "chat_id": key.chat_id, "user_id": key.user_id}
+        response = await self._send(
+            "GET", f"{PREFIX}/dossiers?{urlencode({**query, 'limit': limit})}"
+        )
+        return _parse(_summaries, response)
 
     async def supplement(
         self, code: str, key: ConversationKey, files: tuple[str, ...], text: str

@@ -264,7 +264,7 @@ class OfficeService:
     # --- between the store's values and the core's ------------------------------------------
 
     def to_domain(self, d: Dossier) -> domain.Dossier:
-        status = domain.LEGACY_STATUS.get(d.status, Status.RECEIVED)
+        status = domain.stored_status(d.status)
         w = d.workflow
         return domain.Dossier(
             code=d.code,

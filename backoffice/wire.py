@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from backoffice.domain import Status
+from backoffice.domain import Status, stored_status
 from storage.dossiers import Dossier, DossierEvent
 
 COMMUNE_PATTERN = r"^\d{5}$"
@@ -132,9 +132,7 @@ class Problem(_Wire):
 
 
 def _status(name: str) -> Status:
-    from backoffice.domain import LEGACY_STATUS
-
-    return LEGACY_STATUS.get(name, Status.RECEIVED)
+    return stored_status(name)
 
 
 def summary_of(d: Dossier, overdue: bool) -> DossierSummary:

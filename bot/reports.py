@@ -91,7 +91,7 @@ async def _list(args: argparse.Namespace, office: OfficeService) -> int:
                 "code": d.code,
                 "commune_code": d.commune_code,
                 "procedure_code": d.procedure_code,
-                "status": domain.LEGACY_STATUS.get(d.status, Status.RECEIVED).value,
+                "status": domain.stored_status(d.status).value,
                 "received_at": d.received_at.isoformat(),
                 "due_date": None if d.due_date is None else d.due_date.isoformat(),
                 "overdue": office.to_domain(d).overdue(today),
@@ -209,7 +209,7 @@ async def _apply(
 
 
 def _status_text(name: str) -> str:
-    status = domain.LEGACY_STATUS.get(name, Status.RECEIVED).value
+    status = domain.stored_status(name).value
     return STATUS_NAMES.get(status, status)
 
 

@@ -390,6 +390,25 @@ class DossierRepository:
                 for new, d in zip(news, made, strict=True)
             ],
         )
+        # Every reception is audited like every move; no personal data in the audit trail.
+        await session.execute(
+            _insert(session, cast(Table, AuditLogRow.__table__)),
+            [
+                {
+                    "at": d.received_at,
+                    "actor": new.actor or d.filer_key.as_str(),
+                    "action": RECEIVED,
+                    "target": f"dossier:{d.code}",
+                    "details": {
+                        "role": new.role,
+                        "commune_code": d.commune_code,
+                        "procedure_code": d.procedure_code,
+                        "channel": d.filer_key.channel,
+                    },
+                }
+                for new, d in zip(news, made, strict=True)
+            ],
+        )
         with_photos = [d for new, d in zip(news, made, strict=True) if new.attach_draft_files]
         if with_photos:
             await session.execute(

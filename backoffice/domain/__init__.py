@@ -33,6 +33,8 @@ from backoffice.domain.status import (
     STATUS_CODE,
     Role,
     Status,
+    stored_names,
+    stored_status,
 )
 from backoffice.domain.workflow import (
     EXTENDABLE,
@@ -87,4 +89,6 @@ __all__ = [
     "allowed",
     "command_for",
     "receive",
+    "stored_names",
+    "stored_status",
 ]

@@ -121,3 +121,22 @@ class Role(StrEnum):
     """The applicant, from a chat: answers a supplement request or withdraws."""
     SYSTEM = "system"
     """Background jobs (reminders, sync): read-only to the workflow."""
+
+
+def stored_status(name: str) -> Status:
+    """The status a stored name stands for: today's names as they are, the names databases
+    from before the office owned dossiers still hold through :data:`LEGACY_STATUS`. A name
+    neither knows (never written by this program) reads as received, the one status from
+    which an officer can look at the dossier and decide."""
+    try:
+        return Status(name)
+    except ValueError:
+        return LEGACY_STATUS.get(name, Status.RECEIVED)
+
+
+def stored_names(status: Status) -> tuple[str, ...]:
+    """Every stored name that means ``status`` (for filters over old and new rows)."""
+    return (
+        status.value,
+        *(old for old, new in LEGACY_STATUS.items() if new is status and old != status.value),
+    )

@@ -207,6 +207,7 @@ async def test_a_move_keeps_its_history_audit_and_notice_together(
     assert {(n.payload["chat_id"], n.payload["user_id"]) for n in notices} == {("chat-9", "user-9")}
     audit = await AuditRepository(sessions).for_target(f"dossier:{dossier.code}")
     assert [a.action for a in audit] == [
+        "received",
         "transition:received->accepted",
         "transition:accepted->supplement_requested",
     ]

@@ -192,10 +192,12 @@ def downgrade() -> None:
                 sa.text(f"UPDATE {table} SET status = :old WHERE status = :new"),
                 {"old": old, "new": new},
             )
-    with op.batch_alter_table("dossier_events") as batch:
+    # recreate="never": SQLite (3.35+) drops the columns in place. Rebuilding ``dossiers``
+    # would drop the old table, and its ON DELETE CASCADE would take the whole history along.
+    with op.batch_alter_table("dossier_events", recreate="never") as batch:
         for column in ("details", "kind", "role", "from_status"):
             batch.drop_column(column)
-    with op.batch_alter_table("dossiers") as batch:
+    with op.batch_alter_table("dossiers", recreate="never") as batch:
         for column in ("workflow", "processing_days", "version"):
             batch.drop_column(column)
     id_type = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
