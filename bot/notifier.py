@@ -11,8 +11,10 @@ is not sent twice. :class:`Notifier` claims the rows of the channels this proces
    ``notify``, run under the conversation's lock and idempotent per event id); None, the
    dossier or event is unknown: the row is parked for a person;
 3. waits for the channel's :class:`~bot.pacing.Pacer` (Telegram: 30/s, 1/s per chat);
-4. pushes, and marks that one row done at once: a kill -9 loses nothing (the lease brings the
-   row back) and sends again only the notices that were in flight (at most ``concurrency``).
+4. pushes, and marks the row done as soon as the write lock is free (group commit: the rows
+   sent during one commit are marked by the next, in one transaction): a kill -9 loses nothing
+   (the lease brings the row back) and sends again only the notices in flight at that moment
+   (pushed, their commit not finished: at most ``concurrency`` plus one commit's worth).
 
 A failed push is retried with backoff; after ``max_attempts`` the row is parked. Different
 chats are worked side by side (``concurrency``); the rows of one chat go in queue order.
@@ -34,6 +36,7 @@ Logs name dossiers by code only: never names, phone numbers or ID numbers (nor c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -76,6 +79,8 @@ class NoticeQueue(Protocol):
 
     async def mark_done(self, item_id: int, now: datetime) -> None: ...
 
+    async def mark_done_many(self, item_ids: Sequence[int], now: datetime) -> None: ...
+
     async def mark_failed(self, item_id: int, error: str, next_attempt_at: datetime) -> None: ...
 
     async def defer(self, item_id: int, until: datetime) -> None: ...
@@ -105,7 +110,14 @@ def notice_payload(
 
 
 class Notifier(OutboxLoop):
-    """Works the ``notify:<channel>`` rows: quiet hours, prepare, pace, push, mark done."""
+    """Works the ``notify:<channel>`` rows: quiet hours, prepare, pace, push, mark done.
+
+    :meth:`run` keeps a pipeline going: it claims the next batch while the last one is still
+    being sent (up to ``in_flight`` rows held at once), so a chat that must wait for its pacer
+    does not hold up the others. Each chat's rows form a chain worked in queue order, also
+    across batches. :meth:`run_once` claims one batch and works it to the end (tests, one-shot
+    runs).
+    """
 
     def __init__(
         self,
@@ -118,6 +130,7 @@ class Notifier(OutboxLoop):
         *,
         max_attempts: int = MAX_ATTEMPTS,
         concurrency: int = 16,
+        in_flight: int | None = None,
         hold_for: timedelta = HOLD_FOR,
         **options: Unpack[LoopOptions],
     ) -> None:
@@ -131,35 +144,77 @@ class Notifier(OutboxLoop):
         self._pacers = dict(pacers)
         self._quiet = quiet
         self._max_attempts = max_attempts
+        # Pushes (and prepares) going at once; a row waiting for its pacer holds no slot.
         self._slots = asyncio.Semaphore(concurrency)
         self._hold_for = hold_for
+        # Rows claimed and not finished, at most: a few batches, well inside the lease.
+        self._cap = max(in_flight if in_flight is not None else 4 * self._batch, self._batch)
+        self._held = 0
+        self._progress = asyncio.Event()
+        self._chains: dict[str, asyncio.Task[None]] = {}
         # One outbox write at a time from this process: on SQLite concurrent writers queue on
-        # busy_timeout, whose sleeps grow to 100 ms, and the rate falls to a tenth.
+        # busy_timeout, whose sleeps grow to 100 ms, and the rate falls to a tenth. The rows
+        # sent while one commit runs are marked done together by the next (group commit).
         self._writes = asyncio.Lock()
+        self._marks: list[tuple[int, asyncio.Future[None]]] = []
 
     async def run_once(self) -> int:
-        claimed = 0
-        for channel in self._push.channels():
-            items = await self._notices.claim_due(
-                self._clock(), self._batch, self._lease, topic=notify_topic(channel)
-            )
-            claimed += len(items)
-            by_chat: dict[str, list[OutboxItem]] = {}
-            for item in items:
-                by_chat.setdefault(str(item.payload.get("chat_id", "")), []).append(item)
-            await asyncio.gather(*(self._work_chat(rows) for rows in by_chat.values()))
+        claimed = await self._claim()
+        await self._finish()
         return claimed
 
-    async def _work_chat(self, rows: Sequence[OutboxItem]) -> None:
-        async with self._slots:
-            for item in rows:
-                try:
-                    await self._send(item)
-                except Exception:
-                    # The database or prepare failed: the row's lease brings it back later.
-                    log.exception(
-                        "notice row %d (dossier %s) failed", item.id, item.payload.get("code", "?")
-                    )
+    async def _round(self) -> int:
+        while self._held > self._cap - self._batch:
+            self._progress.clear()
+            await self._progress.wait()
+        return await self._claim()
+
+    async def _finish(self) -> None:
+        while self._chains:
+            await asyncio.wait(list(self._chains.values()))
+
+    async def _claim(self) -> int:
+        claimed = 0
+        for channel in self._push.channels():
+            room = min(self._batch, self._cap - self._held)
+            if room <= 0:
+                break
+            async with self._writes:
+                items = await self._notices.claim_due(
+                    self._clock(), room, self._lease, topic=notify_topic(channel)
+                )
+            claimed += len(items)
+            for item in items:
+                self._chain(item)
+        return claimed
+
+    def _chain(self, item: OutboxItem) -> None:
+        """Work ``item`` after the rows of its chat already going."""
+        chat = f"{item.topic}:{item.payload.get('chat_id', '')}"
+        before = self._chains.get(chat)
+        self._held += 1
+        task = asyncio.create_task(self._after(before, item))
+        self._chains[chat] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._chains.get(chat) is done:
+                del self._chains[chat]
+
+        task.add_done_callback(forget)
+
+    async def _after(self, before: asyncio.Task[None] | None, item: OutboxItem) -> None:
+        try:
+            if before is not None:
+                await asyncio.wait([before])
+            await self._send(item)
+        except Exception:
+            # The database or prepare failed: the row's lease brings it back later.
+            log.exception(
+                "notice row %d (dossier %s) failed", item.id, item.payload.get("code", "?")
+            )
+        finally:
+            self._held -= 1
+            self._progress.set()
 
     async def _send(self, item: OutboxItem) -> None:
         code = str(item.payload.get("code", "?"))
@@ -168,7 +223,8 @@ class Notifier(OutboxLoop):
             async with self._writes:
                 await self._notices.defer(item.id, morning)
             return
-        prepared = await self._prepare(item)
+        async with self._slots:
+            prepared = await self._prepare(item)
         if prepared is None:
             async with self._writes:
                 await self._park(
@@ -177,19 +233,43 @@ class Notifier(OutboxLoop):
             return
         channel = prepared.key.channel
         pacer = self._pacers.get(channel)
-        if pacer is not None:
-            await pacer.wait_turn(prepared.key.chat_id)
-        outcome = await self._push.deliver(prepared.key, prepared.replies)
-        async with self._writes:
-            await self._record(item, outcome, channel, code)
-
-    async def _record(self, item: OutboxItem, outcome: Delivery, channel: str, code: str) -> None:
+        async with contextlib.AsyncExitStack() as paced:
+            if pacer is not None:
+                await paced.enter_async_context(pacer.turn(prepared.key.chat_id))
+            async with self._slots:
+                outcome = await self._push.deliver(prepared.key, prepared.replies)
         if outcome is Delivery.SENT:
-            await self._notices.mark_done(item.id, self._clock())
+            await self._mark_done(item.id)
             log.info(
                 "notice %s for dossier %s sent on %s", item.payload.get("event_id"), code, channel
             )
             return
+        async with self._writes:
+            await self._record(item, outcome, channel)
+
+    async def _mark_done(self, item_id: int) -> None:
+        """Group commit: whoever gets the write lock marks every row sent so far."""
+        mark: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((item_id, mark))
+        async with self._writes:
+            if not mark.done():
+                batch, self._marks = self._marks, []
+                try:
+                    await self._notices.mark_done_many([i for i, _ in batch], self._clock())
+                except BaseException as exc:
+                    failure = exc if isinstance(exc, Exception) else RuntimeError("cancelled")
+                    for _, waiting in batch:
+                        if not waiting.done():
+                            waiting.set_exception(failure)
+                    if failure is not exc:
+                        mark.exception()  # retrieved: only the cancellation goes on
+                        raise
+                else:
+                    for _, waiting in batch:
+                        waiting.set_result(None)
+        mark.result()
+
+    async def _record(self, item: OutboxItem, outcome: Delivery, channel: str) -> None:
         if outcome is Delivery.CLOSED:
             if self._clock() - item.created_at < self._hold_for:
                 await self._notices.defer(item.id, self._clock() + HOLD_STEP)

@@ -107,7 +107,7 @@ class OutboxLoop(abc.ABC):
         """Work until ``stop`` is set; a failed round is logged and the loop goes on."""
         while not stop.is_set():
             try:
-                claimed = await self.run_once()
+                claimed = await self._round()
             except Exception:
                 # The database may be busy or gone for a moment; leased rows come back.
                 log.exception("outbox round failed (%s)", type(self).__name__)
@@ -115,6 +115,16 @@ class OutboxLoop(abc.ABC):
             if claimed >= self._batch:
                 continue  # more may be waiting
             await self._sleep(stop)
+        await self._finish()
+
+    async def _round(self) -> int:
+        """One round of :meth:`run`: by default a whole :meth:`run_once`. A loop that keeps
+        work going between rounds (the notifier) claims here and finishes in :meth:`_finish`."""
+        return await self.run_once()
+
+    async def _finish(self) -> None:
+        """Called once when :meth:`run` stops: wait for work still going (none by default)."""
+        return None
 
     async def _sleep(self, stop: asyncio.Event) -> None:
         waiters = {

@@ -4,7 +4,10 @@
 the messenger's limits, so the messenger never has to answer 429: Telegram allows about
 30 messages a second per bot and about one a second per chat (protocols.md §1.5). Each call to
 :meth:`Pacer.wait_turn` reserves the next free slot (overall spacing ``1 / per_second``, and
-``per_chat_seconds`` since the chat's last message) and sleeps until it. A 429 that gets through
+``per_chat_seconds`` since the chat's last message) and sleeps until it; :meth:`Pacer.turn`
+wraps the send itself, so that the chat's interval counts from the answer and no message leaves
+while the last second's answers and the messages in flight already make the limit (a busy event
+loop sends late, in bunches: the spacing alone let 429s through). A 429 that gets through
 anyway (limits are dynamic; the turns' answers share the bot) is reported with
 :meth:`Pacer.back_off`, and then everyone on the channel waits.
 
@@ -17,9 +20,11 @@ rate. Give each a share (``per_second / workers``) when running more than one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, tzinfo
 from datetime import time as clock_time
 
@@ -59,6 +64,15 @@ class Pacer:
         self._next = -math.inf  # the next free slot overall
         self._paused_until = -math.inf  # a 429's retry_after, for everyone
         self._chat_next: dict[str, float] = {}  # the next free slot of each recent chat
+        # The hard bound behind the even spacing: a request may arrive late (a busy event
+        # loop wakes several sleepers at once), so no message leaves while the last second's
+        # answers plus those still in flight reach the messenger's own count.
+        self._per_window = max(1, math.floor(per_second * scale))
+        self._answered: deque[float] = deque()  # when each message of the last second was answered
+        self._in_flight = 0
+        # A new pacer does not know what the process before it sent (a restart, a kill -9):
+        # for its first interval every chat counts as written to at its start.
+        self._fresh_until = clock() + self._interval
 
     @property
     def rate(self) -> float:
@@ -77,6 +91,8 @@ class Pacer:
             if len(self._chat_next) >= REMEMBER_CHATS:
                 self._forget_idle(now)
             before = self._chat_next.get(chat_id)
+            if before is None and now < self._fresh_until:
+                before = self._fresh_until
             ready = max(now, self._paused_until, now if before is None else before)
             if ready > now:
                 await self._sleep(ready - now)
@@ -93,6 +109,33 @@ class Pacer:
                 self._chat_next.pop(chat_id, None)
             else:
                 self._chat_next[chat_id] = before
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: str) -> AsyncIterator[None]:
+        """Wait for a turn (:meth:`wait_turn`), send inside the block; its end counts as the
+        answer. The messenger counts arrivals, and a request may leave late: counted from the
+        answer, neither the chat's interval nor the overall second is ever short."""
+        await self.wait_turn(chat_id)
+        await self._room_in_second()
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            now = self._clock()
+            self._answered.append(now)
+            free_at = now + self._interval
+            self._chat_next[chat_id] = max(self._chat_next.get(chat_id, free_at), free_at)
+
+    async def _room_in_second(self) -> None:
+        while True:
+            now = self._clock()
+            while self._answered and self._answered[0] <= now - 1.0:
+                self._answered.popleft()
+            if len(self._answered) + self._in_flight < self._per_window:
+                return
+            wake = self._answered[0] + 1.0 if self._answered else now + self._spacing
+            await self._sleep(max(wake - now, self._spacing / 10))
 
     def back_off(self, seconds: float) -> None:
         """The messenger said "retry after ``seconds``": nobody on this channel sends before."""

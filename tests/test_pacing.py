@@ -47,9 +47,30 @@ class FakeTime:
             task.result()
 
 
-def _pacer(t: FakeTime, **kwargs: float) -> Pacer:
-    return Pacer(kwargs.pop("per_second", 30), kwargs.pop("per_chat_seconds", 1.0),
-                 clock=t.clock, sleep=t.sleep, margin=0.0, **kwargs)  # fmt: skip
+def _pacer(t: FakeTime, *, fresh: bool = False, **kwargs: float) -> Pacer:
+    """A pacer made an hour ago (past its fresh start), or now if ``fresh``."""
+    now = t.now
+    if not fresh:
+        t.now -= 3600
+    pacer = Pacer(kwargs.pop("per_second", 30), kwargs.pop("per_chat_seconds", 1.0),
+                  clock=t.clock, sleep=t.sleep, margin=0.0, **kwargs)  # fmt: skip
+    t.now = now
+    return pacer
+
+
+async def test_a_new_pacer_treats_every_chat_as_just_written_to() -> None:
+    """After a restart (a kill -9 included) the pacer cannot know which chats the process
+    before it wrote to a moment ago: the first message to any chat waits one interval from
+    the start, and the overall rate applies from the first message."""
+    t = FakeTime()
+    pacer = _pacer(t, fresh=True, per_second=10, per_chat_seconds=1.0)
+    await t.run(*(_send(pacer, t, chat) for chat in ["a", "b", "a"]))
+    times = sorted(at - 100.0 for at, _ in t.sends)
+    assert times == [pytest.approx(1.0), pytest.approx(1.1), pytest.approx(2.0)]
+    # Later, a chat not written to yet goes at once.
+    t.now = 200.0
+    await t.run(_send(pacer, t, "c"))
+    assert t.sends[-1][0] == pytest.approx(200.0)
 
 
 async def _send(pacer: Pacer, t: FakeTime, chat: str) -> None:
@@ -151,3 +172,37 @@ def test_quiet_hours_within_one_day_and_disabled() -> None:
     never = QuietHours(time(7, 0), time(7, 0), HANOI)
     assert never.next_allowed(_at(3, 0)) is None
     assert QuietHours().next_allowed(_at(22, 0)) == _at(7, 0, day=28)
+
+
+async def test_no_message_leaves_while_answers_and_those_in_flight_fill_the_second() -> None:
+    """The even spacing is not enough when requests arrive late: a message counts against the
+    messenger's second until a second after it is answered (it may have arrived just before
+    the answer), so with slow answers (2 s each here) the eleventh message of a 10-a-second
+    limit waits until a second after the first answer."""
+    t = FakeTime()
+    pacer = _pacer(t, per_second=10, per_chat_seconds=0.0)
+    started: list[float] = []
+
+    async def slow(chat: str) -> None:
+        async with pacer.turn(chat):
+            started.append(t.now)
+            await t.sleep(2.0)
+
+    await t.run(*(slow(str(chat)) for chat in range(12)))
+    assert started[:10] == [pytest.approx(100.0 + 0.1 * n) for n in range(10)]
+    assert started[10] == pytest.approx(103.0)  # the first answer at 102, plus a second
+    assert started[11] == pytest.approx(103.1)
+
+
+async def test_a_chats_interval_counts_from_the_answer_not_the_slot() -> None:
+    t = FakeTime()
+    pacer = _pacer(t, per_second=10, per_chat_seconds=1.0)
+    started: list[float] = []
+
+    async def late(chat: str) -> None:
+        async with pacer.turn(chat):
+            started.append(t.now)
+            await t.sleep(0.5)  # the request is answered half a second after its slot
+
+    await t.run(late("a"), late("a"))
+    assert started == [pytest.approx(100.0), pytest.approx(101.5)]
