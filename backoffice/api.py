@@ -29,6 +29,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backoffice import domain
 from backoffice.domain import Extend, PostalEvent, Refused, Role, Status
@@ -144,6 +145,7 @@ def _refused(refused: Refused) -> JSONResponse:
 
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
+        400: "The body is not JSON",
         401: "Missing or wrong bearer token",
         404: "No dossier with that code in this token's communes",
         409: "The move is not allowed now; the reason is in the problem",
@@ -157,7 +159,7 @@ def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-COMMON = (401, 411, 413, 422)
+COMMON = (400, 401, 411, 413, 422)  # the routes that read a JSON body
 
 
 class ProblemRoute(APIRoute):
@@ -170,7 +172,7 @@ class ProblemRoute(APIRoute):
         async def handler(request: Request) -> Response:
             try:
                 return await original(request)
-            except HTTPException as exc:
+            except StarletteHTTPException as exc:  # FastAPI's own subclass, and Starlette's
                 title = HTTPStatus(exc.status_code).phrase
                 return _problem(exc.status_code, title, str(exc.detail))
             except RequestValidationError as exc:
