@@ -32,9 +32,11 @@ from backoffice.wire import (
     summary_of,
 )
 from dialogs.model import ConversationKey
+from knowledge.dossier_code import parse_code
 from storage.dossiers import DossierQuery
 
 REJECTING_STATUSES = frozenset({400, 413, 415, 422})
+PROBLEM_TYPE = "application/problem+json"
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -176,9 +178,16 @@ class HttpBackOffice:
         return _parse(_receipt, response)
 
     async def dossier(self, code: str) -> DossierOut | None:
+        parsed = parse_code(code)
+        if parsed is None or parsed.text != code:
+            return None  # no office has it: not worth a request (nor a path to play with)
         response = await self._send("GET", f"{PREFIX}/dossiers/{quote(code, safe='')}")
         if response.status_code == 404:
-            return None
+            # The office says "no such dossier" as problem+json; any other 404 (a wrong base
+            # URL, a proxy's page) says nothing about the dossier.
+            if response.headers.get("content-type", "").startswith(PROBLEM_TYPE):
+                return None
+            raise BackOfficeUnavailable(f"HTTP 404 from GET {PREFIX}/dossiers/…: not the office")
         return _parse(_dossier, response)
 
     async def filed_from(self, key: ConversationKey, limit: int = 50) -> list[DossierSummary]:

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
-from backoffice.domain.dossier_code import format_code
 from backoffice.office import OfficeService
 from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
 from bot.dialog import build_dialog
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
+from bot.flood import FloodGate
 from bot.housekeeping import Housekeeping
 from bot.notices import NoticeMaker
 from bot.notifier import Notifier
@@ -33,8 +33,10 @@ from dialogs.context import CommuneFacts, Context
 from dialogs.model import ConversationKey, Reply
 from handlers.webchat import WebUploads
 from knowledge.catalogue import Catalogue, load_catalogue
+from knowledge.dossier_code import format_code
 from knowledge.search import Searcher
 from storage.attachments import FileRepository
+from storage.audit import AuditRepository
 from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
@@ -86,7 +88,7 @@ def register_messengers(push: Push, channels: Channels) -> None:
             from handlers.zalo_client import ZaloOutsideWindow
 
             try:
-                await zalo.send(key.user_id, replies)
+                await zalo.send(key.user_id, replies, pushed=True)
             except ZaloOutsideWindow as exc:
                 raise WindowClosed from exc
             return True
@@ -127,6 +129,7 @@ class App:
     conversations: ConversationRepository
     dossiers: DossierRepository
     files: FileRepository
+    audit: AuditRepository
     store: LocalFileStore
     office: OfficeService
     client: BackOfficeClient
@@ -172,6 +175,7 @@ async def build_app(
         conversations = ConversationRepository(sessions)
         dossiers = office_store(settings, sessions)
         files = FileRepository(sessions)
+        audit = AuditRepository(sessions)
         store = LocalFileStore(settings.files.path)
         web_uploads = WebUploads()
         fetchers: dict[str, AttachmentFetcher] = {
@@ -208,6 +212,7 @@ async def build_app(
             office=client,
             dossiers=dossiers,
             files=files,
+            audit=audit,
             store=store,
             fetchers=fetchers,
             wake_couriers=wake_couriers,
@@ -219,6 +224,9 @@ async def build_app(
             context_for=context_for,
             default_commune=settings.deployment.default_commune,
             run_effect=effects,
+            flood=FloodGate(
+                settings.flood.messages, timedelta(seconds=settings.flood.window_seconds)
+            ),
         )
         channels = await build_channels(
             settings,
@@ -234,7 +242,7 @@ async def build_app(
         notify = settings.notifications
         notifier = Notifier(
             OutboxRepository(sessions),
-            NoticeMaker(dossiers, know.catalogue, service).prepare,
+            NoticeMaker(dossiers, know.catalogue, service, settings.payment).prepare,
             push,
             {
                 "telegram": Pacer(notify.telegram_per_second, notify.telegram_per_chat_seconds),
@@ -279,6 +287,7 @@ async def build_app(
             conversations=conversations,
             dossiers=dossiers,
             files=files,
+            audit=audit,
             store=store,
             office=office,
             client=client,

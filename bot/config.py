@@ -122,6 +122,14 @@ class DraftSettings(_Section):
     remind_days_before: int = Field(default=3, ge=0, le=30)
 
 
+class FloodSettings(_Section):
+    """How many messages one conversation may send in a window before the excess is dropped
+    with one polite slow-down message (bot/flood.py)."""
+
+    messages: int = Field(default=20, ge=1, le=1000)
+    window_seconds: float = Field(default=10.0, gt=0, le=3600)
+
+
 class NotificationSettings(_Section):
     """Status notices written first to citizens (bot/notifier.py)."""
 
@@ -167,6 +175,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = CalendarSettings()
     backoffice: BackOfficeSettings = BackOfficeSettings()
     drafts: DraftSettings = DraftSettings()
+    flood: FloodSettings = FloodSettings()
     notifications: NotificationSettings = NotificationSettings()
 
     @model_validator(mode="after")

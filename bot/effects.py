@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 from backoffice.client import BackOfficeClient, BackOfficeRejected, BackOfficeUnavailable
 from backoffice.domain import Refused
 from backoffice.office import Submission
+from backoffice.wire import DossierOut
 from bot.config import Settings
 from bot.receipts import pays_by_transfer
 from bot.service import EffectOutcome
-from dialogs import notices
+from dialogs import lookup, notices, validators
 from dialogs.engine import MENU, RECEIPT
 from dialogs.model import (
     SUPPLEMENT_SLOT,
@@ -29,11 +30,14 @@ from dialogs.model import (
     Button,
     CheckAttachments,
     ConversationKey,
+    DossierStatus,
     Effect,
     Inbound,
     ListDossiers,
+    LookupDossier,
     Reply,
     ResendReceipt,
+    StatusStep,
     SubmitDossier,
     SubmitSupplement,
 )
@@ -43,12 +47,19 @@ from dialogs.texts import receipt as texts
 from dialogs.texts import tracking
 from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from knowledge.catalogue import Catalogue
+from knowledge.model import Procedure
 from storage.attachments import FileRepository
+from storage.audit import AuditRepository
 from storage.dossiers import DossierRepository
 from storage.files import FileStore
 from storage.images import Accepted, inspect_upload
 
 log = logging.getLogger(__name__)
+
+# Wrong phone numbers given for one dossier code, from any conversation, before the code is
+# no longer looked up for anyone but its filer's own chat (a guessed code, a guessed number).
+LOOKUP_REFUSALS = 5
+LOOKUP_WINDOW = timedelta(days=1)
 
 
 class FetchError(Exception):
@@ -84,6 +95,7 @@ class Effects:
         office: BackOfficeClient,
         dossiers: DossierRepository,
         files: FileRepository,
+        audit: AuditRepository,
         store: FileStore,
         fetchers: Mapping[str, AttachmentFetcher],
         wake_couriers: Callable[[], None] = lambda: None,
@@ -94,6 +106,7 @@ class Effects:
         self._office = office
         self._dossiers = dossiers
         self._files = files
+        self._audit = audit
         self._store = store
         self._fetchers = fetchers
         self._wake_couriers = wake_couriers  # new outbox rows: deliver them now
@@ -111,6 +124,8 @@ class Effects:
             return await self._resend(inbound.key, effect.code)
         if isinstance(effect, SubmitSupplement):
             return await self._supplement(inbound, effect)
+        if isinstance(effect, LookupDossier):
+            return await self._lookup(inbound, effect)
         log.warning("no runner for effect %s", type(effect).__name__)
         return EffectOutcome()
 
@@ -205,6 +220,67 @@ class Effects:
         self._wake_couriers()
         return EffectOutcome(replies=(Reply(tracking.receipt_coming(dossier.code)),))
 
+    async def _lookup(self, inbound: Inbound, effect: LookupDossier) -> EffectOutcome:
+        """A code typed in the chat: its status for the chat that filed it, or for whoever
+        gives the phone number written in the dossier. Who looked and who failed is audited;
+        the answer to a wrong code and to a wrong number is the same."""
+        key = inbound.key
+        code = lookup.code_in(effect.code)  # the payload is untrusted input
+        if code is None:
+            return EffectOutcome(replies=(Reply(tracking.NOT_YOURS),))
+        try:
+            found = await self._office.dossier(code)
+        except BackOfficeUnavailable as exc:
+            log.warning("status lookup failed: %s", type(exc).__name__)
+            menu = ((Button(ctexts.BTN_MENU, MENU),),)
+            return EffectOutcome(replies=(Reply(tracking.LOOKUP_BUSY, buttons=menu),))
+        if found is not None and _filed_from(found) == key:
+            return EffectOutcome(replies=(lookup.status_screen(self._status_view(found)),))
+        if not effect.phone:
+            return EffectOutcome(followup=_followup(inbound, f"{lookup.ASK_PHONE}:{code}"))
+        now = self._clock()
+        target = f"dossier:{code}"
+        refused = await self._audit.count("lookup_refused", target, now - LOOKUP_WINDOW)
+        details = {"channel": key.channel}
+        if (
+            found is None
+            or refused >= LOOKUP_REFUSALS
+            or not _phone_of(found, self._catalogue.get(found.procedure_code), effect.phone)
+        ):
+            await self._audit.record(key.as_str(), "lookup_refused", target, details, now)
+            if refused + 1 == LOOKUP_REFUSALS:
+                log.warning("status lookups of a dossier code stopped for a day: wrong numbers")
+            return EffectOutcome(followup=_followup(inbound, f"{lookup.WRONG_PHONE}:{code}"))
+        await self._audit.record(key.as_str(), "lookup", target, details, now)
+        return EffectOutcome(
+            replies=(lookup.status_screen(self._status_view(found)),),
+            followup=_followup(inbound, f"{lookup.DONE}:{code}"),
+        )
+
+    def _status_view(self, dossier: DossierOut) -> DossierStatus:
+        procedure = self._catalogue.get(dossier.procedure_code)
+        return DossierStatus(
+            code=dossier.code,
+            procedure_name=procedure.name if procedure is not None else dossier.procedure_code,
+            status=dossier.status.value,
+            due_date=dossier.due_date,
+            overdue=dossier.overdue,
+            missing=tuple(dossier.missing),
+            amount_due=dossier.amount_due,
+            postal_item=dossier.postal_item or "",
+            history=tuple(
+                StatusStep(
+                    at=step.at.astimezone(self._tz),
+                    status=step.to.value,
+                    # Why it was refused is the citizen's to know; an officer's notes are not.
+                    reason=str(step.details.get("reason") or "")
+                    if step.to.value in ("not_accepted", "refused")
+                    else "",
+                )
+                for step in dossier.history
+            ),
+        )
+
     async def _supplement(self, inbound: Inbound, effect: SubmitSupplement) -> EffectOutcome:
         key = inbound.key
         try:
@@ -278,3 +354,37 @@ class Effects:
             payment_hint=texts.PAY_BY_QR if pays_by_transfer(self._settings, procedure) else "",
         )
         return EffectOutcome(replies=(Reply(text), Reply(texts.queued_for_office())))
+
+
+def _filed_from(dossier: DossierOut) -> ConversationKey:
+    where = dossier.filed_from
+    return ConversationKey(channel=where.channel, chat_id=where.chat_id, user_id=where.user_id)
+
+
+def _phone_of(dossier: DossierOut, procedure: Procedure | None, typed: str) -> bool:
+    """Whether ``typed`` is a phone number the dossier gives: the filer's, or an answer to one
+    of the form's phone questions (a volunteer files with the villager's own number)."""
+    wanted = validators.parse_phone(typed)
+    if isinstance(wanted, validators.Invalid):
+        return False
+    given = [dossier.filer.get("phone")]
+    if dossier.on_behalf_of:
+        given.append(dossier.on_behalf_of.get("phone"))
+    if procedure is not None and procedure.form is not None:
+        given += [dossier.fields.get(f.name) for f in procedure.form.fields if f.kind == "phone"]
+    for value in given:
+        if isinstance(value, str):
+            known = validators.parse_phone(value)
+            if not isinstance(known, validators.Invalid) and known.value == wanted.value:
+                return True
+    return False
+
+
+def _followup(inbound: Inbound, payload: str) -> Inbound:
+    """What the effect tells the dialog, as a payload it handles like a button."""
+    return Inbound(
+        key=inbound.key,
+        message_id=f"{inbound.message_id}:{payload.partition(':')[0]}",
+        received_at=inbound.received_at,
+        payload=payload,
+    )

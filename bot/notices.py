@@ -10,12 +10,16 @@ saves the new state in the same way as a citizen's turn.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from backoffice.documents.vietqr import build_vietqr, fee_purpose, qr_png
+from bot.config import PaymentSettings
 from bot.notifier import Prepared
 from bot.service import ConversationService
-from dialogs.model import ConversationKey, Notice
+from dialogs.model import ConversationKey, Media, Notice
+from dialogs.texts.receipt import PAYMENT_QR_CAPTION
 from knowledge.catalogue import Catalogue
 from storage.dossiers import Dossier, DossierEvent, DossierRepository
 from storage.outbox import OutboxItem
@@ -25,11 +29,16 @@ log = logging.getLogger(__name__)
 
 class NoticeMaker:
     def __init__(
-        self, dossiers: DossierRepository, catalogue: Catalogue, service: ConversationService
+        self,
+        dossiers: DossierRepository,
+        catalogue: Catalogue,
+        service: ConversationService,
+        payment: PaymentSettings,
     ) -> None:
         self._dossiers = dossiers
         self._catalogue = catalogue
         self._service = service
+        self._payment = payment
 
     async def prepare(self, item: OutboxItem) -> Prepared | None:
         """The recipient and the replies for one row; None when its dossier or step is gone
@@ -48,7 +57,15 @@ class NoticeMaker:
             chat_id=str(payload.get("chat_id", "")),
             user_id=str(payload.get("user_id", "")),
         )
-        replies = await self._service.notify(key, self.notice(dossier, event))
+        notice = self.notice(dossier, event)
+        replies = await self._service.notify(key, notice)
+        if notice.pay_to and notice.amount and replies:
+            # The same transfer as the words say, drawn here: the dialog has no image library.
+            transfer = build_vietqr(
+                self._payment.bank_bin, self._payment.account_number, notice.amount, notice.pay_note
+            )
+            qr = Media("ma-qr-le-phi.png", "image/png", qr_png(transfer), PAYMENT_QR_CAPTION)
+            replies = (replace(replies[0], images=(*replies[0].images, qr)), *replies[1:])
         return Prepared(key=key, replies=replies)
 
     def notice(self, dossier: Dossier, event: DossierEvent) -> Notice:
@@ -70,7 +87,23 @@ class NoticeMaker:
             reason=str(details.get("reason") or ""),
             by_post=dossier.result_delivery == "post",
             from_status=event.from_status or "",
+            **self._transfer(dossier, event),
         )
+
+    def _transfer(self, dossier: Dossier, event: DossierEvent) -> dict[str, str]:
+        """Where to pay a payment request by transfer; nothing when the commune has no account
+        in config (the citizen pays at the desk)."""
+        payment = self._payment
+        amount = _int(event.details.get("amount"))
+        if event.status != "payment_requested" or event.kind != "transition" or not amount:
+            return {}
+        if not (payment.bank_bin and payment.account_number):
+            return {}
+        holder = f"{payment.account_name}, " if payment.account_name else ""
+        return {
+            "pay_to": f"{holder}số {payment.account_number}",
+            "pay_note": fee_purpose(dossier.code),
+        }
 
 
 def _day(value: Any) -> date | None:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from typing_extensions import Unpack
 
-from backoffice.documents.vietqr import build_vietqr, qr_png
+from backoffice.documents.vietqr import build_vietqr, fee_purpose, qr_png
 from bot.config import Settings
 from bot.outbox import DeliveryQueue, LoopOptions, OutboxLoop
 from bot.push import Push
@@ -63,7 +63,7 @@ class ReceiptMaker:
             payment.bank_bin,
             payment.account_number,
             procedure.fee.amount_vnd or 0,
-            f"LE PHI {dossier.code[-11:]}",
+            fee_purpose(dossier.code),
         )
 
     async def documents(self, dossier: Dossier) -> Reply | None:

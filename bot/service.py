@@ -83,7 +83,8 @@ class ConversationService:
         flood: FloodGate | None = None,
     ) -> None:
         self._dialog = dialog
-        self._flood = flood or FloodGate()
+        # Not "flood or ...": an empty gate has len() 0, which is false.
+        self._flood = flood if flood is not None else FloodGate()
         self._store = store
         self._context_for = context_for
         self._default_commune = default_commune

@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -43,6 +42,7 @@ from dialogs.model import (
     copy_json,
 )
 from dialogs.texts import common as texts
+from knowledge.dossier_code import parse_code
 from knowledge.model import Channel, Procedure
 
 STATE_VERSION = 1
@@ -63,8 +63,8 @@ FILE = "file"
 TRACK = "track"
 RECEIPT = "receipt"
 OFFICER = "officer"
-# The shape of a dossier code (agency code, -YYMMDD-, 4-digit number); whose it is, bot/ checks.
-_DOSSIER_CODE = re.compile(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4}")
+# An intercept under this mode sees every mode's input first (a dossier code typed anywhere).
+ANY_MODE = "*"
 
 _T = TypeVar("_T")
 
@@ -99,7 +99,7 @@ class Dialog:
             raise FlowConflict(f"no flow has the default mode {QA!r}")
         for kind, modes in (("on-stale handler", self._on_stale), ("intercept", intercepts)):
             for mode in modes:
-                if mode not in self._modes:
+                if mode not in self._modes and not (kind == "intercept" and mode == ANY_MODE):
                     raise FlowConflict(f"{kind} for mode {mode!r}, which no flow has")
         for command, payload in self._commands.items():
             if payload.partition(":")[0] not in self._verbs:
@@ -138,7 +138,7 @@ class Dialog:
         elif qa.classify(text) is qa.Talk.MENU:
             step = main_menu(turn, greet=True)
         elif state is None:
-            step = _first_contact(turn, self._modes[QA])
+            step = self._caught(turn, ANY_MODE) or _first_contact(turn, self._modes[QA])
         else:
             step = self._in_mode(turn)
         return _remember_buttons(step, turn.state)
@@ -171,11 +171,15 @@ class Dialog:
 
     def _in_mode(self, turn: Turn) -> Step:
         mode = turn.state["mode"]
+        step = self._caught(turn, ANY_MODE) or self._caught(turn, mode)
+        return step if step is not None else self._modes[mode](turn)
+
+    def _caught(self, turn: Turn, mode: str) -> Step | None:
         for intercept in self._intercepts.get(mode, ()):
             step = intercept(turn)
             if step is not None:
                 return step
-        return self._modes[mode](turn)
+        return None
 
 
 def _merged(
@@ -295,7 +299,8 @@ def _on_track(turn: Turn, argument: str) -> Step | None:
 
 def _on_receipt(turn: Turn, argument: str) -> Step | None:
     """ "Send my receipt again" from the list of the citizen's dossiers."""
-    if not _DOSSIER_CODE.fullmatch(argument):
+    found = parse_code(argument)  # the shape only; whose it is, bot/ checks
+    if found is None or found.text != argument:
         return None
     return Step(state=turn.state, replies=(), effects=(ResendReceipt(argument),))
 

@@ -15,6 +15,8 @@ A flow may fill five extension points, all keyed by plain strings:
 * ``intercepts``: mode -> handler that sees the mode's input before the mode's own handler,
   which may belong to another flow; it takes the turn (a Step) or leaves it (None). The form
   catches "nộp hồ sơ khai sinh" and papers for an open draft in the question mode this way.
+  An intercept under ``"*"`` sees every mode's input (and a first message) before the mode's
+  own intercepts: a dossier code typed anywhere is looked up (``dialogs.lookup``).
 * ``commands``: typed command -> the payload it stands for ("/hoso" -> "track").
 """
 

@@ -126,6 +126,42 @@ class ResendReceipt(Effect):
 
 
 @dataclass(frozen=True, slots=True)
+class LookupDossier(Effect):
+    """The status of dossier ``code``, typed or pasted in the chat.
+
+    ``phone`` is what someone who did not file it from this conversation gave as the filer's
+    phone number ("" until asked); ``bot/`` checks it and answers with a
+    :class:`DossierStatus` to show, or with a follow-up payload (ask, wrong number)."""
+
+    code: str
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusStep:
+    """One step of a dossier's history, as the citizen is shown it (local time)."""
+
+    at: datetime
+    status: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DossierStatus:
+    """What the office says of a dossier, read by ``bot/`` for the dialog to show."""
+
+    code: str
+    procedure_name: str
+    status: str
+    due_date: date | None
+    overdue: bool
+    missing: tuple[str, ...] = ()
+    amount_due: int | None = None
+    postal_item: str = ""
+    history: tuple[StatusStep, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class HandOff(Effect):
     """The user asked to talk to an officer."""
 
@@ -192,6 +228,10 @@ class Notice:
     reason: str = ""
     by_post: bool = False
     from_status: str = ""
+    # A payment request when the commune takes transfers: the account and the note to write
+    # ("" : pay at the desk). ``bot/`` adds the VietQR image for the same transfer.
+    pay_to: str = ""
+    pay_note: str = ""
 
 
 SUPPLEMENT_SLOT = "bo_sung"  # photos sent in answer to a supplement request

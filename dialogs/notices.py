@@ -108,7 +108,7 @@ def _body(notice: Notice, ctx: Context) -> str:
         case "supplement_requested":
             return texts.supplement(notice.missing, notice.supplement_deadline)
         case "payment_requested":
-            return texts.payment(notice.amount)
+            return texts.payment(notice.amount, notice.pay_to, notice.pay_note)
         case "paid":
             return texts.PAID
         case "refused":

@@ -344,8 +344,9 @@ class ZaloChannel:
             return replace(inbound, payload=payloads[number - 1])
         return inbound
 
-    async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
-        """Send one turn: texts with numbered buttons (numbers run across the turn), files."""
+    async def send(self, user_id: str, replies: Sequence[Reply], *, pushed: bool = False) -> None:
+        """Send one turn (or, ``pushed``, a message written first): texts with numbered
+        buttons (numbers run across the turn), files."""
         if not replies:
             # A duplicate delivery yields no replies; the numbers shown before still stand.
             return
@@ -354,7 +355,10 @@ class ZaloChannel:
             tuple(b.payload for reply in replies for b in reply.flat_buttons()) if numbered else ()
         )
         # Before sending: the citizen may answer "2" before the last message has gone out.
-        await self._memory.put(user_id, payloads)
+        # A message written first without buttons (a receipt's PDF) leaves the numbers shown
+        # before standing; a turn without buttons clears them.
+        if payloads or not pushed:
+            await self._memory.put(user_id, payloads)
         last_with_buttons = max((i for i, r in enumerate(replies) if r.buttons), default=-1)
         number = 1
         for index, reply in enumerate(replies):

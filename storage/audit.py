@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.common import aware as _aware
@@ -64,3 +64,17 @@ class AuditRepository:
                 )
                 for r in rows
             ]
+
+    async def count(self, action: str, target: str, since: datetime) -> int:
+        """How many times ``action`` was recorded on ``target`` from ``since`` on."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(func.count())
+                .select_from(AuditLogRow)
+                .where(
+                    AuditLogRow.target == target,
+                    AuditLogRow.action == action,
+                    AuditLogRow.at >= _aware(since, "since"),
+                )
+            )
+            return int(found or 0)

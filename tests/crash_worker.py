@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from backoffice.calendar import WorkCalendar
 from backoffice.domain import Accept, Refused, Role
-from backoffice.domain.dossier_code import format_code
 from backoffice.office import OfficeService, Submission
 from dialogs.model import ConversationKey
 from knowledge.catalogue import load_catalogue
+from knowledge.dossier_code import format_code
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
 

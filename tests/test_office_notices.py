@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from backoffice.domain import Accept, RequestSupplement, Role, StartProcessing
+from backoffice.documents.vietqr import build_vietqr, fee_purpose, qr_png, read_vietqr
+from backoffice.domain import Accept, RequestPayment, RequestSupplement, Role, StartProcessing
 from backoffice.office import Submission
 from bot.app import Knowledge, build_app
-from bot.config import Settings
+from bot.config import PaymentSettings, Settings
 from dialogs.model import ConversationKey, Inbound, Reply
 from storage.migrate import upgrade
 
@@ -135,3 +136,46 @@ async def test_an_officer_cannot_skip_the_rules(daytime: Settings, knowledge: Kn
         )
         assert getattr(refused, "reason", "") == "role"
         assert await app.notifier.run_once() == 0  # nothing moved, nobody told
+
+
+async def test_a_payment_request_says_the_amount_and_carries_the_vietqr_for_it(
+    daytime: Settings, knowledge: Knowledge
+) -> None:
+    account = PaymentSettings(
+        bank_bin="970415", account_number="113366668888", account_name="UBND XA THAI TAN"
+    )
+    with_bank = daytime.model_copy(update={"payment": account})
+    await upgrade(with_bank.database.url)
+    async with build_app(with_bank, knowledge, deliver=False) as app:
+        chat = Chat()
+        app.push.register("telegram", chat)
+        code = await _file(app, "sub-pay")
+        for command in (Accept(), StartProcessing(), RequestPayment(amount=16_000)):
+            await app.office.move(code, command, actor="officer:lan", role=Role.OFFICER)
+        assert await app.notifier.run_once() == 3
+        asked = chat.got[-1]
+
+        assert "16.000 đồng" in asked.text
+        assert "số 113366668888" in asked.text and "UBND XA THAI TAN" in asked.text
+        note = fee_purpose(code)
+        assert f"nội dung: {note}" in asked.text
+        [qr] = asked.images
+        assert qr.mime_type == "image/png" and qr.data.startswith(b"\x89PNG")
+        # The picture is exactly the transfer the words describe.
+        transfer = build_vietqr("970415", "113366668888", 16_000, note)
+        assert qr.data == qr_png(transfer)
+        read = read_vietqr(transfer)
+        assert (read.amount, read.account, read.purpose) == (16_000, "113366668888", note)
+
+    # Without an account in config: the desk only, and no picture.
+    await upgrade(daytime.database.url)
+    async with build_app(daytime, knowledge, deliver=False) as app:
+        chat = Chat()
+        app.push.register("telegram", chat)
+        code = await _file(app, "sub-pay-desk")
+        for command in (Accept(), StartProcessing(), RequestPayment(amount=16_000)):
+            await app.office.move(code, command, actor="officer:lan", role=Role.OFFICER)
+        await app.notifier.run_once()
+        desk = chat.got[-1]
+        assert "16.000 đồng" in desk.text and "bộ phận một cửa" in desk.text
+        assert desk.images == () and "QR" not in desk.text

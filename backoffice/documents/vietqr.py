@@ -61,6 +61,12 @@ def _tlv(tag: str, value: str) -> str:
     return f"{tag}{len(value):02d}{value}"
 
 
+def fee_purpose(dossier_code: str) -> str:
+    """The transfer note for a dossier's fee: the end of its code (date and number), which
+    fits the 25 characters bank apps keep and lets the office match the transfer."""
+    return f"LE PHI {dossier_code[-11:]}"
+
+
 def build_vietqr(bank_bin: str, account: str, amount: int | None, purpose: str) -> str:
     """Payload for a transfer to ``account`` at bank ``bank_bin``.
 

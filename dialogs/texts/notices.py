@@ -29,7 +29,7 @@ def head(code: str, procedure_name: str) -> str:
 def genuine(code: str, hotline: str) -> str:
     ask = f" hoặc gọi {hotline} và đọc mã {code}" if hotline else ""
     return (
-        f"Để kiểm tra tin này, bạn bấm «Tra cứu hồ sơ» trong menu{ask}. Cán bộ không bao giờ "
+        f"Để kiểm tra tin này, bạn gõ mã hồ sơ vào đây{ask}. Cán bộ không bao giờ "
         "hỏi mật khẩu, mã OTP hay bảo chuyển tiền ngoài bước nộp lệ phí của hồ sơ."
     )
 
@@ -71,12 +71,15 @@ BTN_SUPPLEMENT: Final = "Gửi bổ sung"
 BTN_LATER: Final = "Để sau"
 
 
-def payment(amount: int | None) -> str:
+def payment(amount: int | None, pay_to: str = "", note: str = "") -> str:
     what = f" {_money(amount)}" if amount else ""
-    return (
-        f"Hồ sơ cần nộp lệ phí{what}. Bạn nộp tại bộ phận một cửa, hoặc chuyển khoản đúng "
-        "số tiền vào tài khoản của xã ghi trên giấy biên nhận, nội dung ghi mã hồ sơ."
-    )
+    if pay_to:
+        return (
+            f"Hồ sơ cần nộp lệ phí{what}. Bạn nộp tại bộ phận một cửa, hoặc quét mã QR kèm theo "
+            f"bằng ứng dụng ngân hàng (số tiền và nội dung đã điền sẵn), hoặc chuyển khoản vào "
+            f"tài khoản {pay_to}, nội dung: {note}."
+        )
+    return f"Hồ sơ cần nộp lệ phí{what}. Bạn nộp tại bộ phận một cửa khi đến, nhớ mang mã hồ sơ."
 
 
 PAID: Final = "Xã đã nhận lệ phí của bạn. Hồ sơ đang được xử lý tiếp."

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from dialogs.model import DossierStatus
 from dialogs.texts.receipt import weekday_name
 
 # The one-stop-shop statuses in plain words (domain/vietnam.md §2.4), by the office's names
@@ -90,3 +91,65 @@ def my_dossiers(lines: Sequence[DossierLine], total: int) -> str:
             block.append(f"Ngày hẹn trả: {weekday_name(day)}, {day:%d/%m/%Y}")
         blocks.append("\n".join(block))
     return "\n\n".join(blocks)
+
+
+# --- A dossier code typed in the chat --------------------------------------------------------
+
+HISTORY_SHOWN = 6  # the latest steps; the whole history is at the desk
+
+
+def dossier_status(view: DossierStatus) -> str:
+    """The status and recent history of one dossier, in plain words."""
+    lines = [
+        f"Hồ sơ {view.code}",
+        view.procedure_name,
+        f"Tình trạng: {STATUS_NAMES.get(view.status, view.status)}",
+    ]
+    if view.status == "supplement_requested" and view.missing:
+        lines.append("Cần bổ sung: " + "; ".join(view.missing))
+    if view.status == "payment_requested" and view.amount_due:
+        lines.append(f"Số tiền cần nộp: {view.amount_due:,} đồng".replace(",", "."))
+    if view.postal_item and view.status not in ("returned", "result_ready"):
+        lines.append(f"Số hiệu bưu gửi: {view.postal_item}")
+    if view.due_date is not None and view.status not in NO_APPOINTMENT:
+        day = view.due_date
+        late = " (đã quá hạn, xã sẽ báo ngày hẹn mới)" if view.overdue else ""
+        lines.append(f"Ngày hẹn trả: {weekday_name(day)}, {day:%d/%m/%Y}{late}")
+    steps = view.history[-HISTORY_SHOWN:]
+    if steps:
+        lines.append("Các bước đã qua:")
+        for step in steps:
+            why = f" ({step.reason})" if step.reason else ""
+            name = STATUS_NAMES.get(step.status, step.status)
+            lines.append(f"• {step.at:%H:%M %d/%m}: {name}{why}")
+    return "\n".join(lines)
+
+
+def ask_phone(code: str) -> str:
+    return (
+        f"Hồ sơ {code} không được nộp từ tin nhắn này. Để giữ kín thông tin, xin bạn gõ số "
+        "điện thoại người nộp đã ghi trong hồ sơ (ví dụ: 0912345678)."
+    )
+
+
+PHONE_UNCLEAR = "Số điện thoại chưa đúng. Bạn gõ lại 10 chữ số, ví dụ: 0912345678."
+
+
+def phone_mismatch(tries_left: int) -> str:
+    return (
+        "Mã hồ sơ hoặc số điện thoại không khớp. Bạn kiểm tra lại mã trên giấy biên nhận "
+        f"và số điện thoại. Bạn còn {tries_left} lần thử."
+    )
+
+
+def lookup_stopped(hotline: str) -> str:
+    call = f" hoặc gọi {hotline}" if hotline else ""
+    return (
+        "Mã hồ sơ hoặc số điện thoại không khớp. Vì an toàn, chúng tôi dừng tra cứu hồ sơ này "
+        f"qua tin nhắn. Bạn mang căn cước đến bộ phận một cửa{call} để hỏi."
+    )
+
+
+LOOKUP_BUSY = "Hệ thống của xã đang bận, chưa tra cứu được. Bạn thử lại sau ít phút nhé."
+LOOKUP_CANCELLED = "Đã thôi tra cứu."
+BTN_STOP_LOOKUP = "Thôi, không tra nữa"

@@ -14,9 +14,9 @@ import pytest
 from fastapi import FastAPI
 
 from backoffice import api as office_api
-from backoffice.domain.dossier_code import format_code
 from backoffice.domain.postal import s10_check_digit
 from bot.app import Knowledge
+from knowledge.dossier_code import format_code
 from storage.attachments import FileRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository

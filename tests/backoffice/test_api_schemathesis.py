@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from backoffice.domain import Accept, Role
-from backoffice.domain.dossier_code import format_code
 from bot.app import Knowledge
+from knowledge.dossier_code import format_code
 from storage.attachments import FileRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository

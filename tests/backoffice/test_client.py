@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from backoffice.api import PROBLEM
 from backoffice.client import (
     BackOfficeRejected,
     BackOfficeUnavailable,
@@ -19,10 +20,10 @@ from backoffice.client import (
     InProcessBackOffice,
 )
 from backoffice.domain import Accept, Role
-from backoffice.domain.dossier_code import format_code
 from backoffice.office import OfficeService
 from bot.app import Knowledge
 from dialogs.model import ConversationKey
+from knowledge.dossier_code import format_code
 from storage.attachments import FileRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
@@ -159,6 +160,18 @@ async def test_network_errors_are_unavailable(error: type[httpx.RequestError]) -
             await office.submit(submission())
         with pytest.raises(BackOfficeUnavailable):
             await office.dossier("000.00.31.H26-261127-0001")
+
+
+async def test_a_404_that_is_not_the_offices_is_unavailable_not_no_such_dossier() -> None:
+    """A wrong base URL answers 404 for every path: the citizen must hear "try later", not
+    "no such dossier" (which the chat says as "the code or the number does not match")."""
+    code = "000.00.31.H26-261127-0001"
+    async with HttpBackOffice("http://office", "t", transport=scripted(404)) as office:
+        with pytest.raises(BackOfficeUnavailable):
+            await office.dossier(code)
+    problem = scripted(404, {"title": "Not Found"}, headers={"content-type": PROBLEM})
+    async with HttpBackOffice("http://office", "t", transport=problem) as office:
+        assert await office.dossier(code) is None
 
 
 async def test_an_unreadable_answer_is_unavailable() -> None:

@@ -29,10 +29,10 @@ from backoffice.domain import (
     Supplemented,
     Withdraw,
 )
-from backoffice.domain.dossier_code import format_code
 from backoffice.office import OfficeService, Submission
 from bot.app import Knowledge
 from dialogs.model import ConversationKey
+from knowledge.dossier_code import format_code
 from storage.audit import AuditRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import Applied, Dossier, DossierRepository

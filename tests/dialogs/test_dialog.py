@@ -38,6 +38,7 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "filing",
         "tracking",
         "supplement",
+        "lookup",
     ]
     assert DIALOG.verbs == {
         "menu",
@@ -55,8 +56,12 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "suppsend",
         "suppsent",
         "suppcancel",
+        "lookupphone",
+        "lookupwrong",
+        "lookupdone",
+        "lookupstop",
     }
-    assert DIALOG.modes == {"qa", "filing", "supplement"}
+    assert DIALOG.modes == {"qa", "filing", "supplement", "lookup"}
 
 
 def test_a_verb_claimed_twice_is_refused() -> None:

@@ -218,6 +218,25 @@ async def test_a_typed_number_means_that_button_while_the_buttons_are_shown(
     assert recorder.inbounds[-1].text == "1"
 
 
+async def test_a_message_written_first_keeps_the_numbers_unless_it_brings_its_own(
+    zalo: FakeZalo, client: ZaloClient, clock: Clock
+) -> None:
+    """The receipt's PDF after the menu leaves "2" meaning the menu's second button; an office
+    notice with «Gửi bổ sung» numbers its own buttons, and "1" presses it."""
+    recorder = Recorder()
+    channel = channel_for(client, zalo, clock, recorder)
+    await channel.handle_webhook(*text_event("xin chào", "m-1"))
+    user = recorder.inbounds[0].key.user_id
+    await channel.send(user, (Reply("Giấy biên nhận của bạn"),), pushed=True)
+    await channel.handle_webhook(*text_event("2", "m-2"))
+    assert recorder.inbounds[-1].payload == "officer"
+
+    notice = Reply("Hồ sơ cần bổ sung", buttons=((Button("Gửi bổ sung", "supp:X"),),))
+    await channel.send(user, (notice,), pushed=True)
+    await channel.handle_webhook(*text_event("1", "m-3"))
+    assert recorder.inbounds[-1].payload == "supp:X"
+
+
 async def test_a_duplicate_delivery_keeps_the_numbers_shown(
     zalo: FakeZalo, client: ZaloClient, clock: Clock
 ) -> None:

@@ -11,9 +11,9 @@ from sqlalchemy import inspect
 
 from backoffice.calendar import WorkCalendar
 from backoffice.domain import Role, StartProcessing
-from backoffice.domain.dossier_code import format_code
 from backoffice.office import OfficeService
 from bot.app import Knowledge
+from knowledge.dossier_code import format_code
 from storage.db import create_engine, session_factory
 from storage.dossiers import VIETNAM, Applied, DossierRepository
 from storage.migrate import current_revision, downgrade, head_revision, upgrade

@@ -474,6 +474,7 @@ async def test_the_web_fetcher_feeds_the_photo_checker(
             office=app.client,
             dossiers=app.dossiers,
             files=app.files,
+            audit=app.audit,
             store=app.store,
             fetchers={"web": uploads.fetch},
             clock=lambda: datetime.now(UTC),

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backoffice.domain.dossier_code import DossierCode, format_code, parse_code
+from knowledge.dossier_code import DossierCode, format_code, parse_code
 
 
 def test_format() -> None:
