@@ -80,19 +80,24 @@ class TerminalChannel:
                 await self._send(inbound)
 
     async def push(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
-        """A message written first (the receipt's PDFs): printed if it is for this user.
-
-        The numbered buttons on screen stay as they were: a pushed message carries none."""
+        """A message written first (the receipt's PDFs, an office notice): printed if it is
+        for this user. A notice with buttons («Gửi bổ sung») numbers them afresh, and typing
+        a number presses them; one without buttons leaves those on screen as they were."""
         if key != self._key:
             return False
-        self._write(self.render(await self._saved(replies)))
+        await self._show(replies, keep_buttons=True)
         return True
 
     async def _send(self, inbound: Inbound) -> None:
-        replies = await self._handle(inbound)
+        await self._show(await self._handle(inbound), keep_buttons=False)
+
+    async def _show(self, replies: Sequence[Reply], *, keep_buttons: bool) -> None:
         self._write(self.render(await self._saved(replies)))
+        shown = tuple(b for r in replies for b in r.flat_buttons())
+        if keep_buttons and not shown:
+            return
         numbered = not any(reply.number_answer for reply in replies)
-        self._buttons = tuple(b for r in replies for b in r.flat_buttons()) if numbered else ()
+        self._buttons = shown if numbered else ()
 
     def _inbound_for(self, line: str) -> Inbound | None:
         """What the typed line means; None when it was a local command that failed."""

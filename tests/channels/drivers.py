@@ -27,6 +27,7 @@ import json
 import queue
 import re
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -79,6 +80,17 @@ async def eventually(found: Callable[[], list[Document]]) -> list[Document]:
         assert time.monotonic() < deadline, "nothing arrived"
         await asyncio.sleep(0.01)
     return result
+
+
+async def arrived(look: Callable[[], Screen | None], expect: str) -> Screen:
+    """The screen ``look`` returns once it shows ``expect`` (a notice pushed by the notifier)."""
+    deadline = time.monotonic() + TURN_TIMEOUT
+    while True:
+        screen = look()
+        if screen is not None and expect in screen.text:
+            return screen
+        assert time.monotonic() < deadline, f"no message showing {expect!r}; last: {screen}"
+        await asyncio.sleep(0.01)
 
 
 # --- No channel: the reference --------------------------------------------------------------
@@ -207,6 +219,7 @@ class TerminalDriver:
         self._buttons: tuple[str, ...] = ()
         self._by_words = False
         self._photos = itertools.count(1)
+        self._seen = 0  # how much of stdout the citizen has read
 
     async def _turn(self, line: str | None) -> Screen:
         mark = len(self._stdout.getvalue())
@@ -226,9 +239,17 @@ class TerminalDriver:
         if not done:
             raise AssertionError(f"the terminal gave no answer to {line!r}")
         output = self._stdout.getvalue()[mark:]
+        self._seen = len(self._stdout.getvalue())
         screen = self._screen(output)
         self._buttons = screen.buttons
         self._by_words = any(_TERMINAL_WORD_BUTTON.fullmatch(x) for x in output.split("\n"))
+        return screen
+
+    async def notice(self, expect: str) -> Screen:
+        screen = await arrived(lambda: self._screen(self._stdout.getvalue()[self._seen :]), expect)
+        self._seen = len(self._stdout.getvalue())
+        self._buttons = screen.buttons
+        self._by_words = False
         return screen
 
     @staticmethod
@@ -304,6 +325,21 @@ class WebDriver:
         ]
         return screen_of((f["text"] for f in replies), (label for label, _ in self._buttons))
 
+    async def notice(self, expect: str) -> Screen:
+        """Frames the page was sent without asking (``re`` of a push), until one shows it."""
+        frames: list[dict[str, Any]] = []
+        deadline = time.monotonic() + TURN_TIMEOUT
+        while not any(expect in unicodedata.normalize("NFC", f["text"]) for f in frames):
+            left = deadline - time.monotonic()
+            assert left > 0, f"no message showing {expect!r}; got {frames}"
+            got = json.loads(await asyncio.wait_for(self._socket.recv(), left))
+            if got["type"] == "reply" and str(got["re"]).startswith("push-"):
+                frames.append(got)
+        self._buttons = [
+            (b["text"], b["payload"]) for f in frames for row in f["buttons"] for b in row
+        ]
+        return screen_of((f["text"] for f in frames), (label for label, _ in self._buttons))
+
     async def start(self) -> Screen:
         return await self._turn({"type": "start"})
 
@@ -366,6 +402,7 @@ class TelegramDriver:
         self._api = api
         self._update_ids = itertools.count(100_000_001)
         self._keyboards: list[Keyboard] = []
+        self._seen = 0  # the API calls the citizen has looked at
 
     async def _deliver(self, update: dict[str, Any]) -> Screen:
         mark = len(self._api.calls)
@@ -375,7 +412,19 @@ class TelegramDriver:
             headers={SECRET_HEADER: TELEGRAM_SECRET, "Content-Type": "application/json"},
         )
         assert answer.status_code == 200, answer.text
+        self._seen = len(self._api.calls)
         return self._screen(self._api.calls[mark:])
+
+    async def notice(self, expect: str) -> Screen:
+        mark = self._seen
+
+        def look() -> Screen:
+            calls = [c for c in self._api.calls[mark:] if c.method != "getUpdates"]
+            return self._screen(calls)
+
+        screen = await arrived(look, expect)
+        self._seen = len(self._api.calls)
+        return screen
 
     def _screen(self, calls: Sequence[Call]) -> Screen:
         texts: list[str] = []
@@ -459,6 +508,7 @@ class TelegramPollingDriver(TelegramDriver):
             assert time.monotonic() < deadline, f"update {update['update_id']} was never polled"
             await asyncio.sleep(0.005)
         await asyncio.wait_for(self._channel.drain(), TURN_TIMEOUT)
+        self._seen = len(self._api.calls)
         return self._screen([c for c in self._api.calls[mark:] if c.method != "getUpdates"])
 
 
@@ -500,6 +550,7 @@ class ZaloDriver:
         self._serial = _ZALO_MESSAGES
         self._buttons: tuple[str, ...] = ()
         self._by_words = False
+        self._seen = 0  # the messages the citizen has read
 
     async def _deliver(self, name: str, fields: dict[str, Any]) -> Screen:
         serial = next(self._serial)
@@ -517,11 +568,24 @@ class ZaloDriver:
         )
         assert answer.status_code == 200, answer.text
         delivered = [d for d in self._api.delivered[mark:] if d.user_id == ZALO_USER]
+        self._seen = len(self._api.delivered)
         screen = self._screen(delivered)
         self._buttons = screen.buttons
         self._by_words = any(
             d.text.endswith(zalo_texts.TYPE_WORDS_HINT) for d in delivered if d.text
         )
+        return screen
+
+    async def notice(self, expect: str) -> Screen:
+        mark = self._seen
+
+        def look() -> Screen:
+            return self._screen([d for d in self._api.delivered[mark:] if d.user_id == ZALO_USER])
+
+        screen = await arrived(look, expect)
+        self._seen = len(self._api.delivered)
+        self._buttons = screen.buttons
+        self._by_words = False
         return screen
 
     @staticmethod

@@ -104,10 +104,15 @@ class Driver(Protocol):
 
 
 class ChannelDriver(Driver, Protocol):
-    """A driver on a real channel, where files also arrive after the turn."""
+    """A driver on a real channel, where files and office notices also arrive after the turn."""
 
     async def documents(self) -> list[tuple[str, bytes]]:
         """The files the citizen has received (waiting a bounded time for the first)."""
+        ...
+
+    async def notice(self, expect: str) -> Screen:
+        """What the assistant wrote first since the last screen, once it shows ``expect``
+        (waiting a bounded time); its buttons are the ones the next press looks at."""
         ...
 
 
@@ -201,6 +206,16 @@ FILING = [
     Step(SendPhoto(), "Đã nhận 1 ảnh Văn bản ủy quyền"),
     Step(Press(ftexts.BTN_DONE), ftexts.DELIVERY),
     Step(Press(ftexts.BTN_COUNTER), "Bạn kiểm tra lại hồ sơ"),
+    Step(Press(ftexts.BTN_SEND), FILED),
+]
+
+# The same dossier, with the result sent home by post (the office path test follows it to the
+# postman's door).
+FILING_BY_POST = [
+    *FILING[: FILING.index(Step(Press(ftexts.BTN_COUNTER), "Bạn kiểm tra lại hồ sơ"))],
+    Step(Press(ftexts.BTN_POST), ftexts.POSTAL_ADDRESS),
+    Step(Type("số 5 đường Trần Phú, xã Thái Tân, Hải Phòng"), ftexts.POSTAL_PHONE),
+    Step(Press(ftexts.btn_same_phone("0912345678")), "Bạn kiểm tra lại hồ sơ"),
     Step(Press(ftexts.BTN_SEND), FILED),
 ]
 

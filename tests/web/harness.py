@@ -83,7 +83,7 @@ def running_server(
         await upgrade(settings.database.url)
         async with build_app(settings, knowledge) as app:
             spy = SpyService(app.service, canned or {})
-            uploads = WebUploads()
+            uploads = app.web_uploads  # the shelf the effect runner fetches photos from
             web = create_web_app(
                 replace(app, service=spy), uploads=uploads, embed_origins=embed_origins
             )
