@@ -80,11 +80,23 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from storage.migrate import upgrade
+    from storage.migrate import current_revision, head_revision, upgrade
 
     settings = _settings(args)
-    asyncio.run(upgrade(settings.database.url))
-    print("database is up to date")
+
+    async def migrate() -> str | None:
+        before = await current_revision(settings.database.url)
+        await upgrade(settings.database.url)
+        return before
+
+    before = asyncio.run(migrate())
+    head = head_revision()
+    if before is None:
+        print(f"database created (schema {head})")
+    elif before == head:
+        print(f"database is up to date (schema {head})")
+    else:
+        print(f"database upgraded from schema {before} to {head}")
     return 0
 
 

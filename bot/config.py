@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -27,10 +29,24 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ENV_PREFIX = "MOTCUA_"
+ENV_NESTING = "__"
+
+
 class DeploymentSettings(_Section):
     province_code: str = Field(default="31", pattern=r"^\d{2}$")
     default_commune: str = Field(default="10642", pattern=r"^\d{5}$")
     timezone: str = "Asia/Ho_Chi_Minh"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        # Checked here, not when `run` first needs the zone: `migrate` must fail on it too.
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f'not a time zone name such as "Asia/Ho_Chi_Minh": {value!r}') from exc
+        return value
 
 
 class CommuneSettings(_Section):
@@ -158,8 +174,8 @@ class Settings(BaseSettings):
     """The whole configuration. Build it with :func:`load_settings`."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MOTCUA_",
-        env_nested_delimiter="__",
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTING,
         extra="forbid",
         frozen=True,
     )
@@ -251,20 +267,50 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     class FileSettings(Settings):
         model_config = SettingsConfigDict(toml_file=config_path)
 
+    unknown = unknown_variables(os.environ)
+    if unknown:
+        names = ", ".join(unknown)
+        raise ConfigError(f"unknown setting in the environment: {names} (no such section or key)")
     try:
         return FileSettings()
     except ValidationError as exc:
-        raise ConfigError(f"{config_path}: {describe_errors(exc)}") from exc
+        raise ConfigError(describe_errors(exc, config_path)) from exc
 
 
-def describe_errors(exc: ValidationError) -> str:
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """``MOTCUA_<SECTION>__<KEY>`` variables naming no setting, as an unknown key in the file
+    is refused. Variables without ``__`` (``MOTCUA_CONFIG``, the tests' own) are not settings."""
+    found = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or ENV_NESTING not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition(ENV_NESTING)
+        model = Settings.model_fields.get(section)
+        kind = model.annotation if model is not None else None
+        fields = kind.model_fields if isinstance(kind, type) and issubclass(kind, BaseModel) else {}
+        if key.partition(ENV_NESTING)[0] not in fields:
+            found.append(name)
+    return found
+
+
+def describe_errors(exc: ValidationError, config_path: Path | None = None) -> str:
+    """Every problem, each blamed on where the value came from: the environment variable that
+    set it, or the file."""
     parts = []
     for error in exc.errors():
-        key = ".".join(str(p) for p in error["loc"]) or "(top level)"
-        if error["type"] == "extra_forbidden":
-            parts.append(f"unknown key '{key}'")
+        path = [str(p) for p in error["loc"]]
+        key = ".".join(path) or "(top level)"
+        variable = ENV_PREFIX + ENV_NESTING.join(path[:2]).upper()
+        if path and variable in os.environ:
+            where = f"environment variable {variable}"
+        elif config_path is not None:
+            where = f"'{key}' in {config_path}"
         else:
-            parts.append(f"bad value for '{key}': {error['msg']}")
+            where = f"'{key}'"
+        if error["type"] == "extra_forbidden":
+            parts.append(f"unknown key {where}")
+        else:
+            parts.append(f"bad value for {where}: {error['msg']}")
     return "; ".join(parts)
 
 

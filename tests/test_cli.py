@@ -83,3 +83,19 @@ def test_bad_config_stops_with_the_key_named(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "web.hots" in result.stderr
+
+
+def test_migrate_says_what_it_did(tmp_path: Path) -> None:
+    """A new database is "created", not "up to date" as before; a second run is up to date."""
+    first = _run(["migrate"], tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("database created")
+    again = _run(["migrate"], tmp_path=tmp_path)
+    assert again.stdout.startswith("database is up to date")
+
+
+def test_a_bad_status_filter_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    result = _run(["office", "list", "--status", "bogus"], tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "invalid choice: 'bogus'" in result.stderr
+    assert "Traceback" not in result.stderr

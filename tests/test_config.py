@@ -80,3 +80,39 @@ def test_notification_settings_default_and_bad_values_name_the_key() -> None:
             assert f"notifications.{key}" in str(exc)
         else:
             raise AssertionError(f"{key} = {value!r} was accepted")
+
+
+def test_a_time_zone_that_does_not_exist_is_refused_when_loading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before, `migrate` passed and `run` died with a traceback on the first use of the zone."""
+    monkeypatch.setenv("MOTCUA_DEPLOYMENT__TIMEZONE", "Asia/Hanoi_City")
+    with pytest.raises(ConfigError, match="environment variable MOTCUA_DEPLOYMENT__TIMEZONE"):
+        load_settings(ROOT / "config.example.toml")
+
+
+def test_a_bad_value_from_the_environment_is_blamed_on_the_variable_not_the_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MOTCUA_WEB__PORT", "99999")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(ROOT / "config.example.toml")
+    assert "environment variable MOTCUA_WEB__PORT" in str(caught.value)
+    assert "config.example.toml" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["MOTCUA_FOO__BAR", "MOTCUA_DATABASE__URLL"])
+def test_an_unknown_setting_in_the_environment_is_refused_like_one_in_the_file(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """MOTCUA_FOO__BAR was silently ignored while an unknown key in a known section was
+    blamed on the file; both are now refused by the variable's name."""
+    monkeypatch.setenv(name, "x")
+    with pytest.raises(ConfigError, match=f"unknown setting in the environment: {name}"):
+        load_settings(ROOT / "config.example.toml")
+
+
+def test_variables_that_are_not_settings_are_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTCUA_CONFIG", str(ROOT / "config.example.toml"))
+    monkeypatch.setenv("MOTCUA_TEST_CHROMIUM", "/usr/bin/chromium")
+    assert load_settings().deployment.timezone == "Asia/Ho_Chi_Minh"
