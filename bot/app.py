@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
@@ -31,7 +32,8 @@ from bot.service import ConversationService
 from dialogs.addresses import AddressBook
 from dialogs.context import CommuneFacts, Context
 from dialogs.model import ConversationKey, Reply
-from handlers.webchat import WebUploads
+from handlers import webchat
+from handlers.webchat import SessionIds, WebUploads
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.dossier_code import format_code
 from knowledge.search import Searcher
@@ -69,6 +71,8 @@ def load_knowledge() -> Knowledge:
 
 
 log = logging.getLogger(__name__)
+
+WEB_SESSION_KEY = "webchat_session_key"
 
 
 def register_messengers(push: Push, channels: Channels) -> None:
@@ -125,6 +129,7 @@ def office_store(
 @dataclass(frozen=True, slots=True)
 class App:
     settings: Settings
+    engine: AsyncEngine
     knowledge: Knowledge
     conversations: ConversationRepository
     dossiers: DossierRepository
@@ -138,6 +143,7 @@ class App:
     service: ConversationService
     channels: Channels
     web_uploads: WebUploads
+    web_sessions: SessionIds
     reminders: DraftReminders
     push: Push
     receipts: ReceiptCourier
@@ -178,6 +184,14 @@ async def build_app(
         audit = AuditRepository(sessions)
         store = LocalFileStore(settings.files.path)
         web_uploads = WebUploads()
+        # Web chat session ids are signed with a key every worker reads from the database;
+        # ids issued before there was a key stay valid for the conversations they began.
+        key, since = await SecretRepository(sessions).get_or_create(
+            WEB_SESSION_KEY, lambda: secrets.token_hex(32), datetime.now(UTC)
+        )
+        web_sessions = SessionIds(
+            bytes.fromhex(key), await conversations.chats_created_before(webchat.CHANNEL, since)
+        )
         fetchers: dict[str, AttachmentFetcher] = {
             "terminal": fetch_local_file,
             "web": web_uploads.fetch,
@@ -283,6 +297,7 @@ async def build_app(
             stack.push_async_callback(stop_workers)
         yield App(
             settings=settings,
+            engine=engine,
             knowledge=know,
             conversations=conversations,
             dossiers=dossiers,
@@ -297,6 +312,7 @@ async def build_app(
             channels=channels,
             reminders=reminders,
             web_uploads=web_uploads,
+            web_sessions=web_sessions,
             push=push,
             receipts=receipts,
             notifier=notifier,

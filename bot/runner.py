@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import signal
+import socket
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from bot.app import build_app
@@ -27,6 +32,9 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 async def serve(settings: Settings) -> None:
@@ -59,11 +67,11 @@ async def serve(settings: Settings) -> None:
             lifespan="off",
             ws_max_size=64 * 1024,
         )
-        server = uvicorn.Server(config)
-        print(
+        server = _server_class()(config)
+        # Said once the port is ours: a port already taken ends the start instead.
+        server.announce = (
             f"motcua: web chat at http://{settings.web.host}:{settings.web.port}/ "
-            f"({len(app.knowledge.catalogue)} procedures, {settings.commune().name})",
-            flush=True,
+            f"({len(app.knowledge.catalogue)} procedures, {settings.commune().name})"
         )
         try:
             await server.serve()
@@ -71,6 +79,38 @@ async def serve(settings: Settings) -> None:
             stop.set()
             for task in tasks:
                 await task
+    print("motcua: stopped", flush=True)
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn raises the signal it caught again once it has stopped, which kills the
+        process before ``build_app`` has closed anything (SIGTERM: exit 143) or ends in a
+        traceback (SIGINT). Here either signal stops the server, then motcua's own shutdown
+        runs (background workers stopped, the database closed) and the exit code is 0."""
+
+        announce = ""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and self.announce:
+                print(self.announce, flush=True)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 async def chat(settings: Settings, user: str = "terminal", files_dir: Path | None = None) -> None:

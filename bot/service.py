@@ -110,7 +110,13 @@ class ConversationService:
         async with self._locks.hold(key.as_str()), self._slots:
             # A redelivered message is caught by the save, which records the message id with
             # the new state: the pure dialog step before it costs nothing worth a round trip.
-            replies = await self._turn(inbound, seen_message=inbound.message_id, depth=0)
+            try:
+                replies = await self._turn(inbound, seen_message=inbound.message_id, depth=0)
+            except Exception:
+                # A database that refuses writes, a bug: nothing was saved, and the citizen is
+                # told to send it again rather than left with a dropped connection.
+                log.exception("turn on %s failed; the citizen is asked to try again", key.channel)
+                return TurnResult(replies=(Reply(channel_texts.TRY_LATER),))
             if replies is None:
                 log.info("duplicate message on %s dropped", key.channel)
                 return TurnResult(replies=(), duplicate=True)

@@ -40,6 +40,7 @@ from bot.app import App
 from dialogs.model import ConversationKey, Media, Reply
 from handlers import webchat
 from handlers.webchat import BlobShelf, PageMode, WebUploads
+from storage.db import writable
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,11 @@ EMBED_COOKIE = "motcua_esid"  # partitioned: the chat inside another site's page
 COOKIE_MAX_AGE = 365 * 24 * 3600  # a citizen picks the conversation up days later
 MAX_FRAME_BYTES = 16 * 1024
 MAX_UPLOAD_BODY = webchat.MAX_UPLOAD_BYTES + 64 * 1024  # the file plus multipart framing
-REPLAY_FRAMES = 2000  # recent replies kept to answer a resend after a dropped connection
+# Recent replies kept to answer a resend after a dropped connection: the last few of each page
+# session (a page resends only what it sent since it lost the connection), for the sessions
+# seen most recently. Per session, so one busy visitor cannot evict another's answer.
+REPLAY_FRAMES_PER_SESSION = 8
+REPLAY_SESSIONS = 2000
 MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "application/pdf"})
 UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/heic", "image/heif", "application/pdf"})
 
@@ -65,6 +70,9 @@ def create_web_app(
 
     @web.get("/healthz")
     async def health() -> JSONResponse:
+        # A write, rolled back: a read-only or full database must not look healthy.
+        if not await writable(app.engine):
+            return JSONResponse({"ok": False, "database": "not writable"}, status_code=503)
         return JSONResponse({"ok": True, "procedures": len(app.knowledge.catalogue)})
 
     web.include_router(
@@ -87,14 +95,25 @@ def _mount_channels_and_office(web: FastAPI, app: App) -> None:
 
         @web.post("/telegram/webhook")
         async def telegram_webhook(request: Request) -> JSONResponse:
-            status, body = await telegram.handle_webhook(request.headers, await request.body())
+            # Who is asking, then how much: neither costs a byte of the body.
+            if not telegram.secret_ok(request.headers):
+                return JSONResponse({"ok": False}, status_code=401)
+            raw = await capped_body(request, telegram.body_limit)
+            if raw is None:
+                return JSONResponse({"ok": False}, status_code=413)
+            status, body = await telegram.handle_webhook(request.headers, raw)
             return JSONResponse(body, status_code=status)
 
     if zalo is not None:
 
         @web.post("/zalo/webhook")
         async def zalo_webhook(request: Request) -> JSONResponse:
-            status, body = await zalo.handle_webhook(request.headers, await request.body())
+            if not zalo.signed(request.headers):
+                return JSONResponse({"error": "bad signature"}, status_code=401)
+            raw = await capped_body(request, zalo.body_limit)
+            if raw is None:
+                return JSONResponse({"error": "too large"}, status_code=413)
+            status, body = await zalo.handle_webhook(request.headers, raw)
             return JSONResponse(body, status_code=status)
 
     office = app.settings.backoffice
@@ -102,6 +121,22 @@ def _mount_channels_and_office(web: FastAPI, app: App) -> None:
     if office.serve_api and tokens:
         web.include_router(backoffice_api.router(app.office, app.files, app.store))
         web.add_middleware(backoffice_api.TokenGate, tokens=tokens)
+
+
+async def capped_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is (or says it will be) longer than ``limit``: a
+    400 MB POST is refused after reading ``limit`` bytes, not held in memory whole."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def webchat_router(
@@ -120,15 +155,15 @@ def webchat_router(
         max_owner_bytes=16 * 1024 * 1024,
         evict_oldest=True,
     )
-    replayed: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+    replayed = ReplayCache()
     live = LivePages()
     app.push.register(webchat.CHANNEL, live.send)
     ancestors = " ".join(embed_origins) if embed_origins else "https:"
 
     def page(request: Request, mode: PageMode) -> HTMLResponse:
         response = HTMLResponse(webchat.page_html(commune_name, mode, kiosk_idle_minutes))
-        if _session_of(request.cookies) is None:
-            _set_session(response, webchat.new_session_id(), mode, _secure(request, public_url))
+        if _session_of(app.web_sessions, request.cookies) is None:
+            _set_session(response, app.web_sessions.new(), mode, _secure(request, public_url))
         framers = f"'self' {ancestors}" if mode == "embed" else "'self'"
         response.headers.update(_page_headers(framers))
         if mode != "embed":
@@ -179,12 +214,12 @@ def webchat_router(
             return JSONResponse({"error": "origin"}, status_code=403)
         response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
         mode: PageMode = "embed" if request.query_params.get("embed") == "1" else "page"
-        _set_session(response, webchat.new_session_id(), mode, _secure(request, public_url))
+        _set_session(response, app.web_sessions.new(), mode, _secure(request, public_url))
         return response
 
     @router.post("/upload")
     async def upload(request: Request) -> JSONResponse:
-        session_id = _session_of(request.cookies)
+        session_id = _session_of(app.web_sessions, request.cookies)
         if session_id is None or not _same_origin(request.headers, public_url):
             return JSONResponse({"error": "session"}, status_code=403)
         declared = request.headers.get("content-length", "")
@@ -209,7 +244,7 @@ def webchat_router(
 
     @router.get("/media/{token}")
     async def media_file(token: str, request: Request) -> Response:
-        session_id = _session_of(request.cookies)
+        session_id = _session_of(app.web_sessions, request.cookies)
         blob = media.get(token, webchat.session_tag(session_id)) if session_id else None
         if blob is None:
             return Response(status_code=404, headers={"Cache-Control": "no-store"})
@@ -239,10 +274,10 @@ def webchat_router(
         if not _same_origin(socket.headers, public_url):
             await socket.close(code=1008)
             return
-        session_id = _session_of(socket.cookies)
+        session_id = _session_of(app.web_sessions, socket.cookies)
         headers: list[tuple[bytes, bytes]] = []
         if session_id is None:
-            session_id = webchat.new_session_id()
+            session_id = app.web_sessions.new()
             mode: PageMode = "embed" if socket.query_params.get("embed") == "1" else "page"
             secure = socket.url.scheme == "wss" or public_url.startswith("https://")
             headers.append((b"set-cookie", _cookie(session_id, mode, secure).encode()))
@@ -271,13 +306,12 @@ def webchat_router(
                 out: list[dict[str, Any]] = []
                 if inbound is not None:
                     result = await app.service.handle(inbound)
-                    replay_key = f"{tag}.{frame_id}"
                     if result.duplicate:
                         # A resend of a frame whose replies the dropped connection swallowed.
-                        out = replayed.get(replay_key, [])
+                        out = replayed.get(tag, frame_id)
                     else:
                         out = [webchat.reply_to_frame(r, frame_id, link) for r in result.replies]
-                        _remember(replayed, replay_key, out)
+                        replayed.put(tag, frame_id, out)
                 await page.send([*out, webchat.done_frame(frame_id)])
         except WebSocketDisconnect:
             return
@@ -337,10 +371,11 @@ class LivePages:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _session_of(cookies: Mapping[str, str]) -> str | None:
+def _session_of(ids: webchat.SessionIds, cookies: Mapping[str, str]) -> str | None:
+    """The session the cookie names, if this server issued it (a planted id starts afresh)."""
     for name in (SESSION_COOKIE, EMBED_COOKIE):
         value = cookies.get(name)
-        if webchat.valid_session_id(value):
+        if ids.valid(value):
             return value
     return None
 
@@ -411,12 +446,28 @@ def _json(raw: str) -> Any:
         return None
 
 
-def _remember(
-    replayed: OrderedDict[str, list[dict[str, Any]]], key: str, frames: list[dict[str, Any]]
-) -> None:
-    replayed[key] = frames
-    while len(replayed) > REPLAY_FRAMES:
-        replayed.popitem(last=False)
+class ReplayCache:
+    """The replies to each session's last frames, newest sessions kept. (In this process:
+    a page that reconnects to another worker gets no replay; issue #12 moves it.)"""
+
+    def __init__(
+        self, per_session: int = REPLAY_FRAMES_PER_SESSION, sessions: int = REPLAY_SESSIONS
+    ) -> None:
+        self._per_session = per_session
+        self._sessions = sessions
+        self._frames: OrderedDict[str, OrderedDict[str, list[dict[str, Any]]]] = OrderedDict()
+
+    def put(self, session: str, frame_id: str, frames: list[dict[str, Any]]) -> None:
+        kept = self._frames.pop(session, None) or OrderedDict()
+        kept[frame_id] = frames
+        while len(kept) > self._per_session:
+            kept.popitem(last=False)
+        self._frames[session] = kept
+        while len(self._frames) > self._sessions:
+            self._frames.popitem(last=False)
+
+    def get(self, session: str, frame_id: str) -> list[dict[str, Any]]:
+        return self._frames.get(session, OrderedDict()).get(frame_id, [])
 
 
 def _too_large() -> JSONResponse:

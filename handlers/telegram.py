@@ -266,6 +266,17 @@ class TelegramChannel:
 
     # --- webhook ---
 
+    body_limit = MAX_WEBHOOK_BODY  # the web server stops reading a webhook body there
+
+    def secret_ok(self, headers: Mapping[str, str]) -> bool:
+        """The webhook's secret header is ours: checked before a byte of the body is read."""
+        given = _header(headers, SECRET_HEADER)
+        return (
+            self._secret is not None
+            and given is not None
+            and hmac.compare_digest(given.encode(), self._secret.encode())
+        )
+
     async def handle_webhook(
         self, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]]:
@@ -274,12 +285,7 @@ class TelegramChannel:
         200 only after the update was processed, so a crash makes Telegram deliver it again
         (and the service drops it if the turn had in fact been committed).
         """
-        given = _header(headers, SECRET_HEADER)
-        if (
-            self._secret is None
-            or given is None
-            or not hmac.compare_digest(given.encode(), self._secret.encode())
-        ):
+        if not self.secret_ok(headers):
             return 401, {"ok": False}
         if len(body) > MAX_WEBHOOK_BODY:
             return 413, {"ok": False}

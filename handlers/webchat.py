@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import html
 import json
 import re
@@ -68,12 +69,37 @@ STATIC_FILES: Final = {
 # --- Sessions --------------------------------------------------------------------------------
 
 
-def new_session_id() -> str:
-    return secrets.token_urlsafe(32)
+class SessionIds:
+    """Web chat session ids that only this server can issue: a random part and its HMAC.
 
+    A well-formed id the server never issued is refused (no session fixation: a planted
+    cookie cannot name a conversation the planter then reads). The key lives in the database,
+    so every worker accepts every worker's ids. Ids issued before ids were signed stay valid
+    when their conversation existed before the key did (``legacy``: their public tags)."""
 
-def valid_session_id(value: str | None) -> bool:
-    return value is not None and _SESSION_ID.fullmatch(value) is not None
+    def __init__(self, key: bytes, legacy: frozenset[str] = frozenset()) -> None:
+        if len(key) < 32:
+            raise ValueError("the session key must be at least 32 bytes")
+        self._key = key
+        self._legacy = legacy
+
+    def new(self) -> str:
+        token = secrets.token_urlsafe(24)
+        return f"{token}.{self._mac(token)}"
+
+    def valid(self, value: str | None) -> bool:
+        if value is None or len(value) > 100:
+            return False
+        token, dot, mac = value.partition(".")
+        if dot:
+            return _TOKEN.fullmatch(token) is not None and hmac.compare_digest(
+                mac, self._mac(token)
+            )
+        return _SESSION_ID.fullmatch(value) is not None and session_tag(value) in self._legacy
+
+    def _mac(self, token: str) -> str:
+        digest = hmac.new(self._key, token.encode("ascii"), hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
 def session_tag(session_id: str) -> str:

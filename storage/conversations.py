@@ -217,6 +217,17 @@ class ConversationRepository:
             )
             return result.first() is not None
 
+    async def chats_created_before(self, channel: str, before: datetime) -> frozenset[str]:
+        """The chat ids of ``channel``'s conversations that began before ``before``."""
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(ConversationRow.chat_id).where(
+                    ConversationRow.channel == channel,
+                    ConversationRow.created_at < _aware(before, "before"),
+                )
+            )
+            return frozenset(found)
+
     async def purge_seen(self, before: datetime) -> int:
         """Forget message ids seen before ``before`` (keep at least a day: platforms retry)."""
         async with self._sessions.begin() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,3 +35,20 @@ class SecretRepository:
                     index_elements=["name"], set_={"value": value, "updated_at": now}
                 )
             )
+
+    async def get_or_create(
+        self, name: str, make: Callable[[], str], now: datetime
+    ) -> tuple[str, datetime]:
+        """The secret ``name`` and when it was first stored, made with ``make`` if absent.
+        Several workers starting at once agree on one value (insert if absent, then read)."""
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            await session.execute(
+                _insert(session, SecretRow)
+                .values(name=name, value=make(), updated_at=now)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+        async with self._sessions() as session:
+            row = await session.get(SecretRow, name)
+            assert row is not None  # inserted above or by another worker
+            return row.value, _aware(row.updated_at, "updated_at")

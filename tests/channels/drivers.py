@@ -554,7 +554,7 @@ class ZaloDriver:
 
     async def _deliver(self, name: str, fields: dict[str, Any]) -> Screen:
         serial = next(self._serial)
-        timestamp = str(1767225600000 + serial * 1000)
+        timestamp = str(int(time.time() * 1000) + serial)  # recent: older events are refused
         event = {"app_id": self._api.app_id, "event_name": name, **fields, "timestamp": timestamp}
         body = json.dumps(event, ensure_ascii=False).encode()
         mac = hashlib.sha256(

@@ -49,9 +49,12 @@ class DictChoices:
         self.payloads[user_id] = payloads
 
 
+START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+        self.now = START
 
     def __call__(self) -> datetime:
         return self.now
@@ -138,7 +141,7 @@ def channel_for(
 
 
 def text_event(
-    text: str, msg_id: str, event_name: str = "user_send_text"
+    text: str, msg_id: str, event_name: str = "user_send_text", at: datetime = START
 ) -> tuple[dict[str, str], bytes]:
     event: dict[str, Any] = {
         "app_id": "360846524940903967",
@@ -146,7 +149,7 @@ def text_event(
         "recipient": {"id": "388613280878808645"},
         "event_name": event_name,
         "message": {"text": text, "msg_id": msg_id},
-        "timestamp": "1699003881354",
+        "timestamp": str(int(at.timestamp() * 1000)),
     }
     raw_body = json.dumps(event, ensure_ascii=False).encode()
     mac = hashlib.sha256(
@@ -575,3 +578,22 @@ async def test_a_missing_attachment_is_an_error(zalo: FakeZalo, client: ZaloClie
         await client.download(f"{zalo.root}/cdn/gone.jpg")
     with pytest.raises(ZaloError):
         await client.download("file:///etc/passwd")
+
+
+@pytest.mark.parametrize(
+    ("age", "status"),
+    [
+        (timedelta(minutes=30), 200),
+        (timedelta(days=6 * 365), 401),  # a 2020 event replayed word for word
+        (timedelta(hours=2), 401),
+        (-timedelta(minutes=10), 401),  # from the future, past any clock skew
+    ],
+)
+async def test_a_signed_event_must_be_recent(
+    zalo: FakeZalo, client: ZaloClient, clock: Clock, age: timedelta, status: int
+) -> None:
+    recorder = Recorder()
+    channel = channel_for(client, zalo, clock, recorder)
+    got, _ = await channel.handle_webhook(*text_event("xin chào", "m-1", at=clock.now - age))
+    assert got == status
+    assert len(recorder.inbounds) == (1 if status == 200 else 0)

@@ -460,12 +460,14 @@ async def test_the_web_fetcher_feeds_the_photo_checker(
     """How build_app is to wire it: ``fetchers["web"] = uploads.fetch``."""
     await upgrade(settings.database.url)
     uploads = WebUploads()
-    session = webchat.new_session_id()
+    session = webchat.SessionIds(b"k" * 32).new()
     photo = _jpeg(1200, 900)
     refs = [uploads.add(session, photo, "image/jpeg", "cccd.jpg")]
     frame = {"type": "photo", "id": "p9-1", "refs": refs}
     inbound = webchat.inbound_from_frame(frame, session, datetime.now(UTC), uploads)
-    stranger = webchat.inbound_from_frame(frame, webchat.new_session_id(), datetime.now(UTC))
+    stranger = webchat.inbound_from_frame(
+        frame, webchat.SessionIds(b"k" * 32).new(), datetime.now(UTC)
+    )
     assert inbound is not None and stranger is not None
     async with build_app(settings, knowledge) as app:
         effects = Effects(
