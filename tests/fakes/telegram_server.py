@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import json
 import math
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -40,6 +41,30 @@ from aiohttp import web
 TOKEN = "42:TEST"
 BOT_USER = {"id": 42, "is_bot": True, "first_name": "DVC Bot", "username": "dvc_test_bot"}
 MAX_DOWNLOAD = 20 << 20  # the real server's MAX_DOWNLOAD_FILE_SIZE
+# Published Bot API limits (core.telegram.org/bots/api), enforced as the real server does, so
+# a test fails where Telegram would refuse the request.
+MAX_PHOTO_UPLOAD = 10 << 20  # sendPhoto: "The photo must be at most 10 MB in size"
+MAX_DOCUMENT_UPLOAD = 50 << 20  # sending files: up to 50 MB
+MAX_CALLBACK_ANSWER = 200  # answerCallbackQuery.text: 0-200 characters
+MAX_PLACEHOLDER = 64  # input_field_placeholder: 1-64 characters
+MAX_UPDATES_LIMIT = 100  # getUpdates.limit: 1-100
+COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# An inline button needs exactly one of these.
+BUTTON_ACTIONS = frozenset(
+    {
+        "url",
+        "callback_data",
+        "web_app",
+        "login_url",
+        "switch_inline_query",
+        "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat",
+        "copy_text",
+        "callback_game",
+        "pay",
+    }
+)
 # Form fields that carry JSON (aiogram serialises nested objects and lists into strings).
 JSON_FIELDS = frozenset(
     {
@@ -283,6 +308,11 @@ class FakeTelegramServer:
         if _units(str(params.get("caption", ""))) > 1024:
             return _error(400, "Bad Request: message caption is too long")
         size = len(upload.data)
+        if size > MAX_PHOTO_UPLOAD:
+            return _error(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        problem = _markup_problem(params.get("reply_markup"))
+        if problem:
+            return _error(400, problem)
         photo = [{"file_id": f"ph{size}", "file_unique_id": "u1", "width": 1, "height": 1}]
         return self._message(params, photo=photo, caption=params.get("caption"))
 
@@ -292,6 +322,11 @@ class FakeTelegramServer:
             return _error(400, "Bad Request: there is no document in the request")
         if _units(str(params.get("caption", ""))) > 1024:
             return _error(400, "Bad Request: message caption is too long")
+        if len(upload.data) > MAX_DOCUMENT_UPLOAD:
+            return _error(413, "Request Entity Too Large")
+        problem = _markup_problem(params.get("reply_markup"))
+        if problem:
+            return _error(400, problem)
         document = {
             "file_id": f"doc{len(upload.data)}",
             "file_unique_id": "u2",
@@ -304,15 +339,27 @@ class FakeTelegramServer:
     async def _m_answercallbackquery(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         if not params.get("callback_query_id"):
             return _error(400, "Bad Request: query is too old and response timeout expired")
+        if len(str(params.get("text", ""))) > MAX_CALLBACK_ANSWER:
+            return _error(400, "Bad Request: MESSAGE_TOO_LONG")
         return True
 
     async def _m_setmycommands(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            return _error(400, "Bad Request: can't parse commands JSON object")
+        for command in commands:
+            name = command.get("command") if isinstance(command, dict) else None
+            about = command.get("description") if isinstance(command, dict) else None
+            if not isinstance(name, str) or not COMMAND_NAME.fullmatch(name):
+                return _error(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not isinstance(about, str) or not 1 <= len(about) <= 256:
+                return _error(400, "Bad Request: command description must be non-empty")
         return True
 
     async def _m_setwebhook(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
-        secret = str(params.get("secret_token", ""))
-        if len(secret) > 256:
-            return _error(400, "Bad Request: secret token is too long")
+        secret = params.get("secret_token")
+        if secret is not None and not SECRET_TOKEN.fullmatch(str(secret)):
+            return _error(400, "Bad Request: secret token contains unallowed characters")
         return True
 
     async def _m_deletewebhook(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
@@ -337,7 +384,9 @@ class FakeTelegramServer:
             # Asking with an offset confirms every earlier update: they are never sent again.
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout", 0) or 0)
-        limit = int(params.get("limit", 100) or 100)
+        limit = int(params.get("limit", MAX_UPDATES_LIMIT) or MAX_UPDATES_LIMIT)
+        if not 1 <= limit <= MAX_UPDATES_LIMIT:
+            return _error(400, "Bad Request: limit must be between 1 and 100")
         if not self._updates and timeout > 0:
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
@@ -394,9 +443,15 @@ def _markup_problem(markup: Any) -> str:
         return ""
     for row in markup.get("inline_keyboard", []):
         for button in row:
+            actions = BUTTON_ACTIONS & {k for k, v in button.items() if v is not None}
+            if len(actions) != 1:
+                return "Bad Request: BUTTON_TYPE_INVALID"
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= 64:
                 return "Bad Request: BUTTON_DATA_INVALID"
+    placeholder = markup.get("input_field_placeholder")
+    if placeholder is not None and not 1 <= len(str(placeholder)) <= MAX_PLACEHOLDER:
+        return "Bad Request: input field placeholder must be 1-64 characters"
     return ""
 
 
