@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
-from collections.abc import AsyncIterator, Sequence
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,7 @@ from bot.housekeeping import Housekeeping
 from bot.notices import NoticeMaker
 from bot.notifier import Notifier
 from bot.pacing import Pacer, QuietHours
+from bot.periodic import run_claimed
 from bot.push import Push, WindowClosed
 from bot.receipts import ReceiptCourier, ReceiptMaker
 from bot.reminders import DraftReminders
@@ -43,6 +46,7 @@ from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
+from storage.leases import LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.secrets import SecretRepository
 
@@ -144,6 +148,8 @@ class App:
     channels: Channels
     web_uploads: WebUploads
     web_sessions: SessionIds
+    leases: LeaseRepository
+    worker_id: str
     reminders: DraftReminders
     push: Push
     receipts: ReceiptCourier
@@ -181,6 +187,9 @@ async def build_app(
         conversations = ConversationRepository(sessions)
         dossiers = office_store(settings, sessions)
         files = FileRepository(sessions)
+        leases = LeaseRepository(sessions)
+        # This process among the deployment's workers: who holds a lease.
+        worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         audit = AuditRepository(sessions)
         store = LocalFileStore(settings.files.path)
         web_uploads = WebUploads()
@@ -278,16 +287,22 @@ async def build_app(
         )
         if deliver:
             stop = asyncio.Event()
+            housekeeping = Housekeeping(
+                conversations, OutboxRepository(sessions), lambda: datetime.now(UTC)
+            )
+
+            def claimed(name: str, job: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
+                # One worker of the deployment runs each periodic job each round.
+                running = run_claimed(
+                    name, job, stop, leases=leases, owner=worker_id, clock=lambda: datetime.now(UTC)
+                )
+                return asyncio.create_task(running, name=name)
+
             workers = [
                 asyncio.create_task(receipts.run(stop), name="receipts"),
                 asyncio.create_task(notifier.run(stop), name="notifier"),
-                asyncio.create_task(
-                    Housekeeping(
-                        conversations, OutboxRepository(sessions), lambda: datetime.now(UTC)
-                    ).run(stop),
-                    name="housekeeping",
-                ),
-                asyncio.create_task(reminders.run(stop), name="draft-reminders"),
+                claimed("housekeeping", housekeeping.run_once),
+                claimed("draft-reminders", reminders.run_once),
             ]
 
             async def stop_workers() -> None:
@@ -313,6 +328,8 @@ async def build_app(
             reminders=reminders,
             web_uploads=web_uploads,
             web_sessions=web_sessions,
+            leases=leases,
+            worker_id=worker_id,
             push=push,
             receipts=receipts,
             notifier=notifier,

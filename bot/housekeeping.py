@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -48,12 +46,3 @@ class Housekeeping:
         if seen or done:
             log.info("housekeeping: %d seen message ids, %d delivered outbox rows", seen, done)
         return seen, done
-
-    async def run(self, stop: asyncio.Event, interval: float = 3600.0) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:  # the database may be busy for a moment; next hour then
-                log.exception("housekeeping run failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)

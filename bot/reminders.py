@@ -6,8 +6,6 @@ conversations, asks the dialog, sends through the citizen's channel and records 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -58,12 +56,3 @@ class DraftReminders:
         if sent:
             log.info("sent %d draft reminder(s)", sent)
         return sent
-
-    async def run(self, stop: asyncio.Event, interval: float = 3600.0) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:  # a bad row must not stop reminders for everyone else
-                log.exception("draft reminder run failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -22,6 +22,7 @@ TABLES = {
     "audit_log",
     "kv_secrets",
     "choice_memory",
+    "leases",
 }
 
 

@@ -1,0 +1,80 @@
+"""Jobs run every so often by one worker of the deployment, whichever it is.
+
+Several workers may share one database; each runs :func:`run_claimed` for the same job, and
+the job's lease (storage/leases.py) lets one of them run each round. A worker that dies stops
+renewing, and another takes the job over within one interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage.leases import LeaseRepository
+
+log = logging.getLogger(__name__)
+
+
+async def run_claimed(
+    name: str,
+    job: Callable[[], Awaitable[Any]],
+    stop: asyncio.Event,
+    *,
+    leases: LeaseRepository,
+    owner: str,
+    clock: Callable[[], datetime],
+    interval: float = 3600.0,
+    hold: float | None = None,
+) -> None:
+    """Until ``stop``: each ``interval`` seconds, run ``job`` if this worker holds the lease.
+
+    The lease is held for ``hold`` seconds (default 1.5 intervals): longer than the interval,
+    so the holder's next round renews it before it runs out even when a round ran long; a dead
+    holder's job passes to another worker once it has run out."""
+    ttl = timedelta(seconds=hold if hold is not None else interval * 1.5)
+    while not stop.is_set():
+        try:
+            if await leases.claim(name, owner, clock(), ttl):
+                await job()
+        except Exception:  # a bad row or a busy database must not stop the job for good
+            log.exception("%s run failed", name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+async def keep_lease(
+    name: str,
+    *,
+    leases: LeaseRepository,
+    owner: str,
+    clock: Callable[[], datetime],
+    hold: float,
+    stop: asyncio.Event,
+    lost: asyncio.Event,
+) -> None:
+    """Renew a lease this worker holds until ``stop``, then give it up. Sets ``lost`` (and
+    returns) if another worker has it: this one must stop doing what the lease is for."""
+    ttl = timedelta(seconds=hold)
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=hold / 3)
+            if stop.is_set():
+                break
+            try:
+                still = await leases.claim(name, owner, clock(), ttl)
+            except Exception:  # a busy database: try again next round, within the hold
+                log.exception("renewing lease %s failed", name)
+                continue
+            if not still:
+                log.error("lease %s was taken by another worker; stopping here", name)
+                lost.set()
+                return
+    finally:
+        if not lost.is_set():
+            with contextlib.suppress(Exception):
+                await leases.release(name, owner)
