@@ -56,6 +56,7 @@ from storage.files import FileStore
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 MAX_BODY = 2 << 20  # a dossier's answers are a few KB; photos never travel through this API
 
 Scope = tuple[str, ...] | None  # the communes a token may touch; None: every commune
@@ -299,8 +300,12 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
         request: Request,
         commune: Annotated[str | None, Query(pattern=COMMUNE_PATTERN)] = None,
         status_name: Annotated[Status | None, Query(alias="status")] = None,
-        received_from: Annotated[date | None, Query()] = None,
-        received_to: Annotated[date | None, Query(description="inclusive")] = None,
+        # Dossier codes carry a two-digit year (2000-2099): no dossier lies outside, and a
+        # date at the calendar's edge (9999-12-31) must not overflow into a 500.
+        received_from: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY)] = None,
+        received_to: Annotated[
+            date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="inclusive")
+        ] = None,
         overdue: Annotated[bool, Query()] = False,
         channel: Annotated[str | None, Query(max_length=32, description="filed from")] = None,
         chat_id: Annotated[str | None, Query(max_length=128)] = None,

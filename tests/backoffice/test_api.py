@@ -321,6 +321,24 @@ async def test_lists_filter_by_commune_status_reception_day_and_overdue(api: Api
 # --------------------------------------------------------------------------- moves
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"received_from": "9999-12-31"},
+        {"received_to": "9999-12-31"},
+        {"received_from": "0001-01-01"},
+        {"received_to": "1999-12-31"},
+    ],
+)
+async def test_a_date_outside_any_dossier_code_is_422_not_a_server_error(
+    api: Api, params: dict[str, str]
+) -> None:
+    """schemathesis found 9999-12-31 overflowing into a 500 (codes carry a 2-digit year)."""
+    answer = await api.http.get(f"{BASE}/dossiers", params=params, headers=auth(PROVINCE))
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+
+
 async def test_a_transition_answers_the_new_status(api: Api) -> None:
     code = await api.file()
     shown = await api.moved(code, "accepted", note="đủ giấy tờ")
