@@ -1,10 +1,10 @@
 """The answer card: what a citizen needs to know about one procedure, as chat messages.
 
 The first answer fits one phone screen (360 px wide): the name, the main papers, fee, time,
-where, and whether it can be filed online or by post, at most :data:`FIRST_LINES` lines of at
-most :data:`LINE_LENGTH` characters. The full paper list, the details and the legal basis are
-separate screens behind the card's buttons (:func:`render_papers`, :func:`render_details`,
-:func:`render_legal`).
+where, and whether it can be filed online or by post, in at most :data:`FIRST_LINES` short
+lines and :data:`SCREEN_ROWS` rows as a phone wraps them. The full paper list, the details and
+the legal basis are separate screens behind the card's buttons (:func:`render_papers`,
+:func:`render_details`, :func:`render_legal`).
 
 Everything is plain text (no markup, so no channel can mangle it). A chat message holds at most
 4,096 characters (Telegram counts UTF-16 code units), so a long detail screen is split at
@@ -115,7 +115,8 @@ def _screen(procedure: Procedure, paragraphs: list[str]) -> list[str]:
 def _first_papers(papers: tuple[Paper, ...], most: int) -> list[str]:
     """Up to ``most`` papers everyone needs; papers needed only in some cases are left to the full
     list (listed bare, they would read as required), unless every paper is such a one. Papers
-    that read the same once shortened (one per case in imported records) are shown once."""
+    that read the same once shortened (one per case in imported records) are shown, and
+    counted among the others, once."""
     if not papers:
         return [texts.CARD_PAPERS_UNKNOWN]
     always = [p for p in papers if not _sometimes(p)]

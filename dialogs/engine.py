@@ -289,7 +289,7 @@ def _first_contact(turn: Turn, answer_in_qa: ModeHandler) -> Step:
     if not answer.replies:
         return Step(state=answer.state, replies=(Reply(hello),), effects=answer.effects)
     first, *rest = answer.replies
-    greeted = dataclasses.replace(first, text=f"{hello}\n{first.text}" if first.text else hello)
+    greeted = dataclasses.replace(first, text=f"{hello}\n\n{first.text}" if first.text else hello)
     return Step(state=answer.state, replies=(greeted, *rest), effects=answer.effects)
 
 
