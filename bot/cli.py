@@ -118,7 +118,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     from bot.app import commune_facts, load_knowledge
-    from dialogs.cards import render_card
+    from dialogs.cards import render_card, render_details, render_legal, render_papers
     from knowledge.search import answer_jsonl
 
     know = load_knowledge()
@@ -137,7 +137,15 @@ def _cmd_search(args: argparse.Namespace) -> int:
     procedure = know.catalogue.get(hits[0].code)
     if procedure is None:  # the index and the catalogue are built together; never expected
         return 1
-    for part in render_card(procedure, commune_facts(settings.commune())):
+    commune = commune_facts(settings.commune())
+    # The chat's first answer, then what its buttons show: an operator reads it all at once.
+    print(render_card(procedure, commune))
+    print()
+    for part in (
+        *render_papers(procedure),
+        *render_details(procedure, commune),
+        *render_legal(procedure),
+    ):
         print(part)
         print()
     if len(hits) > 1:

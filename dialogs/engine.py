@@ -21,6 +21,7 @@ Payloads are ``verb`` or ``verb:argument`` and fit Telegram's 64-byte callback d
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -28,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from dialogs import notices, qa
-from dialogs.cards import render_card, shorten
+from dialogs.cards import render_card, render_details, render_legal, render_papers, shorten
 from dialogs.context import Context
 from dialogs.flow import Flow, FlowConflict, Intercept, ModeHandler, Turn
 from dialogs.model import (
@@ -59,6 +60,10 @@ ASK = "ask"
 BROWSE = "browse"
 FIELD = "field"
 PROCEDURE = "proc"
+# The answer card's detail screens: ``<verb>:<procedure code>``.
+PAPERS = "papers"
+DETAILS = "info"
+LEGAL = "legal"
 FILE = "file"
 TRACK = "track"
 RECEIPT = "receipt"
@@ -281,9 +286,15 @@ def _first_contact(turn: Turn, answer_in_qa: ModeHandler) -> Step:
         return main_menu(turn, greet=True)
     # Someone who opens with a question wants the answer, not a menu to read first (the
     # question mode's own handler: its intercepts, such as "nộp hồ sơ …", do not run here).
+    # The hello heads the answer's first message rather than being a message of its own: on
+    # Zalo every message is a separate bubble and notification, and the answer is what matters.
     answer = answer_in_qa(turn)
-    hello = Reply(texts.hello(turn.ctx.commune))
-    return Step(state=answer.state, replies=(hello, *answer.replies), effects=answer.effects)
+    hello = texts.hello(turn.ctx.commune)
+    if not answer.replies:
+        return Step(state=answer.state, replies=(Reply(hello),), effects=answer.effects)
+    first, *rest = answer.replies
+    greeted = dataclasses.replace(first, text=f"{hello}\n\n{first.text}" if first.text else hello)
+    return Step(state=answer.state, replies=(greeted, *rest), effects=answer.effects)
 
 
 def _on_menu(turn: Turn, argument: str) -> Step | None:
@@ -457,14 +468,55 @@ def _on_procedure(turn: Turn, code: str) -> Step | None:
 
 
 def _card(turn: Turn, procedure: Procedure) -> Step:
+    """The short first answer, with buttons to its detail screens, filing and the menu."""
+    text = render_card(procedure, turn.ctx.commune)
+    return Step(state=turn.state, replies=(Reply(text, buttons=_card_buttons(procedure)),))
+
+
+def _card_buttons(procedure: Procedure, showing: str = "") -> tuple[tuple[Button, ...], ...]:
+    """Filing first (the way on), then the detail screens not on the screen now, the menu."""
     rows: list[tuple[Button, ...]] = []
     if procedure.form is not None:
         rows.append((Button(texts.BTN_FILE, f"{FILE}:{procedure.code}"),))
-    rows += [(Button(texts.BTN_ASK_OTHER, ASK),), (Button(texts.BTN_MENU, MENU),)]
-    parts = render_card(procedure, turn.ctx.commune)
-    replies = [Reply(part) for part in parts[:-1]]
-    replies.append(Reply(parts[-1], buttons=tuple(rows)))
-    return Step(state=turn.state, replies=tuple(replies))
+    details = (
+        (PAPERS, texts.BTN_ALL_PAPERS, bool(procedure.papers)),
+        (DETAILS, texts.BTN_DETAILS, True),
+        (LEGAL, texts.BTN_LEGAL, bool(procedure.legal_basis)),
+    )
+    rows += [
+        (Button(label, f"{verb}:{procedure.code}"),)
+        for verb, label, useful in details
+        if useful and verb != showing
+    ]
+    rows.append((Button(texts.BTN_MENU, MENU),))
+    return tuple(rows)
+
+
+def _card_part(
+    verb: str, render: Callable[[Turn, Procedure], list[str]]
+) -> Callable[[Turn, str], Step | None]:
+    """A detail screen of the card, split under the message limit; the buttons come last.
+
+    An unknown code (a forged payload, or a procedure since removed) is "no longer valid".
+    """
+
+    def on_part(turn: Turn, code: str) -> Step | None:
+        procedure = turn.ctx.catalogue.get(code) if code else None
+        if procedure is None:
+            return None
+        parts = render(turn, procedure)
+        replies = [Reply(part) for part in parts[:-1]]
+        replies.append(Reply(parts[-1], buttons=_card_buttons(procedure, showing=verb)))
+        return Step(state=turn.state, replies=tuple(replies))
+
+    return on_part
+
+
+_on_papers = _card_part(PAPERS, lambda turn, procedure: render_papers(procedure))
+_on_details = _card_part(
+    DETAILS, lambda turn, procedure: render_details(procedure, turn.ctx.commune)
+)
+_on_legal = _card_part(LEGAL, lambda turn, procedure: render_legal(procedure))
 
 
 # --- Filing elsewhere ------------------------------------------------------------------------
@@ -500,7 +552,15 @@ def file_elsewhere(turn: Turn, procedure: Procedure) -> Step:
 
 MENU_FLOW = Flow(name="menu", verbs={MENU: _on_menu, OFFICER: _on_officer})
 QA_FLOW = Flow(
-    name="qa", verbs={ASK: _on_ask, PROCEDURE: _on_procedure}, modes={QA: answer_question}
+    name="qa",
+    verbs={
+        ASK: _on_ask,
+        PROCEDURE: _on_procedure,
+        PAPERS: _on_papers,
+        DETAILS: _on_details,
+        LEGAL: _on_legal,
+    },
+    modes={QA: answer_question},
 )
 BROWSE_FLOW = Flow(name="browse", verbs={BROWSE: _on_browse, FIELD: _on_field})
 # "/hoso" is in Telegram's command menu.

@@ -17,6 +17,9 @@ BTN_OFFICER = "Gặp cán bộ"
 BTN_MENU = "Menu chính"
 BTN_ASK_OTHER = "Hỏi thủ tục khác"
 BTN_FILE = "Nộp hồ sơ"
+BTN_ALL_PAPERS = "Xem đủ giấy tờ"
+BTN_DETAILS = "Xem chi tiết"
+BTN_LEGAL = "Căn cứ pháp lý"
 BTN_MORE = "Xem thêm"
 BTN_PREVIOUS = "Trang trước"
 BTN_OTHER_FIELDS = "Lĩnh vực khác"
@@ -122,6 +125,53 @@ def filing_in_person(office: str) -> str:
 
 
 # --- Answer card -------------------------------------------------------------------------------
+# The first answer is short (what it is, the main papers, fee, time, where, online or by post);
+# the full paper list, the details and the legal basis are behind the buttons above.
+
+CARD_PAPERS_FIRST = "Giấy tờ cần có:"
+CARD_SHOWN_MARK = " (xuất trình)"
+
+
+def card_more_papers(count: int, *, only_sometimes: bool) -> str:
+    text = f"{ELLIPSIS} và {count} giấy khác"
+    return text + (", tùy trường hợp" if only_sometimes else "")
+
+
+def card_time_brief(text: str) -> str:
+    return f"Thời gian: {text}"
+
+
+CARD_TIME_BRIEF_UNKNOWN = "Thời gian: chưa có thông tin, hãy hỏi cán bộ."
+ONLINE_YES = "được"
+ONLINE_PART = "được một phần"
+ONLINE_NO = "chưa được"
+
+
+def card_ways_brief(online: str, post: bool) -> str:
+    """ "Nộp trực tuyến: được. Qua bưu điện: được." ("" for either part leaves it out)."""
+    parts = []
+    if online:
+        parts.append(f"Nộp trực tuyến: {online}.")
+    if post:
+        parts.append("Qua bưu điện: được.")
+    return " ".join(parts)
+
+
+def card_head(name: str, code: str) -> str:
+    """The head of a detail screen: which procedure it is about."""
+    return f"{name}\n{card_code(code)}"
+
+
+CARD_LEGAL = "Căn cứ pháp lý:"
+CARD_NO_LEGAL = "Chưa có thông tin về căn cứ pháp lý, hãy hỏi cán bộ."
+
+
+def card_fee_basis(basis: str) -> str:
+    return f"Căn cứ thu lệ phí: {basis}"
+
+
+def card_decision(decision: str) -> str:
+    return f"Quyết định công bố thủ tục: {decision}"
 
 
 def card_code(code: str) -> str:
@@ -147,8 +197,11 @@ def paper_form(form: str) -> str:
     return f"theo mẫu {form}"
 
 
+FEE_LABEL = "Lệ phí"
+
+
 def card_fee(text: str) -> str:
-    return f"Lệ phí: {text}"
+    return f"{FEE_LABEL}: {text}"
 
 
 def vnd(amount: int) -> str:
@@ -211,13 +264,6 @@ CARD_ONLINE_NO = "Làm trực tuyến: chưa được, hãy nộp trực tiếp.
 CARD_POST_FILING = "Gửi hồ sơ qua bưu điện: được."
 CARD_RESULT_BY_POST = "Nhận kết quả qua bưu điện: được."
 CARD_RESULT_NOT_BY_POST = "Nhận kết quả qua bưu điện: không, nhận tại nơi nộp."
-
-
-def card_legal(refs: list[str], more: int) -> str:
-    text = "Căn cứ pháp lý: " + "; ".join(refs)
-    if more:
-        text += f" và {more} văn bản khác"
-    return text + "."
 
 
 CARD_DISCLAIMER = "Thông tin có thể thay đổi; hãy hỏi cán bộ khi cần."

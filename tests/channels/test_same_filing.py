@@ -15,17 +15,22 @@ from pathlib import Path
 import pytest
 
 from bot.app import Knowledge
+from dialogs.texts import filing as ftexts
 from dialogs.texts.common import BTN_BROWSE, BTN_MENU
 from tests.channels.deployment import Deployment, deployment_settings, running_deployment
 from tests.channels.drivers import CHANNELS, open_driver, reference_screens
 from tests.channels.transcript import (
     BARE_NUMBER,
+    BTN_ALL_PAPERS,
+    BTN_FILE,
     CODE,
     DETOUR_AND_CANCEL,
     FILED_FIELDS,
     FILER,
     FILING,
+    NAME,
     PHOTO_SLOT,
+    QUESTION,
     ChannelDriver,
     Driver,
     Screen,
@@ -145,7 +150,8 @@ async def test_a_question_mid_form_then_cancelling_leaves_no_dossier_on_every_ch
     screens = await play(citizen, DETOUR_AND_CANCEL, photo)
 
     assert await deployment.app.dossiers.list() == []
-    assert "Lệ phí: 8.000 đồng/bản sao" in screens[4].text  # the question was answered
+    asked = next(i for i, step in enumerate(DETOUR_AND_CANCEL) if step.expect == ftexts.CONTINUE)
+    assert "Lệ phí: 8.000 đồng/bản sao" in screens[asked].text  # the question was answered
     core = await _reference(deployment, knowledge, DETOUR_AND_CANCEL, photo, tmp_path)
     _assert_same_screens(citizen.name, screens, core)
 
@@ -179,3 +185,26 @@ async def test_a_numbered_choice_typed_after_a_restart_still_counts_on_zalo(
     async with second_run as after, open_driver("zalo", after, tmp_path) as citizen:
         typed = await citizen.type(str(number))
     assert typed == pressed
+
+
+@pytest.mark.parametrize("start", [True, False], ids=["after-follow", "first-contact"])
+async def test_the_first_answer_card_is_one_zalo_message_and_its_buttons_work(
+    deployment: Deployment, zalo_api: FakeZalo, tmp_path: Path, start: bool
+) -> None:
+    """Zalo splits at 2,000 characters and shows every message as its own bubble: the short
+    card, its numbered buttons and the hint (and, at first contact, the hello) are one."""
+    async with open_driver("zalo", deployment, tmp_path) as citizen:
+        if start:
+            await citizen.start()
+        before = len(zalo_api.delivered)
+        card = await citizen.type(QUESTION)
+        sent = zalo_api.delivered[before:]
+        assert len(sent) == 1
+        assert sent[0].text.count("\n") < 20
+        assert f"{NAME}\nGiấy tờ cần có:" in card.text
+        assert card.buttons[0] == BTN_FILE and BTN_ALL_PAPERS in card.buttons
+        papers = await citizen.press(BTN_ALL_PAPERS)
+        assert f"Mã thủ tục: {CODE}" in papers.text
+        assert "Giấy tờ cần nộp:" in papers.text
+        legal = await citizen.press("Căn cứ pháp lý")
+        assert "Luật Hộ tịch" in legal.text

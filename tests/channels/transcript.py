@@ -177,13 +177,17 @@ def is_subsequence(wanted: Sequence[str], seen: Sequence[str]) -> bool:
 
 CODE = "2.000635"  # Cấp bản sao Trích lục hộ tịch, bản sao Giấy khai sinh: online, by post
 QUESTION = "xin bản sao giấy khai sinh"
-BTN_FILE = "Nộp hồ sơ"  # the procedure card's button (dialogs.texts.cards)
+NAME = "Cấp bản sao Trích lục hộ tịch, bản sao Giấy khai sinh"
+BTN_FILE = "Nộp hồ sơ"  # the procedure card's button (dialogs.texts.common)
+BTN_ALL_PAPERS = "Xem đủ giấy tờ"  # the card's first detail button
 SENDING = ftexts.SENDING
 FILED = "Đã nhận hồ sơ của bạn"
 
 _INTRO = [
     Step(Start(), "Bạn cần giúp gì ạ?"),
-    Step(Type(QUESTION), f"Mã thủ tục: {CODE}"),
+    # The short first answer, then its full paper list (which names the code), then filing.
+    Step(Type(QUESTION), f"{NAME}\nGiấy tờ cần có:"),
+    Step(Press(BTN_ALL_PAPERS), f"{NAME}\nMã thủ tục: {CODE}"),
     Step(Press(BTN_FILE), ftexts.WHO_FILES),
     Step(Press(ftexts.BTN_FOR_SELF), "Câu 1/9: Họ và tên của bạn (người đi xin)"),
 ]

@@ -41,9 +41,10 @@ def test_menu_commands_bring_the_menu_back_from_anywhere() -> None:
 
 def test_a_first_message_that_is_a_question_is_answered_straight_away() -> None:
     chat = Chat()
-    replies = chat.say("kết hôn")
-    assert "Xã Thái Tân" in replies[0].text
-    assert replies[1].text.startswith("Đăng ký kết hôn")
+    (reply,) = chat.say("kết hôn")  # one message: on Zalo each is a bubble of its own
+    hello, card = reply.text.split("\n\n", 1)
+    assert "Xã Thái Tân" in hello
+    assert card.startswith("Đăng ký kết hôn\nGiấy tờ: chưa có thông tin")
 
 
 def test_talking_to_an_officer_says_when_and_gives_the_hotline_meanwhile() -> None:
@@ -72,9 +73,16 @@ def test_question_with_one_strong_hit_gets_the_answer_card() -> None:
     chat.say("/start")
     chat.press("Hỏi về thủ tục")
     assert "gõ" in chat.text
-    chat.say("làm giấy khai sinh")
-    assert chat.text.startswith("Đăng ký khai sinh\nMã thủ tục: 1.001193")
-    assert chat.labels == ["Nộp hồ sơ", "Hỏi thủ tục khác", "Menu chính"]
+    (card,) = chat.say("làm giấy khai sinh")
+    assert card.text.startswith("Đăng ký khai sinh\nGiấy tờ cần có:")
+    assert len(card.text.splitlines()) <= 10
+    assert chat.labels == [
+        "Nộp hồ sơ",
+        "Xem đủ giấy tờ",
+        "Xem chi tiết",
+        "Căn cứ pháp lý",
+        "Menu chính",
+    ]
 
 
 def test_card_without_a_filing_form_has_no_filing_button() -> None:
@@ -82,7 +90,7 @@ def test_card_without_a_filing_form_has_no_filing_button() -> None:
     chat.say("/start")
     chat.say("kết hôn")
     assert "Đăng ký kết hôn" in chat.text
-    assert chat.labels == ["Hỏi thủ tục khác", "Menu chính"]
+    assert chat.labels == ["Xem chi tiết", "Menu chính"]  # nor papers nor legal basis known
 
 
 def test_close_hits_ask_which_one_and_the_choice_shows_its_card() -> None:
@@ -155,6 +163,8 @@ def test_browse_fields_then_a_field_then_a_procedure_card() -> None:
     assert chat.labels[:3] == ["Đăng ký khai sinh", "Đăng ký kết hôn", "Đăng ký lại khai sinh"]
     assert chat.labels[3:] == ["Lĩnh vực khác", "Menu chính"]
     chat.press("Đăng ký kết hôn")
+    assert chat.text.startswith("Đăng ký kết hôn\n")
+    chat.press("Xem chi tiết")
     assert chat.text.startswith("Đăng ký kết hôn\nMã thủ tục: 1.000894")
 
 
@@ -183,7 +193,10 @@ def test_typing_a_button_label_works_like_pressing_it() -> None:
     chat.say("hộ tịch")  # the label without its count
     assert "Hộ tịch: 3 thủ tục" in chat.text
     chat.say("Đăng ký khai sinh")
+    assert chat.text.startswith("Đăng ký khai sinh\nGiấy tờ cần có:")
+    chat.say("xem du giay to")
     assert "Mã thủ tục: 1.001193" in chat.text
+    assert "Giấy tờ cần nộp:" in chat.text
     assert search.queries == []
 
 
@@ -194,6 +207,11 @@ def test_garbled_or_stale_payloads_get_a_polite_notice_and_the_menu() -> None:
         "proc:",
         "proc:9.999999",
         "proc:1.001193:extra",
+        "papers:",
+        "papers:9.999999",
+        "info:1.001193:x",
+        "legal:../1.001193",
+        "legal:" + "9" * 58,
         "file:9.999999",
         "field:0123456789",
         f"field:{field_key('Hộ tịch')}:abc",
@@ -291,7 +309,9 @@ def test_any_payload_gets_an_answer_never_a_crash(payload: str, text: str) -> No
         key=KEY, message_id="2", received_at=datetime.now(UTC), text=text, payload=payload
     )
     step = DIALOG.advance(state, pressed, ctx)
-    assert step.replies
+    # "track" (the citizen's dossiers) answers with an effect: bot/ reads them, then the
+    # dialog renders the list; every other payload answers at once.
+    assert step.replies or step.effects == (ListDossiers(),)
     assert json.loads(json.dumps(step.state)) == step.state
     for reply in step.replies:
         assert all(len(b.payload.encode()) <= 64 for b in reply.flat_buttons())
@@ -303,4 +323,36 @@ def test_marriage_card_details_reach_the_chat() -> None:
     chat.say("kết hôn")
     assert MARRIAGE.name in chat.text
     assert "Lệ phí: Miễn lệ phí" in chat.text
+    assert "Nộp trực tuyến: chưa được" in chat.text
+    chat.press("Xem chi tiết")
     assert "Làm trực tuyến: chưa được" in chat.text
+
+
+def test_the_card_buttons_show_the_full_papers_and_the_legal_basis() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.say("làm giấy khai sinh")
+    chat.press("Xem đủ giấy tờ")
+    assert chat.text.startswith("Đăng ký khai sinh\nMã thủ tục: 1.001193\n\nGiấy tờ cần nộp:")
+    assert all(paper.name in chat.text for paper in BIRTH.papers)
+    # the screen on show is not offered again; filing stays first
+    assert chat.labels == ["Nộp hồ sơ", "Xem chi tiết", "Căn cứ pháp lý", "Menu chính"]
+    chat.press("Căn cứ pháp lý")
+    assert "Căn cứ pháp lý:\n• Luật Hộ tịch 60/2014/QH13" in chat.text
+    assert chat.labels == ["Nộp hồ sơ", "Xem đủ giấy tờ", "Xem chi tiết", "Menu chính"]
+    chat.press("Xem chi tiết")
+    assert "Giờ làm việc: Sáng 7:30–11:30" in chat.text
+    chat.press("Nộp hồ sơ")
+    assert chat.state is not None and chat.state["mode"] == "filing"
+
+
+def test_a_detail_button_of_a_procedure_gone_from_the_catalogue_answers_politely() -> None:
+    chat = Chat()
+    chat.say("/start")
+    chat.say("làm giấy khai sinh")
+    shown = {b.text: b.payload for b in chat.buttons_shown()}
+    chat.ctx = make_context(procedures=(MARRIAGE,))  # a catalogue reload dropped the birth
+    for label in ("Xem đủ giấy tờ", "Căn cứ pháp lý", "Xem chi tiết"):
+        chat.send(payload=shown[label])
+        assert chat.text.startswith(texts.STALE_CHOICE)
+        assert chat.labels == MENU

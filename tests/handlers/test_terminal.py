@@ -134,8 +134,8 @@ async def test_a_whole_conversation_with_the_real_engine_over_a_pipe() -> None:
         "Xã Thái Tân",
         "  1. Hỏi về thủ tục",
         "Bạn cần làm thủ tục gì?",  # "1" pressed "Hỏi về thủ tục"
-        "Đăng ký kết hôn\nMã thủ tục: 1.000894",
-        "  1. Hỏi thủ tục khác\n  2. Menu chính\n",
+        "Đăng ký kết hôn\nGiấy tờ: chưa có thông tin",
+        "  1. Xem chi tiết\n  2. Menu chính\n",
         "Bạn cần giúp gì ạ?",  # "2" pressed the card's "Menu chính"
     ]
     at = 0
