@@ -27,7 +27,7 @@ from bot.housekeeping import Housekeeping
 from bot.notices import NoticeMaker
 from bot.notifier import Notifier
 from bot.pacing import Pacer, QuietHours
-from bot.periodic import run_claimed
+from bot.periodic import keep_lease, process_alive, run_claimed, sweep_orphans
 from bot.push import Push, WindowClosed
 from bot.receipts import ReceiptCourier, ReceiptMaker
 from bot.reminders import DraftReminders
@@ -46,7 +46,7 @@ from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
-from storage.leases import LeaseRepository
+from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.secrets import SecretRepository
 
@@ -77,6 +77,7 @@ def load_knowledge() -> Knowledge:
 log = logging.getLogger(__name__)
 
 WEB_SESSION_KEY = "webchat_session_key"
+WORKER_HOLD = 30.0  # seconds a worker's alive-lease lasts; renewed every third of it
 
 
 def register_messengers(push: Push, channels: Channels) -> None:
@@ -218,8 +219,10 @@ async def build_app(
         else:
             client = InProcessBackOffice(office)
         push = Push()
+        # The outbox rows this process claims carry its id: if it dies, they come back at once.
+        outbox = OutboxRepository(sessions, owner=worker_id)
         receipts = ReceiptCourier(
-            OutboxRepository(sessions),
+            outbox,
             dossiers,
             ReceiptMaker(settings, know.catalogue),
             push,
@@ -264,7 +267,7 @@ async def build_app(
         register_messengers(push, channels)
         notify = settings.notifications
         notifier = Notifier(
-            OutboxRepository(sessions),
+            outbox,
             NoticeMaker(dossiers, know.catalogue, service, settings.payment).prepare,
             push,
             {
@@ -287,9 +290,13 @@ async def build_app(
         )
         if deliver:
             stop = asyncio.Event()
-            housekeeping = Housekeeping(
-                conversations, OutboxRepository(sessions), lambda: datetime.now(UTC)
-            )
+            housekeeping = Housekeeping(conversations, outbox, lambda: datetime.now(UTC))
+            # Alive while it runs; a dead one's claimed rows are released at once.
+            await leases.forget_dead_workers(socket.gethostname(), process_alive)
+            alive = WORKER_LEASE_PREFIX + worker_id
+            hold = timedelta(seconds=WORKER_HOLD)
+            await leases.claim(alive, worker_id, datetime.now(UTC), hold)
+            await outbox.release_orphans(datetime.now(UTC))
 
             def claimed(name: str, job: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
                 # One worker of the deployment runs each periodic job each round.
@@ -303,6 +310,21 @@ async def build_app(
                 asyncio.create_task(notifier.run(stop), name="notifier"),
                 claimed("housekeeping", housekeeping.run_once),
                 claimed("draft-reminders", reminders.run_once),
+                asyncio.create_task(
+                    keep_lease(
+                        alive,
+                        leases=leases,
+                        owner=worker_id,
+                        clock=lambda: datetime.now(UTC),
+                        hold=WORKER_HOLD,
+                        stop=stop,
+                        lost=asyncio.Event(),
+                    ),
+                    name="alive",
+                ),
+                asyncio.create_task(
+                    sweep_orphans(outbox, stop, lambda: datetime.now(UTC)), name="orphans"
+                ),
             ]
 
             async def stop_workers() -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from storage.leases import LeaseRepository
+from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +80,38 @@ async def keep_lease(
         if not lost.is_set():
             with contextlib.suppress(Exception):
                 await leases.release(name, owner)
+
+
+ORPHAN_SWEEP = 10.0  # seconds between looks for rows a dead worker held
+
+
+async def sweep_orphans(
+    outbox: OutboxRepository,
+    stop: asyncio.Event,
+    clock: Callable[[], datetime],
+    interval: float = ORPHAN_SWEEP,
+) -> None:
+    """Every ``interval``: outbox rows claimed by a worker no longer alive are due again."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        if stop.is_set():
+            return
+        try:
+            released = await outbox.release_orphans(clock())
+        except Exception:
+            log.exception("releasing a dead worker's outbox rows failed")
+            continue
+        if released:
+            log.warning("%d outbox row(s) of a stopped worker taken back", released)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

@@ -8,14 +8,18 @@ both win, on SQLite or PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.common import aware as _aware
 from storage.common import dialect_insert as _insert
 from storage.models import LeaseRow
+
+# Each worker holds "worker:<its id>" while it runs: who is alive (storage/outbox.py).
+WORKER_LEASE_PREFIX = "worker:"
 
 
 class LeaseRepository:
@@ -54,3 +58,28 @@ class LeaseRepository:
             if row is None or _aware(row.expires_at, "expires_at") < _aware(now, "now"):
                 return None
             return row.owner
+
+    async def forget_dead_workers(self, host: str, alive: Callable[[int], bool]) -> int:
+        """Drop the alive-leases of this host's workers whose process is gone (owner ids are
+        ``host:pid:...``), so their claims come back at once, not when the lease runs out."""
+        prefix = f"{WORKER_LEASE_PREFIX}{host}:"
+        async with self._sessions() as session:
+            owners = (
+                await session.scalars(
+                    select(LeaseRow.owner).where(LeaseRow.name.startswith(prefix))
+                )
+            ).all()
+        dead = [o for o in owners if not _pid_alive(o, alive)]
+        if dead:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    delete(LeaseRow).where(
+                        LeaseRow.name.in_([WORKER_LEASE_PREFIX + o for o in dead])
+                    )
+                )
+        return len(dead)
+
+
+def _pid_alive(owner: str, alive: Callable[[int], bool]) -> bool:
+    parts = owner.split(":")
+    return not (len(parts) >= 2 and parts[1].isdigit()) or alive(int(parts[1]))

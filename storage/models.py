@@ -211,6 +211,9 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The worker holding the row's claim (storage/leases.py: its "worker:" lease says whether
+    # it is alive); cleared when the row goes back to waiting.
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class CodeCounterRow(Base):

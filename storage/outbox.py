@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.common import aware as _aware
 from storage.common import dialect_insert as _insert
+from storage.leases import WORKER_LEASE_PREFIX
 from storage.models import (
+    LeaseRow,
     OutboxRow,
 )
 
@@ -97,8 +99,11 @@ class OutboxRepository:
     """Work that must happen after a commit (deliver a dossier, notify a citizen), retried
     until done and never lost across restarts."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], owner: str = "") -> None:
+        """``owner``: this worker's id, recorded on the rows it claims (see
+        :meth:`release_orphans`)."""
         self._sessions = sessions
+        self._owner = owner or None
 
     async def enqueue(
         self,
@@ -142,6 +147,7 @@ class OutboxRepository:
             for row in rows:
                 row.attempts += 1
                 row.next_attempt_at = now + lease
+                row.claimed_by = self._owner
             await session.flush()
             return [_outbox(row) for row in rows]
 
@@ -173,6 +179,7 @@ class OutboxRepository:
                 .values(
                     last_error=error[:4000],
                     next_attempt_at=_aware(next_attempt_at, "next_attempt_at"),
+                    claimed_by=None,
                 )
             )
 
@@ -186,8 +193,30 @@ class OutboxRepository:
                 .values(
                     next_attempt_at=_aware(until, "until"),
                     attempts=case((OutboxRow.attempts > 0, OutboxRow.attempts - 1), else_=0),
+                    claimed_by=None,
                 )
             )
+
+    async def release_orphans(self, now: datetime) -> int:
+        """Rows claimed by a worker that is no longer alive (its ``worker:`` lease gone or run
+        out) are due again now: a restart after a kill -9 does not wait out their claim."""
+        now = _aware(now, "now")
+        alive = select(LeaseRow.owner).where(
+            LeaseRow.name.startswith(WORKER_LEASE_PREFIX), LeaseRow.expires_at >= now
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.done_at.is_(None),
+                    OutboxRow.claimed_by.is_not(None),
+                    OutboxRow.next_attempt_at > now,
+                    OutboxRow.claimed_by.not_in(alive),
+                )
+                .values(next_attempt_at=now, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     async def get(self, item_id: int) -> OutboxItem | None:
         async with self._sessions() as session:

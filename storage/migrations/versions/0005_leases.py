@@ -1,4 +1,6 @@
-"""Leases: a job or a role held by one worker at a time (Telegram polling, periodic jobs).
+"""Leases: a job or a role held by one worker at a time (Telegram polling, periodic jobs,
+and each worker's own "alive" lease), and which worker claimed an outbox row, so that rows a
+dead worker held come back at once instead of when their 5-minute claim runs out.
 
 Revision ID: 0005
 Revises: 0004
@@ -30,7 +32,11 @@ def upgrade() -> None:
         sa.Column("updated_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
     )
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("claimed_by", sa.String(length=128), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("claimed_by")
     op.drop_table("leases")
