@@ -132,10 +132,21 @@ class Searcher:
             for term, p in postings.items()
         }
         self._unknown_idf = math.log(1.0 + (count + 0.5) / 0.5)
-        self._units = [
-            [(frozenset(terms), sum(self._idf[t] for t in terms)) for terms in units]
-            for units in doc_units
+        # Per procedure: which of its names, aliases and situations each term is in, and what
+        # each of those weighs, so covering is a walk over the question's terms, not the units.
+        self._unit_totals = [
+            [sum(self._idf[t] for t in set(terms)) for terms in units] for units in doc_units
         ]
+        self._lightest = [
+            min((t for t in totals if t), default=math.inf) for totals in self._unit_totals
+        ]
+        self._unit_terms: list[dict[str, tuple[int, ...]]] = []
+        for units in doc_units:
+            where: dict[str, list[int]] = {}
+            for index, terms in enumerate(units):
+                for term in dict.fromkeys(terms):
+                    where.setdefault(term, []).append(index)
+            self._unit_terms.append({term: tuple(found) for term, found in where.items()})
         rule_words = dict.fromkeys(self._synonyms.vocabulary(), 1)
         self._typos = TypoCorrector(rule_words | word_counts)
 
@@ -180,15 +191,19 @@ class Searcher:
         # Variant words count wherever they are: "lấy chồng Hàn Quốc, thì đăng ký kết hôn ở
         # đâu" wants the foreign variant even in the clause that does not say so.
         wanted = self._synonyms.variants.intersection(self._terms_of(segments[0]))
+        # Only hits within CHOICE_MARGIN of the best are ever shown, so once a part has found
+        # a good one, the other parts need not score what cannot come near it.
+        floor = self.SUGGEST
         for i, words in enumerate(segments):
             # A part counts a little less than the whole: when the whole message fits one
             # procedure, a clause that fits another ("bố em mất, ...") does not outvote it.
             discount = 1.0 if i == 0 else self.SEGMENT_DISCOUNT
-            for doc, score in self._score(self._terms_of(words)).items():
+            for doc, score in self._score(self._terms_of(words), floor / discount).items():
                 missing = len(wanted - self._variants[doc])
                 score *= discount * self.VARIANT_MISSING**missing
-                if score >= self.SUGGEST and score > best.get(doc, 0.0):
+                if score >= floor and score > best.get(doc, 0.0):
                     best[doc] = score
+                    floor = max(floor, score - self.CHOICE_MARGIN)
         hits = sorted(
             ((score, self._curated[doc], self._codes[doc], doc) for doc, score in best.items()),
             key=lambda hit: (-hit[0], not hit[1], hit[2]),
@@ -204,8 +219,10 @@ class Searcher:
             if score >= floor
         ]
 
-    def _score(self, terms: list[str]) -> dict[int, float]:
-        """Procedure -> score for one part of a message, for those at or above SUGGEST."""
+    def _score(self, terms: list[str], at_least: float = 0.0) -> dict[int, float]:
+        """Procedure -> score for one part of a message, for those at or above ``at_least``
+        and SUGGEST."""
+        floor = max(at_least, self.SUGGEST)
         total = 0.0
         known: list[tuple[float, str]] = []
         for term in terms:
@@ -224,44 +241,69 @@ class Searcher:
         # none of the terms so far over the floor, only procedures already found can pass,
         # so common terms ("đăng ký") update those instead of walking their long postings.
         known.sort(reverse=True)
-        needed = (self.SUGGEST - self.CURATED_BONUS) * total
+        # A score is at most the share plus the bonus, so this is what a procedure must reach.
+        needed = (floor - self.CURATED_BONUS) * total
         left = sum(weight for weight, _ in known)
         matched: dict[int, float] = {}
         paired: set[int] = set()
+        admitting = True
         for weight, term in known:
             posting = self._postings[term]
-            if left >= needed:
+            if admitting and left < needed:
+                # From here on no new procedure can pass, and one found so far passes only if
+                # the terms left can still lift it: drop the others before walking on.
+                admitting = False
+                matched = {doc: w for doc, w in matched.items() if w + left >= needed}
+            if admitting:
+                get = matched.get
                 for doc, field_weight in posting.items():
-                    matched[doc] = matched.get(doc, 0.0) + weight * field_weight
+                    matched[doc] = get(doc, 0.0) + weight * field_weight
                 if " " in term:
                     paired.update(posting)
+            elif len(posting) < len(matched):
+                for doc, found in posting.items():
+                    if doc in matched:
+                        matched[doc] += weight * found
+                        if " " in term:
+                            paired.add(doc)
             else:
                 for doc in matched:
-                    found = posting.get(doc)
-                    if found is not None:
-                        matched[doc] += weight * found
+                    in_doc = posting.get(doc)
+                    if in_doc is not None:
+                        matched[doc] += weight * in_doc
                         if " " in term:
                             paired.add(doc)
             left -= weight
 
         query_idf = [(term, self._idf[term]) for _, term in known]
+        query_total = sum(w for _, w in query_idf)
         general = 1.0 - self.SPECIFICITY
         scores: dict[int, float] = {}
         for doc, weight in matched.items():
             share = weight / total
             bonus = self.CURATED_BONUS if self._curated[doc] else 0.0
-            if share + bonus < self.SUGGEST:
+            if share + bonus < floor:
                 continue
-            cover = 0.0
-            for unit_terms, unit_total in self._units[doc]:
-                shared = sum(w for term, w in query_idf if term in unit_terms)
-                cover = max(cover, shared / unit_total)
+            # Covering is at most what the question's terms weigh against the lightest name.
+            most = min(1.0, query_total / self._lightest[doc])
+            if share * (general + self.SPECIFICITY * most) + bonus < floor:
+                continue
+            unit_totals = self._unit_totals[doc]
+            shared = [0.0] * len(unit_totals)
+            unit_terms = self._unit_terms[doc]
+            for term, w in query_idf:
+                for unit in unit_terms.get(term, ()):
+                    shared[unit] += w
+            cover = max(
+                (part / whole for part, whole in zip(shared, unit_totals, strict=True) if whole),
+                default=0.0,
+            )
             if doc not in paired and cover < 0.99:
                 # Vietnamese ideas take two words ("khai sinh", "hộ nghèo"); a question that
                 # shares only lone words with a procedure ("yêu" with "yếu tố") is not about it.
                 continue
             score = share * (general + self.SPECIFICITY * cover) + bonus
-            if score >= self.SUGGEST:
+            if score >= floor:
                 scores[doc] = score
         return scores
 
