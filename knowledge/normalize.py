@@ -36,6 +36,12 @@ def _fold_table() -> dict[int, str]:
 
 _FOLD = _fold_table()
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Where a villager says they live ("ở thôn Đông", "xóm Bãi", "bản Nà Lầu", "đội 6"): the unit
+# and its name, capitalised or a number, say nothing about the procedure.
+_PLACE = re.compile(
+    r"\b(?:thôn|thon|xóm|xom|ấp|ap|bản|ban|làng|lang|buôn|buon|khu|đội|doi|tổ|to|khóm|khom|"
+    r"phum|sóc|soc)\s+(?:\d+\b|(?:[A-ZĐÀ-Ỹ][^\s,.;:!?]*)(?:\s+[A-ZĐÀ-Ỹ][^\s,.;:!?]*){0,2})"
+)
 
 
 def normalize(text: str) -> str:
@@ -150,7 +156,7 @@ class Synonyms:
         ``correct`` fixes typos word by word before the rules run, so a misspelt village word
         still meets its rule.
         """
-        words = tokens(text)
+        words = tokens(_PLACE.sub(" ", text))
         if correct is not None:
             words = [correct(w) for w in words]
         words = _rewrite(words, self.words, self._spans[0], frozenset())

@@ -42,7 +42,13 @@ class CatalogueSearch(Protocol):
 
 # Where a message's clauses end: punctuation, line breaks, and the words that join a story to
 # the question ("..., thì", "... nên").
-_CLAUSE_BREAK = re.compile(r"[.,;:!?()\n]+|\s(?:thì|thi|nên|nhưng|mà|vì)\s", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(
+    r"[.,;:!?()\n]+|\s(?:thì|thi|nên|nhưng|mà|vì)\s"
+    # ... and the words around the question in a chat: the greeting before it ("chị ơi",
+    # "em chào anh") and the ask ("cho em hỏi", "muốn hỏi là") with its particles.
+    r"|(?:^|\s)(?:hỏi|hoi|chào|chao|ơi|oi|alo|ạ|à|nhé)(?=\s|$)",
+    re.IGNORECASE,
+)
 
 
 def _terms(words: list[str]) -> list[str]:
@@ -191,6 +197,7 @@ class Searcher:
         # Variant words count wherever they are: "lấy chồng Hàn Quốc, thì đăng ký kết hôn ở
         # đâu" wants the foreign variant even in the clause that does not say so.
         wanted = self._synonyms.variants.intersection(self._terms_of(segments[0]))
+        extra = list(dict.fromkeys(t for v in sorted(wanted) for t in _terms(v.split())))
         # Only hits within CHOICE_MARGIN of the best are ever shown, so once a part has found
         # a good one, the other parts need not score what cannot come near it.
         floor = self.SUGGEST
@@ -198,7 +205,12 @@ class Searcher:
             # A part counts a little less than the whole: when the whole message fits one
             # procedure, a clause that fits another ("bố em mất, ...") does not outvote it.
             discount = 1.0 if i == 0 else self.SEGMENT_DISCOUNT
-            for doc, score in self._score(self._terms_of(words), floor / discount).items():
+            terms = self._terms_of(words)
+            if i:
+                # ... and they are part of every part: "con sinh ở Nhật, ..., khai sinh thế nào"
+                # asks for the foreign birth registration in its last clause too.
+                terms += [t for t in extra if t not in terms]
+            for doc, score in self._score(terms, floor / discount).items():
                 missing = len(wanted - self._variants[doc])
                 score *= discount * self.VARIANT_MISSING**missing
                 if score >= floor and score > best.get(doc, 0.0):
