@@ -77,6 +77,7 @@ class Searcher:
     MAX_SEGMENTS: ClassVar[int] = 16
     SEGMENT_DISCOUNT: ClassVar[float] = 0.92
     VARIANT_MISSING: ClassVar[float] = 0.85  # per variant word of the question a name lacks
+    OUTSIDE_SURE: ClassVar[float] = 0.9  # a question on a topic outside the commune's remit
 
     def __init__(self, catalogue: Catalogue, synonyms: Synonyms | None = None) -> None:
         self._synonyms = synonyms if synonyms is not None else load_synonyms()
@@ -130,6 +131,10 @@ class Searcher:
                 frozenset(v for words in named for v in _terms(words) if v in variants)
             )
 
+        outside = self._synonyms.outside_topics
+        self._topics = [
+            outside(" ".join([p.name, *p.aliases, *p.spoken, *p.situations])) for p in procedures
+        ]
         count = max(len(procedures), 1)
         self._postings = postings
         self._variants = doc_variants
@@ -154,14 +159,23 @@ class Searcher:
                     where.setdefault(term, []).append(index)
             self._unit_terms.append({term: tuple(found) for term, found in where.items()})
         rule_words = dict.fromkeys(self._synonyms.vocabulary(), 1)
-        self._typos = TypoCorrector(rule_words | word_counts)
+        rule_pairs = [
+            f"{a} {b}"
+            for rules in (self._synonyms.words, self._synonyms.phrases)
+            for phrase in (*rules.keys(), *rules.values())
+            for a, b in itertools.pairwise(phrase)
+        ]
+        pairs = [term for term in postings if " " in term]
+        self._typos = TypoCorrector(
+            rule_words | word_counts, pairs=[*pairs, *rule_pairs], stop=self._synonyms.stop
+        )
 
     def query_terms(self, query: str) -> list[str]:
         """The terms a question is matched on, after rewriting and typo correction."""
         return self._terms_of(self._words(query))
 
     def _words(self, text: str) -> list[str]:
-        return self._synonyms.query_words(text, self._typos.correct)
+        return self._synonyms.query_words(text, self._typos.correct_all)
 
     def _terms_of(self, words: list[str]) -> list[str]:
         # Numbers the catalogue never mentions ("1990", "80 tuổi") say nothing about the procedure.
@@ -223,6 +237,12 @@ class Searcher:
         if not hits:
             return []
         top = hits[0][0]
+        if top < self.OUTSIDE_SURE:
+            # A topic the commune does not handle ("vay tiền", "hộ chiếu") refuses the question,
+            # unless the best procedure itself is about it ("trình báo mất hộ chiếu").
+            topics = self._synonyms.outside_topics(query)
+            if topics and not topics & self._topics[hits[0][3]]:
+                return []
         sure = top >= self.THRESHOLD
         floor = top - (self.CHOICE_MARGIN if sure else self.SUGGEST_MARGIN)
         return [
