@@ -76,6 +76,7 @@ class Searcher:
     SEGMENT_STEP: ClassVar[int] = 4
     MAX_SEGMENTS: ClassVar[int] = 16
     SEGMENT_DISCOUNT: ClassVar[float] = 0.92
+    SEGMENT_SHORT: ClassVar[float] = 0.2  # taken off a part that holds little of the message
     VARIANT_MISSING: ClassVar[float] = 0.85  # per variant word of the question a name lacks
     OUTSIDE_SURE: ClassVar[float] = 0.9  # a question on a topic outside the commune's remit
 
@@ -215,15 +216,22 @@ class Searcher:
         # Only hits within CHOICE_MARGIN of the best are ever shown, so once a part has found
         # a good one, the other parts need not score what cannot come near it.
         floor = self.SUGGEST
+        whole_weight = 0.0
         for i, words in enumerate(segments):
-            # A part counts a little less than the whole: when the whole message fits one
-            # procedure, a clause that fits another ("bố em mất, ...") does not outvote it.
-            discount = 1.0 if i == 0 else self.SEGMENT_DISCOUNT
             terms = self._terms_of(words)
-            if i:
+            weight = sum(self._idf.get(t, 0.0) for t in terms)
+            if i == 0:
+                whole_weight = weight
+                discount = 1.0
+            else:
                 # ... and they are part of every part: "con sinh ở Nhật, ..., khai sinh thế nào"
                 # asks for the foreign birth registration in its last clause too.
                 terms += [t for t in extra if t not in terms]
+                # A part counts less than the whole, and the less of the message it holds,
+                # the less it counts: when the whole message fits one procedure, a short
+                # clause that fits another ("bố em mất, ...") does not outvote it.
+                held = min(1.0, weight / whole_weight) if whole_weight else 1.0
+                discount = self.SEGMENT_DISCOUNT - self.SEGMENT_SHORT * (1.0 - held)
             for doc, score in self._score(terms, floor / discount).items():
                 missing = len(wanted - self._variants[doc])
                 score *= discount * self.VARIANT_MISSING**missing
