@@ -85,20 +85,21 @@ def _rewrite(
             if match is not None:
                 end = i + size
                 break
-        if words[i] not in skip:
-            positions = [i]
-            j = i + 1
-            while j < count and len(positions) < longest:
-                if words[j] not in skip:
-                    positions.append(j)
-                j += 1
-            for size in range(len(positions), 1, -1):
-                if match is not None and size <= end - i:
-                    break
-                found = rules.get(tuple(words[p] for p in positions[:size]))
-                if found is not None:
-                    match, end = found, positions[size - 1] + 1
-                    break
+        # The key's first word may itself be a skipped one: "ông nội em vừa mất" meets
+        # "ông nội mất" though "ông" is a pronoun too.
+        positions = [i]
+        j = i + 1
+        while j < count and len(positions) < longest:
+            if words[j] not in skip:
+                positions.append(j)
+            j += 1
+        for size in range(len(positions), 1, -1):
+            if match is not None and size <= end - i:
+                break
+            found = rules.get(tuple(words[p] for p in positions[:size]))
+            if found is not None:
+                match, end = found, positions[size - 1] + 1
+                break
         if match is None:
             out.append(words[i])
         else:
