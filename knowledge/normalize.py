@@ -54,34 +54,93 @@ def tokens(text: str) -> list[str]:
     return normalize(text).split()
 
 
+# The tone marks (sắc, huyền, hỏi, ngã, nặng), as combining characters: dropped from a word's
+# "letters", which keep â ă ê ô ơ ư đ. Tones are often typed wrong; the letters rarely are.
+_TONES = dict.fromkeys(map(ord, "\u0300\u0301\u0303\u0309\u0323"))
+_RAW_WORD = re.compile(r"[^\W_]+")
+
+
+def _letters(word: str) -> str:
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", word).translate(_TONES))
+
+
+def marked_tokens(text: str) -> tuple[list[str], list[str]]:
+    """The folded words of a text and, beside each, its letters with their marks but without
+    tones ("hộ" -> "hô", "họ" -> "ho"), so rules can tell apart what folding merges. A word
+    typed without any mark has "" there: it may be any of them."""
+    folded = tokens(text)
+    letters: list[str] = []
+    for raw in _RAW_WORD.findall(unicodedata.normalize("NFC", text.lower())):
+        parts = tokens(raw)
+        if len(parts) == 1:
+            letters.append(_letters(raw) if not raw.isascii() else "")
+        else:
+            letters += [""] * len(parts)
+    if len(letters) != len(folded):  # a script folding does not know: no marks then
+        letters = [""] * len(folded)
+    return folded, letters
+
+
 Phrase = tuple[str, ...]
+# Folded key -> (the key's letters, its replacement), one per spelling in the rules file:
+# "đổi họ" and "đổi hộ" fold alike but are different rules.
+Spellings = Mapping[Phrase, tuple[tuple[Phrase, Phrase], ...]]
 
 
-def _rules(table: Mapping[str, object], section: str) -> dict[Phrase, Phrase]:
+def _rules(table: Mapping[str, object], section: str) -> tuple[dict[Phrase, Phrase], Spellings]:
     rules: dict[Phrase, Phrase] = {}
+    spellings: dict[Phrase, tuple[tuple[Phrase, Phrase], ...]] = {}
     for key, value in table.items():
         if not isinstance(value, str):
             raise ValueError(f"synonyms [{section}] {key!r}: the replacement must be a string")
-        source = tuple(tokens(key))
+        source, letters = marked_tokens(key)
         if not source:
             raise ValueError(f"synonyms [{section}] {key!r}: empty after folding")
-        rules[source] = tuple(tokens(value))
-    return rules
+        replacement = tuple(tokens(value))
+        rules.setdefault(tuple(source), replacement)
+        found = spellings.get(tuple(source), ())
+        spellings[tuple(source)] = (*found, (tuple(letters), replacement))
+    return rules, spellings
+
+
+def _spelt_alike(typed: str, key: str) -> bool:
+    # A word typed without marks, or a key written without them, may be either.
+    return not typed or not key or typed == key
 
 
 def _rewrite(
-    words: Sequence[str], rules: Mapping[Phrase, Phrase], longest: int, skip: frozenset[str]
-) -> list[str]:
+    words: Sequence[str],
+    rules: Mapping[Phrase, Phrase],
+    longest: int,
+    skip: frozenset[str],
+    letters: Sequence[str] | None = None,
+    spellings: Spellings | None = None,
+) -> tuple[list[str], list[str]]:
     """Replace rule keys, longest first; a key may also match with ``skip`` words in between
-    ("bố tôi mới mất" meets the key "bố mất")."""
+    ("bố tôi mới mất" meets the key "bố mất"). With the words' ``letters`` and the rules'
+    ``spellings``, a key matches only words spelt like it ("cuối xóm" is not "cưới").
+    Returns the words and their letters ("" for a replacement's: it may be spelt any way)."""
+    typed = letters if letters is not None and len(letters) == len(words) else [""] * len(words)
+
+    def find(positions: Sequence[int]) -> Phrase | None:
+        key = tuple(words[p] for p in positions)
+        found = rules.get(key)
+        if found is None or spellings is None:
+            return found
+        for spelt, replacement in spellings.get(key, ()):
+            if all(_spelt_alike(typed[p], k) for p, k in zip(positions, spelt, strict=True)):
+                return replacement
+        return None
+
     out: list[str] = []
+    out_letters: list[str] = []
     i = 0
     count = len(words)
     while i < count:
         match: Phrase | None = None
         end = i + 1
         for size in range(min(longest, count - i), 0, -1):
-            match = rules.get(tuple(words[i : i + size]))
+            match = find(range(i, i + size))
             if match is not None:
                 end = i + size
                 break
@@ -96,16 +155,18 @@ def _rewrite(
         for size in range(len(positions), 1, -1):
             if match is not None and size <= end - i:
                 break
-            found = rules.get(tuple(words[p] for p in positions[:size]))
+            found = find(positions[:size])
             if found is not None:
                 match, end = found, positions[size - 1] + 1
                 break
         if match is None:
             out.append(words[i])
+            out_letters.append(typed[i])
         else:
             out.extend(match)
+            out_letters.extend([""] * len(match))
         i = end
-    return out
+    return out, out_letters
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +190,9 @@ class Synonyms:
     # Topics the commune has no procedure for (loans, passports, weather, fortune-telling...),
     # folded: a question about one is refused unless a procedure fits it very well.
     outside: frozenset[str] = frozenset()
+    # How each key of ``words`` and ``phrases`` is spelt (see ``_rules``); without them a key
+    # matches whatever folds like it.
+    spellings: tuple[Spellings, Spellings] | None = None
     _spans: tuple[int, int] = field(default=(0, 0), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -141,9 +205,12 @@ class Synonyms:
         unknown = set(data) - {"words", "phrases", "stop", "keep", "variants", "outside"}
         if unknown:
             raise ValueError(f"synonyms: unknown sections {sorted(unknown)}")
+        words, word_spellings = _rules(data.get("words", {}), "words")
+        phrases, phrase_spellings = _rules(data.get("phrases", {}), "phrases")
         return cls(
-            words=_rules(data.get("words", {}), "words"),
-            phrases=_rules(data.get("phrases", {}), "phrases"),
+            words=words,
+            phrases=phrases,
+            spellings=(word_spellings, phrase_spellings),
             stop=_word_list(data, "stop"),
             keep=_word_list(data, "keep"),
             variants=_phrase_list(data, "variants"),
@@ -152,7 +219,9 @@ class Synonyms:
 
     def catalogue_words(self, text: str) -> list[str]:
         """Words of catalogue text (names, aliases, summaries) as the index stores them."""
-        words = _rewrite(tokens(text), self.words, self._spans[0], frozenset())
+        spellings = self.spellings or (None, None)
+        folded, letters = marked_tokens(text)
+        words, _ = _rewrite(folded, self.words, self._spans[0], frozenset(), letters, spellings[0])
         return [w for w in words if w not in self.stop]
 
     def query_words(
@@ -163,11 +232,16 @@ class Synonyms:
         ``correct`` fixes typos (all the words at once, so a word can be read with its
         neighbours) before the rules run, so a misspelt village word still meets its rule.
         """
-        words = tokens(_PLACE.sub(" ", text))
+        spellings = self.spellings or (None, None)
+        words, letters = marked_tokens(_PLACE.sub(" ", text))
         if correct is not None:
-            words = correct(words)
-        words = _rewrite(words, self.words, self._spans[0], frozenset())
-        words = _rewrite(words, self.phrases, self._spans[1], self.stop)
+            fixed = correct(words)
+            letters = [t if w == f else "" for w, f, t in zip(words, fixed, letters, strict=True)]
+            words = fixed
+        words, letters = _rewrite(
+            words, self.words, self._spans[0], frozenset(), letters, spellings[0]
+        )
+        words, _ = _rewrite(words, self.phrases, self._spans[1], self.stop, letters, spellings[1])
         kept: list[str] = []
         for word in words:
             # Rules can leave a word twice in a row ("khai sinh con" -> "khai khai sinh").
@@ -354,6 +428,9 @@ class TypoCorrector:
                 continue
             found = self.candidates(word)
             if not found:
+                continue
+            if found[0] in _telex_folded(word):  # a keyboard's leftovers, not a slip
+                out[i] = found[0]
                 continue
             paired = [
                 c for c in found if f"{before} {c}" in self._pairs or f"{c} {after}" in self._pairs
