@@ -60,8 +60,23 @@ _TONES = dict.fromkeys(map(ord, "\u0300\u0301\u0303\u0309\u0323"))
 _RAW_WORD = re.compile(r"[^\W_]+")
 
 
+def _untone_table() -> dict[int, str]:
+    # One translate table, like _FOLD: a precomposed letter to the same letter without tone.
+    table: dict[int, str] = {}
+    for start, end in ((0x00C0, 0x0250), (0x1E00, 0x1F00)):
+        for point in range(start, end):
+            bare = unicodedata.normalize("NFD", chr(point)).translate(_TONES)
+            bare = unicodedata.normalize("NFC", bare)
+            if bare != chr(point):
+                table[point] = bare
+    return table
+
+
+_UNTONE = _untone_table()
+
+
 def _letters(word: str) -> str:
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", word).translate(_TONES))
+    return word.translate(_UNTONE)
 
 
 def marked_tokens(text: str) -> tuple[list[str], list[str]]:
