@@ -130,15 +130,19 @@ def _rewrite(
     skip: frozenset[str],
     letters: Sequence[str] | None = None,
     spellings: Spellings | None = None,
+    starts: Mapping[str, tuple[int, ...]] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Replace rule keys, longest first; a key may also match with ``skip`` words in between
     ("bố tôi mới mất" meets the key "bố mất"). With the words' ``letters`` and the rules'
     ``spellings``, a key matches only words spelt like it ("cuối xóm" is not "cưới").
-    Returns the words and their letters ("" for a replacement's: it may be spelt any way)."""
+    ``starts`` (first word of a key -> the lengths of its keys, longest first) spares the
+    lookups at words no key starts with. Returns the words and their letters ("" for a
+    replacement's: it may be spelt any way)."""
     typed = letters if letters is not None and len(letters) == len(words) else [""] * len(words)
+    if starts is None:
+        starts = _starts(rules)
 
-    def find(positions: Sequence[int]) -> Phrase | None:
-        key = tuple(words[p] for p in positions)
+    def find(key: Phrase, positions: Sequence[int]) -> Phrase | None:
         found = rules.get(key)
         if found is None or spellings is None:
             return found
@@ -152,28 +156,32 @@ def _rewrite(
     i = 0
     count = len(words)
     while i < count:
+        sizes = starts.get(words[i], ())
         match: Phrase | None = None
         end = i + 1
-        for size in range(min(longest, count - i), 0, -1):
-            match = find(range(i, i + size))
-            if match is not None:
-                end = i + size
-                break
-        # The key's first word may itself be a skipped one: "ông nội em vừa mất" meets
-        # "ông nội mất" though "ông" is a pronoun too.
-        positions = [i]
-        j = i + 1
-        while j < count and len(positions) < longest:
-            if words[j] not in skip:
-                positions.append(j)
-            j += 1
-        for size in range(len(positions), 1, -1):
-            if match is not None and size <= end - i:
-                break
-            found = find(positions[:size])
-            if found is not None:
-                match, end = found, positions[size - 1] + 1
-                break
+        for size in sizes:
+            if size <= count - i:
+                match = find(tuple(words[i : i + size]), range(i, i + size))
+                if match is not None:
+                    end = i + size
+                    break
+        if sizes and sizes[0] > 1:
+            # The key's first word may itself be a skipped one: "ông nội em vừa mất" meets
+            # "ông nội mất" though "ông" is a pronoun too.
+            positions = [i]
+            j = i + 1
+            while j < count and len(positions) < sizes[0]:
+                if words[j] not in skip:
+                    positions.append(j)
+                j += 1
+            for size in range(len(positions), 1, -1):
+                if match is not None and size <= end - i:
+                    break
+                picked = positions[:size]
+                found = find(tuple(words[p] for p in picked), picked)
+                if found is not None:
+                    match, end = found, picked[-1] + 1
+                    break
         if match is None:
             out.append(words[i])
             out_letters.append(typed[i])
@@ -182,6 +190,13 @@ def _rewrite(
             out_letters.extend([""] * len(match))
         i = end
     return out, out_letters
+
+
+def _starts(rules: Mapping[Phrase, Phrase]) -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for key in rules:
+        lengths.setdefault(key[0], set()).add(len(key))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in lengths.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,10 +224,14 @@ class Synonyms:
     # matches whatever folds like it.
     spellings: tuple[Spellings, Spellings] | None = None
     _spans: tuple[int, int] = field(default=(0, 0), init=False, repr=False, compare=False)
+    _starts: tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]] = field(
+        default=({}, {}), init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         spans = (_longest(self.words), _longest(self.phrases))
         object.__setattr__(self, "_spans", spans)
+        object.__setattr__(self, "_starts", (_starts(self.words), _starts(self.phrases)))
 
     @classmethod
     def from_toml(cls, text: str) -> Synonyms:
@@ -236,7 +255,9 @@ class Synonyms:
         """Words of catalogue text (names, aliases, summaries) as the index stores them."""
         spellings = self.spellings or (None, None)
         folded, letters = marked_tokens(text)
-        words, _ = _rewrite(folded, self.words, self._spans[0], frozenset(), letters, spellings[0])
+        words, _ = _rewrite(
+            folded, self.words, self._spans[0], frozenset(), letters, spellings[0], self._starts[0]
+        )
         return [w for w in words if w not in self.stop]
 
     def query_words(
@@ -254,9 +275,11 @@ class Synonyms:
             letters = [t if w == f else "" for w, f, t in zip(words, fixed, letters, strict=True)]
             words = fixed
         words, letters = _rewrite(
-            words, self.words, self._spans[0], frozenset(), letters, spellings[0]
+            words, self.words, self._spans[0], frozenset(), letters, spellings[0], self._starts[0]
         )
-        words, _ = _rewrite(words, self.phrases, self._spans[1], self.stop, letters, spellings[1])
+        words, _ = _rewrite(
+            words, self.phrases, self._spans[1], self.stop, letters, spellings[1], self._starts[1]
+        )
         kept: list[str] = []
         for word in words:
             # Rules can leave a word twice in a row ("khai sinh con" -> "khai khai sinh").
