@@ -59,7 +59,7 @@ def synonyms() -> Synonyms:
         ("dk ket hon", "dang ky ket hon"),
         ("đk kh cần giấy tờ gì", "dang ky ket hon"),
         ("gks cho con", "giay khai sinh"),
-        ("cccd", "can cuoc cong dan"),
+        ("cccd", "the can cuoc"),
         ("nhập khẩu cho con", "dang ky thuong tru con"),
         ("xin giấy xác nhận độc thân", "giay xac nhan tinh trang hon nhan"),
         ("công chứng chữ ký", "chung thuc chu ky"),
