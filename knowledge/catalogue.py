@@ -21,7 +21,7 @@ from typing import Any
 
 from knowledge import model
 from knowledge.model import FilingForm, Procedure
-from knowledge.normalize import normalize
+from knowledge.normalize import load_synonyms, normalize
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CODE_PATTERN = re.compile(r"^\d\.\d{6}$")
@@ -112,7 +112,43 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
 
 def check_catalogue(data_dir: Path | None = None) -> list[Problem]:
     """Every problem in the catalogue files, in file order; empty when all is well."""
-    return _read(data_dir or DATA_DIR)[1]
+    procedures, problems = _read(data_dir or DATA_DIR)
+    return [*problems, *_same_for_search(procedures)]
+
+
+def _same_for_search(procedures: Sequence[Procedure]) -> list[Problem]:
+    """A curated phrase that search reads exactly like another procedure's name or phrase.
+
+    Search drops question and pronoun words and rewrites village words, so "chưa có giấy khai
+    sinh" reads as "giấy khai sinh", the plain birth registration's alias: the two procedures
+    would tie on the plainest question. Names of portal records are not compared with each
+    other; they are not ours to change.
+    """
+    synonyms = load_synonyms()
+    seen: dict[tuple[str, ...], tuple[str, str]] = {}
+    for procedure in procedures:
+        words = tuple(synonyms.catalogue_words(procedure.name))
+        seen.setdefault(words, (procedure.code, f"name {procedure.name!r}"))
+    problems: list[Problem] = []
+    for procedure in procedures:
+        for kind, texts in (
+            ("alias", procedure.aliases),
+            ("spoken", procedure.spoken),
+            ("situation", procedure.situations),
+        ):
+            for text in texts:
+                words = tuple(synonyms.query_words(text))
+                first = seen.setdefault(words, (procedure.code, f"{kind} {text!r}"))
+                if first[0] != procedure.code:
+                    problems.append(
+                        Problem(
+                            "curated or phrasing",
+                            procedure.code,
+                            f"{kind} {text!r} reads as {' '.join(words)!r} for search, like "
+                            f"{first[0]}'s {first[1]}: search cannot tell the two apart",
+                        )
+                    )
+    return problems
 
 
 # --- Schema, derived once from knowledge.model so the files and the dataclasses never drift ---

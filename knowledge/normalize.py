@@ -36,6 +36,12 @@ def _fold_table() -> dict[int, str]:
 
 _FOLD = _fold_table()
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Where a villager says they live ("ở thôn Đông", "xóm Bãi", "bản Nà Lầu", "đội 6"): the unit
+# and its name, capitalised or a number, say nothing about the procedure.
+_PLACE = re.compile(
+    r"\b(?:thôn|thon|xóm|xom|ấp|ap|bản|ban|làng|lang|buôn|buon|khu|đội|doi|tổ|to|khóm|khom|"
+    r"phum|sóc|soc)\s+(?:\d+\b|(?:[A-ZĐÀ-Ỹ][^\s,.;:!?]*)(?:\s+[A-ZĐÀ-Ỹ][^\s,.;:!?]*){0,2})"
+)
 
 
 def normalize(text: str) -> str:
@@ -48,57 +54,149 @@ def tokens(text: str) -> list[str]:
     return normalize(text).split()
 
 
+# The tone marks (sắc, huyền, hỏi, ngã, nặng), as combining characters: dropped from a word's
+# "letters", which keep â ă ê ô ơ ư đ. Tones are often typed wrong; the letters rarely are.
+_TONES = dict.fromkeys(map(ord, "\u0300\u0301\u0303\u0309\u0323"))
+_RAW_WORD = re.compile(r"[^\W_]+")
+
+
+def _untone_table() -> dict[int, str]:
+    # One translate table, like _FOLD: a precomposed letter to the same letter without tone.
+    table: dict[int, str] = {}
+    for start, end in ((0x00C0, 0x0250), (0x1E00, 0x1F00)):
+        for point in range(start, end):
+            bare = unicodedata.normalize("NFD", chr(point)).translate(_TONES)
+            bare = unicodedata.normalize("NFC", bare)
+            if bare != chr(point):
+                table[point] = bare
+    return table
+
+
+_UNTONE = _untone_table()
+
+
+def _letters(word: str) -> str:
+    return word.translate(_UNTONE)
+
+
+def marked_tokens(text: str) -> tuple[list[str], list[str]]:
+    """The folded words of a text and, beside each, its letters with their marks but without
+    tones ("hộ" -> "hô", "họ" -> "ho"), so rules can tell apart what folding merges. A word
+    typed without any mark has "" there: it may be any of them."""
+    folded = tokens(text)
+    letters: list[str] = []
+    for raw in _RAW_WORD.findall(unicodedata.normalize("NFC", text.lower())):
+        parts = tokens(raw)
+        if len(parts) == 1:
+            letters.append(_letters(raw) if not raw.isascii() else "")
+        else:
+            letters += [""] * len(parts)
+    if len(letters) != len(folded):  # a script folding does not know: no marks then
+        letters = [""] * len(folded)
+    return folded, letters
+
+
 Phrase = tuple[str, ...]
+# Folded key -> (the key's letters, its replacement), one per spelling in the rules file:
+# "đổi họ" and "đổi hộ" fold alike but are different rules.
+Spellings = Mapping[Phrase, tuple[tuple[Phrase, Phrase], ...]]
 
 
-def _rules(table: Mapping[str, object], section: str) -> dict[Phrase, Phrase]:
+def _rules(table: Mapping[str, object], section: str) -> tuple[dict[Phrase, Phrase], Spellings]:
     rules: dict[Phrase, Phrase] = {}
+    spellings: dict[Phrase, tuple[tuple[Phrase, Phrase], ...]] = {}
     for key, value in table.items():
         if not isinstance(value, str):
             raise ValueError(f"synonyms [{section}] {key!r}: the replacement must be a string")
-        source = tuple(tokens(key))
+        source, letters = marked_tokens(key)
         if not source:
             raise ValueError(f"synonyms [{section}] {key!r}: empty after folding")
-        rules[source] = tuple(tokens(value))
-    return rules
+        replacement = tuple(tokens(value))
+        rules.setdefault(tuple(source), replacement)
+        found = spellings.get(tuple(source), ())
+        spellings[tuple(source)] = (*found, (tuple(letters), replacement))
+    return rules, spellings
+
+
+def _spelt_alike(typed: str, key: str) -> bool:
+    # A word typed without marks, or a key written without them, may be either.
+    return not typed or not key or typed == key
 
 
 def _rewrite(
-    words: Sequence[str], rules: Mapping[Phrase, Phrase], longest: int, skip: frozenset[str]
-) -> list[str]:
+    words: Sequence[str],
+    rules: Mapping[Phrase, Phrase],
+    longest: int,
+    skip: frozenset[str],
+    letters: Sequence[str] | None = None,
+    spellings: Spellings | None = None,
+    starts: Mapping[str, tuple[int, ...]] | None = None,
+) -> tuple[list[str], list[str]]:
     """Replace rule keys, longest first; a key may also match with ``skip`` words in between
-    ("bố tôi mới mất" meets the key "bố mất")."""
+    ("bố tôi mới mất" meets the key "bố mất"). With the words' ``letters`` and the rules'
+    ``spellings``, a key matches only words spelt like it ("cuối xóm" is not "cưới").
+    ``starts`` (first word of a key -> the lengths of its keys, longest first) spares the
+    lookups at words no key starts with. Returns the words and their letters ("" for a
+    replacement's: it may be spelt any way)."""
+    typed = letters if letters is not None and len(letters) == len(words) else [""] * len(words)
+    if starts is None:
+        starts = _starts(rules)
+
+    def find(key: Phrase, positions: Sequence[int]) -> Phrase | None:
+        found = rules.get(key)
+        if found is None or spellings is None:
+            return found
+        for spelt, replacement in spellings.get(key, ()):
+            if all(_spelt_alike(typed[p], k) for p, k in zip(positions, spelt, strict=True)):
+                return replacement
+        return None
+
     out: list[str] = []
+    out_letters: list[str] = []
     i = 0
     count = len(words)
     while i < count:
+        sizes = starts.get(words[i], ())
         match: Phrase | None = None
         end = i + 1
-        for size in range(min(longest, count - i), 0, -1):
-            match = rules.get(tuple(words[i : i + size]))
-            if match is not None:
-                end = i + size
-                break
-        if words[i] not in skip:
+        for size in sizes:
+            if size <= count - i:
+                match = find(tuple(words[i : i + size]), range(i, i + size))
+                if match is not None:
+                    end = i + size
+                    break
+        if sizes and sizes[0] > 1:
+            # The key's first word may itself be a skipped one: "ông nội em vừa mất" meets
+            # "ông nội mất" though "ông" is a pronoun too.
             positions = [i]
             j = i + 1
-            while j < count and len(positions) < longest:
+            while j < count and len(positions) < sizes[0]:
                 if words[j] not in skip:
                     positions.append(j)
                 j += 1
             for size in range(len(positions), 1, -1):
                 if match is not None and size <= end - i:
                     break
-                found = rules.get(tuple(words[p] for p in positions[:size]))
+                picked = positions[:size]
+                found = find(tuple(words[p] for p in picked), picked)
                 if found is not None:
-                    match, end = found, positions[size - 1] + 1
+                    match, end = found, picked[-1] + 1
                     break
         if match is None:
             out.append(words[i])
+            out_letters.append(typed[i])
         else:
             out.extend(match)
+            out_letters.extend([""] * len(match))
         i = end
-    return out
+    return out, out_letters
+
+
+def _starts(rules: Mapping[Phrase, Phrase]) -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for key in rules:
+        lengths.setdefault(key[0], set()).add(len(key))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in lengths.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,42 +217,69 @@ class Synonyms:
     # Words that set a variant apart from the ordinary procedure ("lại", "nước ngoài", "lưu
     # động"), folded, pairs joined by a space: search prefers the variant that has them.
     variants: frozenset[str] = frozenset()
+    # Topics the commune has no procedure for (loans, passports, weather, fortune-telling...),
+    # folded: a question about one is refused unless a procedure fits it very well.
+    outside: frozenset[str] = frozenset()
+    # How each key of ``words`` and ``phrases`` is spelt (see ``_rules``); without them a key
+    # matches whatever folds like it.
+    spellings: tuple[Spellings, Spellings] | None = None
     _spans: tuple[int, int] = field(default=(0, 0), init=False, repr=False, compare=False)
+    _starts: tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]] = field(
+        default=({}, {}), init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         spans = (_longest(self.words), _longest(self.phrases))
         object.__setattr__(self, "_spans", spans)
+        object.__setattr__(self, "_starts", (_starts(self.words), _starts(self.phrases)))
 
     @classmethod
     def from_toml(cls, text: str) -> Synonyms:
         data = tomllib.loads(text)
-        unknown = set(data) - {"words", "phrases", "stop", "keep", "variants"}
+        unknown = set(data) - {"words", "phrases", "stop", "keep", "variants", "outside"}
         if unknown:
             raise ValueError(f"synonyms: unknown sections {sorted(unknown)}")
+        words, word_spellings = _rules(data.get("words", {}), "words")
+        phrases, phrase_spellings = _rules(data.get("phrases", {}), "phrases")
         return cls(
-            words=_rules(data.get("words", {}), "words"),
-            phrases=_rules(data.get("phrases", {}), "phrases"),
+            words=words,
+            phrases=phrases,
+            spellings=(word_spellings, phrase_spellings),
             stop=_word_list(data, "stop"),
             keep=_word_list(data, "keep"),
             variants=_phrase_list(data, "variants"),
+            outside=_phrase_list(data, "outside"),
         )
 
     def catalogue_words(self, text: str) -> list[str]:
         """Words of catalogue text (names, aliases, summaries) as the index stores them."""
-        words = _rewrite(tokens(text), self.words, self._spans[0], frozenset())
+        spellings = self.spellings or (None, None)
+        folded, letters = marked_tokens(text)
+        words, _ = _rewrite(
+            folded, self.words, self._spans[0], frozenset(), letters, spellings[0], self._starts[0]
+        )
         return [w for w in words if w not in self.stop]
 
-    def query_words(self, text: str, correct: Callable[[str], str] | None = None) -> list[str]:
+    def query_words(
+        self, text: str, correct: Callable[[Sequence[str]], list[str]] | None = None
+    ) -> list[str]:
         """Words of a citizen's question, village words rewritten, question words dropped.
 
-        ``correct`` fixes typos word by word before the rules run, so a misspelt village word
-        still meets its rule.
+        ``correct`` fixes typos (all the words at once, so a word can be read with its
+        neighbours) before the rules run, so a misspelt village word still meets its rule.
         """
-        words = tokens(text)
+        spellings = self.spellings or (None, None)
+        words, letters = marked_tokens(_PLACE.sub(" ", text))
         if correct is not None:
-            words = [correct(w) for w in words]
-        words = _rewrite(words, self.words, self._spans[0], frozenset())
-        words = _rewrite(words, self.phrases, self._spans[1], self.stop)
+            fixed = correct(words)
+            letters = [t if w == f else "" for w, f, t in zip(words, fixed, letters, strict=True)]
+            words = fixed
+        words, letters = _rewrite(
+            words, self.words, self._spans[0], frozenset(), letters, spellings[0], self._starts[0]
+        )
+        words, _ = _rewrite(
+            words, self.phrases, self._spans[1], self.stop, letters, spellings[1], self._starts[1]
+        )
         kept: list[str] = []
         for word in words:
             # Rules can leave a word twice in a row ("khai sinh con" -> "khai khai sinh").
@@ -167,6 +292,11 @@ class Synonyms:
                         del kept[-size:]
                         break
         return kept
+
+    def outside_topics(self, text: str) -> frozenset[str]:
+        """The topics of ``outside`` a text names."""
+        padded = f" {normalize(text)} "
+        return frozenset(topic for topic in self.outside if f" {topic} " in padded)
 
     def vocabulary(self) -> set[str]:
         """Every word the rules know: typo correction keeps them, and corrects towards them."""
@@ -210,21 +340,67 @@ def load_synonyms() -> Synonyms:
     return Synonyms.from_toml(path.read_text(encoding="utf-8"))
 
 
-class TypoCorrector:
-    """Maps an unknown word to the closest catalogue word at one edit (a swap counts as one).
+# Telex, the usual Vietnamese keyboard, types marks as letters: "aa" is â, "aw" ă, "ow" ơ,
+# "uw" ư, "dd" đ, and a final s/f/r/x/j the tone. When the keyboard is off, they stay in the
+# text ("ddawng kys", "giaays"); folding drops the marks, so dropping these letters too folds
+# the word the way the catalogue's is.
+_TELEX_MARKS = (
+    ("dd", "d"),
+    ("aa", "a"),
+    ("ee", "e"),
+    ("oo", "o"),
+    ("aw", "a"),
+    ("ow", "o"),
+    ("uw", "u"),
+    ("w", "u"),
+)
+_TELEX_TONES = frozenset("sfrxj")
 
-    Only words of four letters or more: Vietnamese syllables are short, and at one edit most
-    two- or three-letter syllables are another real syllable ("hon" vs "hoa").
+
+def _telex_folded(word: str) -> list[str]:
+    """What a word with telex leftovers may have been, folded; most likely first."""
+    marked = word
+    for typed, meant in _TELEX_MARKS:
+        marked = marked.replace(typed, meant)
+    found = [marked] if marked != word else []
+    for base in (marked, word):
+        for i in range(len(base) - 1, 0, -1):  # the tone letter: mostly last, else inside
+            if base[i] in _TELEX_TONES:
+                found.append(base[:i] + base[i + 1 :])
+    return list(dict.fromkeys(found))
+
+
+class TypoCorrector:
+    """Maps an unknown word to the closest catalogue word at one edit (a swap counts as one),
+    or to what telex leftovers stand for.
+
+    Words of four letters or more on their own: Vietnamese syllables are short, and at one edit
+    most two- or three-letter syllables are another real syllable ("hon" vs "hoa"). A word in
+    a sentence (``correct_all``) is corrected from three letters, and towards the candidate
+    that makes a known pair with its neighbour ("cận nghè" -> "cận nghèo", "tahi sản" ->
+    "thai sản"), which also breaks ties better than frequency alone.
     """
 
     MIN_LENGTH = 4
+    MIN_IN_CONTEXT = 3
 
-    def __init__(self, vocabulary: Mapping[str, int], protected: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        vocabulary: Mapping[str, int],
+        protected: Iterable[str] = (),
+        pairs: Iterable[str] = (),
+        stop: Iterable[str] = (),
+    ) -> None:
         # Most frequent first, so a tie between two candidates goes to the commoner word.
         ranked = sorted(vocabulary.items(), key=lambda item: (-item[1], item[0]))
         self._known = frozenset(vocabulary) | frozenset(protected)
-        self._choices = [word for word, _ in ranked if len(word) >= self.MIN_LENGTH - 1]
+        self._choices = [word for word, _ in ranked if len(word) >= self.MIN_IN_CONTEXT - 1]
+        self._pairs = frozenset(pairs)
+        # Question and pronoun words: never read as a slip for another word, and skipped when
+        # looking for a neighbour, as the pairs of the catalogue skip them.
+        self._stop = frozenset(stop)
         self._cache: dict[str, str] = {}
+        self._candidates: dict[str, tuple[str, ...]] = {}
 
     def __contains__(self, word: str) -> bool:
         return word in self._known
@@ -235,8 +411,70 @@ class TypoCorrector:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
-        best = process.extractOne(word, self._choices, scorer=OSA.distance, score_cutoff=1)
-        corrected = best[0] if best is not None else word
+        found = self.candidates(word)
+        corrected = found[0] if found else word
         if len(self._cache) < 10_000:  # bounded: queries are user input
             self._cache[word] = corrected
         return corrected
+
+    def candidates(self, word: str) -> tuple[str, ...]:
+        """Known words this unknown word may be a slip for, likeliest first."""
+        cached = self._candidates.get(word)
+        if cached is not None:
+            return cached
+        telex = [w for w in _telex_folded(word) if w in self._known]
+        if telex:
+            found: tuple[str, ...] = (telex[0],)
+        else:
+            near = process.extract(
+                word, self._choices, scorer=OSA.distance, score_cutoff=1, limit=12
+            )
+            # Letters swapped are a likelier slip than one dropped or added ("tahi" is "thai"
+            # rather than "tai"): candidates with the same letters go first.
+            letters = sorted(word)
+            found = tuple(sorted((c for c, _, _ in near), key=lambda c: sorted(c) != letters))
+        if len(self._candidates) < 10_000:
+            self._candidates[word] = found
+        return found
+
+    def _dropped_letter(self, word: str) -> tuple[str, ...]:
+        """Known words this one is with its last letter dropped: "khẩ" for "khẩu", "nghè"
+        for "nghèo" (a letter dropped inside makes another word too often: "nội", "nuôi")."""
+        return tuple(word + letter for letter in "cghimnotuy" if word + letter in self._known)
+
+    def correct_all(self, words: Sequence[str]) -> list[str]:
+        """Each word corrected, an unknown one towards a known pair with a neighbour, and a
+        known one that pairs with neither neighbour when a letter dropped from it explains a
+        known pair ("hộ khẩ", "cận nghè", "chứng thự")."""
+        out = list(words)
+        stop = self._stop
+        for i, word in enumerate(words):
+            if len(word) < self.MIN_IN_CONTEXT or not word.isalpha() or word in stop:
+                continue
+            before = next((w for w in reversed(out[:i]) if w not in stop), "")
+            after = next((w for w in words[i + 1 :] if w not in stop), "")
+            if word in self._known:
+                if (
+                    not before
+                    or f"{before} {word}" in self._pairs
+                    or f"{word} {after}" in self._pairs
+                ):
+                    continue
+                longer = [c for c in self._dropped_letter(word) if f"{before} {c}" in self._pairs]
+                if longer:
+                    out[i] = longer[0]
+                continue
+            found = self.candidates(word)
+            if not found:
+                continue
+            if found[0] in _telex_folded(word):  # a keyboard's leftovers, not a slip
+                out[i] = found[0]
+                continue
+            paired = [
+                c for c in found if f"{before} {c}" in self._pairs or f"{c} {after}" in self._pairs
+            ]
+            if paired:
+                out[i] = paired[0]
+            elif len(word) >= self.MIN_LENGTH:
+                out[i] = found[0]
+        return out

@@ -42,7 +42,13 @@ class CatalogueSearch(Protocol):
 
 # Where a message's clauses end: punctuation, line breaks, and the words that join a story to
 # the question ("..., thì", "... nên").
-_CLAUSE_BREAK = re.compile(r"[.,;:!?()\n]+|\s(?:thì|thi|nên|nhưng|mà|vì)\s", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(
+    r"[.,;:!?()\n]+|\s(?:thì|thi|nên|nhưng|mà|vì)\s"
+    # ... and the words around the question in a chat: the greeting before it ("chị ơi",
+    # "em chào anh") and the ask ("cho em hỏi", "muốn hỏi là") with its particles.
+    r"|(?:^|\s)(?:hỏi|hoi|chào|chao|ơi|oi|alo|ạ|à|nhé)(?=\s|$)",
+    re.IGNORECASE,
+)
 
 
 def _terms(words: list[str]) -> list[str]:
@@ -70,7 +76,9 @@ class Searcher:
     SEGMENT_STEP: ClassVar[int] = 4
     MAX_SEGMENTS: ClassVar[int] = 16
     SEGMENT_DISCOUNT: ClassVar[float] = 0.92
+    SEGMENT_SHORT: ClassVar[float] = 0.2  # taken off a part that holds little of the message
     VARIANT_MISSING: ClassVar[float] = 0.85  # per variant word of the question a name lacks
+    OUTSIDE_SURE: ClassVar[float] = 0.9  # a question on a topic outside the commune's remit
 
     def __init__(self, catalogue: Catalogue, synonyms: Synonyms | None = None) -> None:
         self._synonyms = synonyms if synonyms is not None else load_synonyms()
@@ -124,6 +132,10 @@ class Searcher:
                 frozenset(v for words in named for v in _terms(words) if v in variants)
             )
 
+        outside = self._synonyms.outside_topics
+        self._topics = [
+            outside(" ".join([p.name, *p.aliases, *p.spoken, *p.situations])) for p in procedures
+        ]
         count = max(len(procedures), 1)
         self._postings = postings
         self._variants = doc_variants
@@ -132,19 +144,39 @@ class Searcher:
             for term, p in postings.items()
         }
         self._unknown_idf = math.log(1.0 + (count + 0.5) / 0.5)
-        self._units = [
-            [(frozenset(terms), sum(self._idf[t] for t in terms)) for terms in units]
-            for units in doc_units
+        # Per procedure: which of its names, aliases and situations each term is in, and what
+        # each of those weighs, so covering is a walk over the question's terms, not the units.
+        self._unit_totals = [
+            [sum(self._idf[t] for t in set(terms)) for terms in units] for units in doc_units
         ]
+        self._lightest = [
+            min((t for t in totals if t), default=math.inf) for totals in self._unit_totals
+        ]
+        self._unit_terms: list[dict[str, tuple[int, ...]]] = []
+        for units in doc_units:
+            where: dict[str, list[int]] = {}
+            for index, terms in enumerate(units):
+                for term in dict.fromkeys(terms):
+                    where.setdefault(term, []).append(index)
+            self._unit_terms.append({term: tuple(found) for term, found in where.items()})
         rule_words = dict.fromkeys(self._synonyms.vocabulary(), 1)
-        self._typos = TypoCorrector(rule_words | word_counts)
+        rule_pairs = [
+            f"{a} {b}"
+            for rules in (self._synonyms.words, self._synonyms.phrases)
+            for phrase in (*rules.keys(), *rules.values())
+            for a, b in itertools.pairwise(phrase)
+        ]
+        pairs = [term for term in postings if " " in term]
+        self._typos = TypoCorrector(
+            rule_words | word_counts, pairs=[*pairs, *rule_pairs], stop=self._synonyms.stop
+        )
 
     def query_terms(self, query: str) -> list[str]:
         """The terms a question is matched on, after rewriting and typo correction."""
         return self._terms_of(self._words(query))
 
     def _words(self, text: str) -> list[str]:
-        return self._synonyms.query_words(text, self._typos.correct)
+        return self._synonyms.query_words(text, self._typos.correct_all)
 
     def _terms_of(self, words: list[str]) -> list[str]:
         # Numbers the catalogue never mentions ("1990", "80 tuổi") say nothing about the procedure.
@@ -180,15 +212,32 @@ class Searcher:
         # Variant words count wherever they are: "lấy chồng Hàn Quốc, thì đăng ký kết hôn ở
         # đâu" wants the foreign variant even in the clause that does not say so.
         wanted = self._synonyms.variants.intersection(self._terms_of(segments[0]))
+        extra = list(dict.fromkeys(t for v in sorted(wanted) for t in _terms(v.split())))
+        # Only hits within CHOICE_MARGIN of the best are ever shown, so once a part has found
+        # a good one, the other parts need not score what cannot come near it.
+        floor = self.SUGGEST
+        whole_weight = 0.0
         for i, words in enumerate(segments):
-            # A part counts a little less than the whole: when the whole message fits one
-            # procedure, a clause that fits another ("bố em mất, ...") does not outvote it.
-            discount = 1.0 if i == 0 else self.SEGMENT_DISCOUNT
-            for doc, score in self._score(self._terms_of(words)).items():
+            terms = self._terms_of(words)
+            weight = sum(self._idf.get(t, 0.0) for t in terms)
+            if i == 0:
+                whole_weight = weight
+                discount = 1.0
+            else:
+                # ... and they are part of every part: "con sinh ở Nhật, ..., khai sinh thế nào"
+                # asks for the foreign birth registration in its last clause too.
+                terms += [t for t in extra if t not in terms]
+                # A part counts less than the whole, and the less of the message it holds,
+                # the less it counts: when the whole message fits one procedure, a short
+                # clause that fits another ("bố em mất, ...") does not outvote it.
+                held = min(1.0, weight / whole_weight) if whole_weight else 1.0
+                discount = self.SEGMENT_DISCOUNT - self.SEGMENT_SHORT * (1.0 - held)
+            for doc, score in self._score(terms, floor / discount).items():
                 missing = len(wanted - self._variants[doc])
                 score *= discount * self.VARIANT_MISSING**missing
-                if score >= self.SUGGEST and score > best.get(doc, 0.0):
+                if score >= floor and score > best.get(doc, 0.0):
                     best[doc] = score
+                    floor = max(floor, score - self.CHOICE_MARGIN)
         hits = sorted(
             ((score, self._curated[doc], self._codes[doc], doc) for doc, score in best.items()),
             key=lambda hit: (-hit[0], not hit[1], hit[2]),
@@ -196,6 +245,12 @@ class Searcher:
         if not hits:
             return []
         top = hits[0][0]
+        if top < self.OUTSIDE_SURE:
+            # A topic the commune does not handle ("vay tiền", "hộ chiếu") refuses the question,
+            # unless the best procedure itself is about it ("trình báo mất hộ chiếu").
+            topics = self._synonyms.outside_topics(query)
+            if topics and not topics & self._topics[hits[0][3]]:
+                return []
         sure = top >= self.THRESHOLD
         floor = top - (self.CHOICE_MARGIN if sure else self.SUGGEST_MARGIN)
         return [
@@ -204,8 +259,10 @@ class Searcher:
             if score >= floor
         ]
 
-    def _score(self, terms: list[str]) -> dict[int, float]:
-        """Procedure -> score for one part of a message, for those at or above SUGGEST."""
+    def _score(self, terms: list[str], at_least: float = 0.0) -> dict[int, float]:
+        """Procedure -> score for one part of a message, for those at or above ``at_least``
+        and SUGGEST."""
+        floor = max(at_least, self.SUGGEST)
         total = 0.0
         known: list[tuple[float, str]] = []
         for term in terms:
@@ -224,44 +281,69 @@ class Searcher:
         # none of the terms so far over the floor, only procedures already found can pass,
         # so common terms ("đăng ký") update those instead of walking their long postings.
         known.sort(reverse=True)
-        needed = (self.SUGGEST - self.CURATED_BONUS) * total
+        # A score is at most the share plus the bonus, so this is what a procedure must reach.
+        needed = (floor - self.CURATED_BONUS) * total
         left = sum(weight for weight, _ in known)
         matched: dict[int, float] = {}
         paired: set[int] = set()
+        admitting = True
         for weight, term in known:
             posting = self._postings[term]
-            if left >= needed:
+            if admitting and left < needed:
+                # From here on no new procedure can pass, and one found so far passes only if
+                # the terms left can still lift it: drop the others before walking on.
+                admitting = False
+                matched = {doc: w for doc, w in matched.items() if w + left >= needed}
+            if admitting:
+                get = matched.get
                 for doc, field_weight in posting.items():
-                    matched[doc] = matched.get(doc, 0.0) + weight * field_weight
+                    matched[doc] = get(doc, 0.0) + weight * field_weight
                 if " " in term:
                     paired.update(posting)
+            elif len(posting) < len(matched):
+                for doc, found in posting.items():
+                    if doc in matched:
+                        matched[doc] += weight * found
+                        if " " in term:
+                            paired.add(doc)
             else:
                 for doc in matched:
-                    found = posting.get(doc)
-                    if found is not None:
-                        matched[doc] += weight * found
+                    in_doc = posting.get(doc)
+                    if in_doc is not None:
+                        matched[doc] += weight * in_doc
                         if " " in term:
                             paired.add(doc)
             left -= weight
 
         query_idf = [(term, self._idf[term]) for _, term in known]
+        query_total = sum(w for _, w in query_idf)
         general = 1.0 - self.SPECIFICITY
         scores: dict[int, float] = {}
         for doc, weight in matched.items():
             share = weight / total
             bonus = self.CURATED_BONUS if self._curated[doc] else 0.0
-            if share + bonus < self.SUGGEST:
+            if share + bonus < floor:
                 continue
-            cover = 0.0
-            for unit_terms, unit_total in self._units[doc]:
-                shared = sum(w for term, w in query_idf if term in unit_terms)
-                cover = max(cover, shared / unit_total)
+            # Covering is at most what the question's terms weigh against the lightest name.
+            most = min(1.0, query_total / self._lightest[doc])
+            if share * (general + self.SPECIFICITY * most) + bonus < floor:
+                continue
+            unit_totals = self._unit_totals[doc]
+            shared = [0.0] * len(unit_totals)
+            unit_terms = self._unit_terms[doc]
+            for term, w in query_idf:
+                for unit in unit_terms.get(term, ()):
+                    shared[unit] += w
+            cover = max(
+                (part / whole for part, whole in zip(shared, unit_totals, strict=True) if whole),
+                default=0.0,
+            )
             if doc not in paired and cover < 0.99:
                 # Vietnamese ideas take two words ("khai sinh", "hộ nghèo"); a question that
                 # shares only lone words with a procedure ("yêu" with "yếu tố") is not about it.
                 continue
             score = share * (general + self.SPECIFICITY * cover) + bonus
-            if score >= self.SUGGEST:
+            if score >= floor:
                 scores[doc] = score
         return scores
 

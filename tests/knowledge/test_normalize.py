@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowledge.normalize import Synonyms, TypoCorrector, load_synonyms, normalize, tokens
+from knowledge.normalize import (
+    Synonyms,
+    TypoCorrector,
+    load_synonyms,
+    marked_tokens,
+    normalize,
+    tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +59,7 @@ def synonyms() -> Synonyms:
         ("dk ket hon", "dang ky ket hon"),
         ("đk kh cần giấy tờ gì", "dang ky ket hon"),
         ("gks cho con", "giay khai sinh"),
-        ("cccd", "can cuoc cong dan"),
+        ("cccd", "the can cuoc"),
         ("nhập khẩu cho con", "dang ky thuong tru con"),
         ("xin giấy xác nhận độc thân", "giay xac nhan tinh trang hon nhan"),
         ("công chứng chữ ký", "chung thuc chu ky"),
@@ -118,3 +125,37 @@ def test_typo_corrector_fixes_one_slip_in_long_words() -> None:
     assert corrector.correct("vang") == "vang"  # a real word the catalogue lacks
     assert corrector.correct("kkkhai") == "kkkhai"  # two edits away
     assert "khai" in corrector
+
+
+def test_rules_tell_apart_words_that_fold_alike() -> None:
+    # "đổi họ" (a surname) and "đổi hộ" (a household) fold to the same letters; a question
+    # typed with marks meets only the rule spelt like it, one typed without meets either.
+    rules = Synonyms.from_toml('[phrases]\n"đổi họ" = "cải chính"\n"cưới" = "kết hôn"\n')
+    assert rules.query_words("thay đổi hộ kinh doanh") == ["thay", "doi", "ho", "kinh", "doanh"]
+    assert rules.query_words("muốn đổi họ cho con") == ["muon", "cai", "chinh", "cho", "con"]
+    assert rules.query_words("muon doi ho cho con") == ["muon", "cai", "chinh", "cho", "con"]
+    assert rules.query_words("chị ở cuối xóm") == ["chi", "o", "cuoi", "xom"]
+    assert rules.query_words("sắp cưới vợ") == ["sap", "ket", "hon", "vo"]
+
+
+def test_marked_tokens_keep_the_letters_beside_the_folded_words() -> None:
+    assert marked_tokens("Đổi HỘ, ho") == (["doi", "ho", "ho"], ["đôi", "hô", ""])
+
+
+def test_typo_corrector_reads_telex_leftovers() -> None:
+    corrector = TypoCorrector({"dang": 9, "ky": 9, "giay": 5, "cuoc": 3, "chung": 3, "thuc": 3})
+    assert corrector.correct_all(["ddawng", "kys", "giaays"]) == ["dang", "ky", "giay"]
+    assert corrector.correct("cuwowcs") == "cuoc"
+
+
+def test_typo_corrector_reads_a_word_with_its_neighbours() -> None:
+    vocabulary = {"thai": 2, "tai": 9, "san": 5, "ho": 9, "khau": 3, "kha": 4, "can": 5}
+    pairs = ["thai san", "tai san", "ho khau"]
+    corrector = TypoCorrector(vocabulary, pairs=pairs, stop=["em"])
+    # Swapped letters are likelier than a dropped one: "tahi" is "thai", not "tai".
+    assert corrector.correct_all(["tahi", "san"]) == ["thai", "san"]
+    # A known word that pairs with neither neighbour lost its last letter: "hộ khẩ".
+    assert corrector.correct_all(["ho", "kha"]) == ["ho", "khau"]
+    assert corrector.correct_all(["kha", "can"]) == ["kha", "can"]  # no pair explains it
+    # Pronouns are skipped when looking for a neighbour, as the catalogue's pairs skip them.
+    assert corrector.correct_all(["ho", "em", "kha"]) == ["ho", "em", "khau"]

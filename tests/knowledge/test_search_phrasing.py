@@ -118,3 +118,48 @@ def test_every_phrasing_names_a_known_procedure(catalogue: Catalogue) -> None:
     phrased = [p for p in catalogue if p.spoken or p.situations]
     assert len(phrased) >= 120
     assert all(text.strip() for p in phrased for text in (*p.spoken, *p.situations))
+
+
+def test_the_plain_birth_registration_wins_outright(searcher: Searcher) -> None:
+    # It tied with the late registration of adults (1.004772), whose alias "chưa có giấy khai
+    # sinh" read as "giấy khai sinh" once "chưa" and "có" were dropped: "Ý bạn là..." then.
+    hits = searcher.search("lam giay khai sinh can gi")
+    assert [hit.code for hit in hits] == ["1.001193"]
+    assert hits[0].sure
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("chồng em người Hàn Quốc, con sinh ở bệnh viện huyện, làm khai sinh thế nào", "2.000528"),
+        (
+            "bà em nằm một chỗ không lên xã được, xã có cử người đến nhà làm khai tử không",
+            "1.000419",
+        ),
+        ("căn cước của em bị gãy đôi, chữ mờ hết", "1.014063"),
+        ("thay đổi hộ kinh doanh sang tên vợ", "2.000720"),
+        ("dạ em chào cán bộ xã ạ, em ở thôn Đông, cho em hỏi đăng ký tạm trú cần gì ạ", "1.004194"),
+        ("lm giấy ks cho bé cần j ạ", "1.001193"),
+        ("ddawng kys khai sinh cho con", "1.001193"),
+    ],
+)
+def test_variants_stories_and_slips(searcher: Searcher, query: str, code: str) -> None:
+    assert _top(searcher, query) == code
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "vay tiền ngân hàng lãi suất bao nhiêu",
+        "mua xe máy trả góp cần giấy tờ gì",
+        "đổi bằng lái xe máy ở đâu",
+        "làm hộ chiếu đi Hàn Quốc ở đâu",
+        "tuổi dần năm nay làm nhà được không",
+    ],
+)
+def test_topics_the_commune_does_not_handle_are_refused(searcher: Searcher, query: str) -> None:
+    assert searcher.search(query) == []
+
+
+def test_a_topic_the_best_procedure_is_about_is_not_refused(searcher: Searcher) -> None:
+    assert _top(searcher, "bị mất hộ chiếu thì trình báo ở đâu") == "1.010386"

@@ -82,9 +82,9 @@ def test_search_answers_the_labelled_questions(searcher: Searcher) -> None:
         f"top-1 {top1 / answerable:.1%}, top-3 {top3 / answerable:.1%}, "
         f"refused {refused / unanswerable:.1%}\n" + "\n".join(misses)
     )
-    assert top1 / answerable >= 0.90, report
-    assert top3 / answerable >= 0.97, report
-    assert refused / unanswerable >= 0.90, report
+    assert top1 / answerable >= 0.97, report
+    assert top3 / answerable >= 0.99, report
+    assert refused / unanswerable >= 0.97, report
 
 
 def _search_part(name: str) -> list[dict[str, object]]:
@@ -134,3 +134,27 @@ def test_the_search_set_is_sound(catalogue: Catalogue) -> None:
     out_of_scope = len(everything) - len(in_scope(everything))
     held_out_of_scope = len(parts["heldout"]) - len(in_scope(parts["heldout"]))
     assert 0.25 <= held_out_of_scope / out_of_scope <= 0.40
+
+
+def test_search_answers_the_tuned_part(searcher: Searcher) -> None:
+    """Floors on the tuned part of the examiner's set, a little under what search reaches
+    (91.1 % top-1, 94.4 % top-3, 98.4 % refused when this was written). Only the tuned part:
+    the held-out one is measured by ``python -m bench search`` and never tuned on."""
+    rows = _search_part("tuned")
+    top1 = top3 = answerable = refused = unanswerable = 0
+    for row in rows:
+        codes = [hit.code for hit in searcher.search(str(row["q"]))]
+        if row["code"] is None:
+            unanswerable += 1
+            refused += not codes
+        else:
+            answerable += 1
+            top1 += codes[:1] == [row["code"]]
+            top3 += row["code"] in codes[:3]
+    report = (
+        f"tuned part: top-1 {top1 / answerable:.1%}, top-3 {top3 / answerable:.1%}, "
+        f"refused {refused / unanswerable:.1%} (python -m bench search lists the misses)"
+    )
+    assert top1 / answerable >= 0.90, report
+    assert top3 / answerable >= 0.93, report
+    assert refused / unanswerable >= 0.97, report
