@@ -42,6 +42,10 @@ class SecretRepository:
         """The secret ``name`` and when it was first stored, made with ``make`` if absent.
         Several workers starting at once agree on one value (insert if absent, then read)."""
         now = _aware(now, "now")
+        async with self._sessions() as session:
+            found = await session.get(SecretRow, name)
+            if found is not None:  # the usual case, and no write (a read-only database starts)
+                return found.value, _aware(found.updated_at, "updated_at")
         async with self._sessions.begin() as session:
             await session.execute(
                 _insert(session, SecretRow)
