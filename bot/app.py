@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backoffice.accounts import AccountService, LoginLimits
 from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
 from backoffice.office import OfficeService
@@ -35,6 +36,7 @@ from handlers.webchat import WebUploads
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.dossier_code import format_code
 from knowledge.search import Searcher
+from storage.accounts import AccountRepository
 from storage.attachments import FileRepository
 from storage.audit import AuditRepository
 from storage.conversations import ChoiceRepository, ConversationRepository
@@ -114,6 +116,24 @@ def build_office(
     )
 
 
+def build_accounts(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], audit: AuditRepository
+) -> AccountService:
+    """The console's accounts and sessions: the same in the server and ``motcua user``."""
+    console = settings.console
+    return AccountService(
+        AccountRepository(sessions),
+        audit,
+        communes=tuple(c.code for c in settings.communes),
+        idle=timedelta(minutes=console.session_minutes),
+        limits=LoginLimits(
+            window=timedelta(minutes=console.login_window_minutes),
+            per_account=console.max_failures_per_account,
+            per_address=console.max_failures_per_address,
+        ),
+    )
+
+
 def office_store(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> DossierRepository:
@@ -132,6 +152,7 @@ class App:
     audit: AuditRepository
     store: LocalFileStore
     office: OfficeService
+    accounts: AccountService
     client: BackOfficeClient
     fetchers: dict[str, AttachmentFetcher]
     effects: Effects
@@ -290,6 +311,7 @@ async def build_app(
             audit=audit,
             store=store,
             office=office,
+            accounts=build_accounts(settings, sessions, audit),
             client=client,
             fetchers=fetchers,
             effects=effects,

@@ -22,6 +22,9 @@ TABLES = {
     "audit_log",
     "kv_secrets",
     "choice_memory",
+    "console_users",
+    "console_sessions",
+    "console_login_attempts",
 }
 
 
