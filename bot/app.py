@@ -204,6 +204,7 @@ async def build_app(
             "web": web_uploads.fetch,
         }
         office = build_office(settings, dossiers, know.catalogue)
+        accounts = build_accounts(settings, sessions, audit)
         client: BackOfficeClient
         if settings.backoffice.url:
             http_client = HttpBackOffice(
@@ -290,7 +291,10 @@ async def build_app(
                 asyncio.create_task(notifier.run(stop), name="notifier"),
                 asyncio.create_task(
                     Housekeeping(
-                        conversations, OutboxRepository(sessions), lambda: datetime.now(UTC)
+                        conversations,
+                        OutboxRepository(sessions),
+                        lambda: datetime.now(UTC),
+                        sweeps=(accounts.sweep,),
                     ).run(stop),
                     name="housekeeping",
                 ),
@@ -311,7 +315,7 @@ async def build_app(
             audit=audit,
             store=store,
             office=office,
-            accounts=build_accounts(settings, sessions, audit),
+            accounts=accounts,
             client=client,
             fetchers=fetchers,
             effects=effects,

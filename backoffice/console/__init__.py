@@ -220,6 +220,7 @@ def _templates() -> jinja2.Environment:
         vnd=lambda amount: f"{amount:,}".replace(",", ".") + " đồng",
         day=lambda d: "" if d is None else f"{d:%d/%m/%Y}",
         Status=Status,
+        who_did=_who_did,
     )
     return env
 
@@ -287,9 +288,16 @@ def router(
         return _Stop(page(request, "message.html", viewer, 403, message=texts.FORBIDDEN))
 
     def same_origin(request: Request) -> bool:
+        """Whether a POST came from a console page, as far as the browser tells: the CSRF
+        token is the rule, this is a second lock. With ``Referrer-Policy: no-referrer`` a
+        browser sends ``Origin: null`` for our own forms, so it is Fetch Metadata that
+        says "same-origin" then; a named foreign origin is refused either way."""
+        site = request.headers.get("sec-fetch-site")
+        if site is not None and site not in ("same-origin", "none"):
+            return False
         origin = request.headers.get("origin")
-        if origin is None:
-            return True  # no browser sent this, so no cookie was stolen for it
+        if origin is None or origin == "null":
+            return True  # no browser named a site: the token decides
         netloc = urlsplit(origin).netloc
         allowed = {request.headers.get("host", "")}
         if public_url:
@@ -804,6 +812,18 @@ def _done_message(request: Request) -> str:
         return texts.MOVED.format(status=texts.status_label(Status(done)))
     except ValueError:
         return ""
+
+
+def _who_did(event: Any) -> str:
+    """A history step's author as the officer reads it: the account's name for console
+    steps, the role for a citizen's chat (its address is a session hash, not a name)."""
+    actor = str(getattr(event, "actor", ""))
+    role = str(getattr(event, "role", ""))
+    if actor.startswith("console:"):
+        return actor.removeprefix("console:")
+    if role == Role.CITIZEN.value or not actor:
+        return texts.role_label(Role.CITIZEN.value)
+    return actor
 
 
 def _display(value: Any) -> str:

@@ -9,8 +9,9 @@ import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -28,7 +29,7 @@ from storage.accounts import AccountRepository
 from storage.audit import AuditRepository
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import ConsoleSessionRow
+from storage.models import ConsoleSessionRow, DossierRow
 
 HOME = "10642"  # xã Thái Tân, the example's commune
 OTHER = "10660"
@@ -51,7 +52,8 @@ class Office:
     def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
         self._settings = settings
         self._catalogue = catalogue
-        asyncio.run(upgrade(settings.database.url))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, upgrade(settings.database.url)).result()
 
     def _run(self, work: Callable[[OfficeService, AccountService, Any], Awaitable[T]]) -> T:
         async def main() -> T:
@@ -66,7 +68,9 @@ class Office:
             finally:
                 await engine.dispose()
 
-        return asyncio.run(main())
+        # A thread of its own: Playwright's sync API keeps an event loop running in this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, main()).result()
 
     def user(self, name: str, role: str, commune: str, password: str = PASSWORD) -> str:
         """An account whose own password is set (the one-time password already changed)."""
@@ -148,6 +152,19 @@ class Office:
             return await office.get(code)
 
         return self._run(work)
+
+    def overdue(self, code: str, days: int = 3) -> None:
+        """The dossier's due date ``days`` ago (the office's own clock cannot be turned)."""
+
+        async def work(_: OfficeService, __: AccountService, sessions: Any) -> None:
+            async with sessions.begin() as session:
+                await session.execute(
+                    update(DossierRow)
+                    .where(DossierRow.code == code)
+                    .values(due_date=date.today() - timedelta(days=days))
+                )
+
+        self._run(work)
 
     def age_sessions(self, by: timedelta) -> None:
         """Every session last seen ``by`` earlier: an officer who left the desk."""

@@ -221,6 +221,12 @@ def test_a_form_without_the_sessions_csrf_token_changes_nothing(
             headers={"Origin": "http://evil.example"},
         )
         assert cross.status_code == 403
+        fetched = client.post(
+            f"/console/dossiers/{code}/move",
+            data={"to": "accepted", "csrf": token},
+            headers={"Sec-Fetch-Site": "cross-site"},
+        )
+        assert fetched.status_code == 403
     assert desk.status(code) == "received"
     with httpx.Client(base_url=server.base_url) as client:
         # The login form has its own pair: a post without it is refused.
