@@ -62,7 +62,8 @@ async def serve(settings: Settings) -> None:
         server = uvicorn.Server(config)
         print(
             f"motcua: web chat at http://{settings.web.host}:{settings.web.port}/ "
-            f"({len(app.knowledge.catalogue)} procedures, {settings.commune().name})",
+            f"({len(app.knowledge.catalogue)} procedures, {settings.commune().name}); "
+            f"officer console at http://{settings.web.host}:{settings.web.port}/console",
             flush=True,
         )
         try:

@@ -80,3 +80,19 @@ def test_notification_settings_default_and_bad_values_name_the_key() -> None:
             assert f"notifications.{key}" in str(exc)
         else:
             raise AssertionError(f"{key} = {value!r} was accepted")
+
+
+def test_console_settings_default_and_refuse_unknown_keys() -> None:
+    from bot.config import ConfigError, load_settings, settings_from_dict
+
+    example = load_settings(Path(__file__).resolve().parents[1] / "config.example.toml").console
+    assert (example.session_minutes, example.login_window_minutes) == (30, 15)
+    assert (example.max_failures_per_account, example.max_failures_per_address) == (5, 20)
+    base = {"communes": [{"code": "10642", "name": "Xã Thái Tân", "province": "Hải Phòng"}]}
+    assert (
+        settings_from_dict(base | {"console": {"session_minutes": 10}}).console.session_minutes
+        == 10
+    )
+    for section in ({"session_minute": 10}, {"session_minutes": 0}):
+        with pytest.raises(ConfigError, match=r"console\.session_minute"):
+            settings_from_dict(base | {"console": section})

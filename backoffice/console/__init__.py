@@ -278,7 +278,7 @@ def router(
         target = f"{PREFIX}/login" + (f"?m={reason}" if reason else "")
         response = RedirectResponse(target, status_code=303)
         if request.cookies.get(COOKIE):
-            response.delete_cookie(COOKIE, path=PREFIX)
+            response.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="strict")
         return response
 
     def not_found(request: Request, viewer: Viewer | None) -> _Stop:
@@ -339,10 +339,10 @@ def router(
             raise not_found(request, viewer)
         return found
 
-    def home_of(viewer: Viewer) -> str:
-        if viewer.role is Role.POSTAL_CLERK:
+    def home_of(role: Role) -> str:
+        if role is Role.POSTAL_CLERK:
             return f"{PREFIX}/post"
-        if viewer.role is Role.ADMIN:
+        if role is Role.ADMIN:
             return f"{PREFIX}/accounts"
         return PREFIX
 
@@ -391,19 +391,13 @@ def router(
             return login_form(request, texts.LOGIN_DISABLED, 403, name)
         if result == "wrong" or isinstance(result, str):
             return login_form(request, texts.LOGIN_WRONG, 401, name)
-        viewer = Viewer(
-            ConsoleSession(
-                token_hash="",
-                account=result.account,
-                csrf_token=result.csrf,
-                created_at=datetime.now().astimezone(),
-                last_seen_at=datetime.now().astimezone(),
-            )
-        )
-        target = f"{PREFIX}/password" if result.account.must_change_password else home_of(viewer)
+        role = Role(result.account.role)
+        target = f"{PREFIX}/password" if result.account.must_change_password else home_of(role)
         response = RedirectResponse(target, status_code=303)
         cookie(response, COOKIE, result.token, request, PREFIX)
-        response.delete_cookie(LOGIN_COOKIE, path=f"{PREFIX}/login")
+        response.delete_cookie(
+            LOGIN_COOKIE, path=f"{PREFIX}/login", httponly=True, samesite="strict"
+        )
         return response
 
     @console.post("/logout")
@@ -412,7 +406,7 @@ def router(
         await posted_form(request, viewer)
         await accounts.logout(viewer.session)
         response = RedirectResponse(f"{PREFIX}/login?m=out", status_code=303)
-        response.delete_cookie(COOKIE, path=PREFIX)
+        response.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="strict")
         return response
 
     @console.get("/password", response_class=HTMLResponse)
@@ -432,7 +426,7 @@ def router(
             await accounts.change_password(viewer.session, form.get("current", ""), new)
         except AccountError as exc:
             return page(request, "password.html", viewer, 400, error=str(exc))
-        return RedirectResponse(f"{home_of(viewer)}?done=password", status_code=303)
+        return RedirectResponse(f"{home_of(viewer.role)}?done=password", status_code=303)
 
     # --- the inbox --------------------------------------------------------------------------
 
@@ -486,7 +480,7 @@ def router(
     async def inbox_page(request: Request) -> Response:
         viewer = await viewer_of(request)
         if viewer.role not in READERS:
-            return RedirectResponse(home_of(viewer), status_code=303)
+            return RedirectResponse(home_of(viewer.role), status_code=303)
         return await inbox(request, viewer, dict(request.query_params))
 
     @console.post("", response_class=HTMLResponse)

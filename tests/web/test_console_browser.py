@@ -225,6 +225,7 @@ def test_forged_forms_another_communes_dossier_and_an_idle_session_are_turned_aw
     # A forged CSRF token: the form is refused and nothing moves.
     page.goto(f"{server.base_url}/console/dossiers/{mine}")
     _fits(page, PHONE["width"])
+    page.screenshot(path=str(tmp_path / "console-dossier-phone.png"), full_page=True)
     form = page.locator("form.move", has=page.locator("input[value='accepted']"))
     form.locator("input[name=csrf]").evaluate("(e) => { e.value = 'forged' }")
     form.get_by_role("button", name="Tiếp nhận hồ sơ").click()
