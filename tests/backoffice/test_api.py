@@ -304,6 +304,10 @@ async def test_lists_filter_by_commune_status_reception_day_and_overdue(api: Api
     assert await api.listed(received_to="2026-11-27") == [friday]
     assert await api.listed(received_from="2026-11-28", received_to="2026-11-28") == [saturday]
     assert await api.listed(limit=1) == [monday]
+    # The calendar's first and last days are no bound at all (their midnight is out of range).
+    everything = [monday, saturday, friday]
+    assert await api.listed(received_from="0001-01-01", received_to="9999-12-31") == everything
+    assert await api.listed(received_from="0001-01-02", received_to="9999-12-30") == everything
 
     # Friday's was due on Wednesday 2 December; Saturday's counts from Monday: due Thursday.
     api.clock.at_local(2026, 12, 3, 9, 0)
