@@ -29,7 +29,7 @@ from storage.accounts import AccountRepository
 from storage.audit import AuditRepository
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import ConsoleSessionRow, DossierRow
+from storage.models import ConsoleSessionRow, DossierRow, OutboxRow
 
 HOME = "10642"  # xã Thái Tân, the example's commune
 OTHER = "10660"
@@ -179,6 +179,13 @@ class Office:
                     )
 
         self._run(work)
+
+    def outbox_topics(self) -> list[str]:
+        async def work(_: OfficeService, __: AccountService, sessions: Any) -> list[str]:
+            async with sessions() as session:
+                return list(await session.scalars(select(OutboxRow.topic)))
+
+        return self._run(work)
 
     def audit(self, target: str) -> list[str]:
         async def work(_: OfficeService, __: AccountService, sessions: Any) -> list[str]:

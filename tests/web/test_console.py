@@ -442,3 +442,25 @@ def test_a_paper_dossier_from_the_counter_is_filed_once_and_counted(
         "phone": "0987654321",
     }
     assert view.history[0].actor == "console:lan"
+    # No chat to send a receipt to: the officer hands over the printed slip.
+    assert "send_receipt:counter" not in desk.outbox_topics()
+
+
+def test_what_citizens_typed_is_shown_escaped(server: RunningServer, desk: Office) -> None:
+    code = desk.file(name='<script>alert("x")</script><img src=x onerror=alert(1)>')
+    with signed_in(server.base_url, "lan") as client:
+        for page in (client.get("/console").text, client.get(f"/console/dossiers/{code}").text):
+            assert "<script>" not in page and "<img src=x" not in page
+            assert "&lt;script&gt;" in page
+
+
+def test_an_oversized_or_chunked_form_is_refused_unread(server: RunningServer) -> None:
+    with httpx.Client(base_url=server.base_url) as client:
+        big = client.post("/console/login", content=b"name=" + b"a" * 70_000)
+        assert big.status_code == 413
+        _secured(big)
+
+        def chunks() -> Iterator[bytes]:
+            yield b"name=lan"
+
+        assert client.post("/console/login", content=chunks()).status_code == 413
