@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from backoffice.accounts import AccountService, LoginLimits
 from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
 from backoffice.office import OfficeService
@@ -40,6 +41,7 @@ from handlers.webchat import SessionIds, WebUploads
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.dossier_code import format_code
 from knowledge.search import Searcher
+from storage.accounts import AccountRepository
 from storage.attachments import FileRepository
 from storage.audit import AuditRepository
 from storage.conversations import ChoiceRepository, ConversationRepository
@@ -123,6 +125,24 @@ def build_office(
     )
 
 
+def build_accounts(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], audit: AuditRepository
+) -> AccountService:
+    """The console's accounts and sessions: the same in the server and ``motcua user``."""
+    console = settings.console
+    return AccountService(
+        AccountRepository(sessions),
+        audit,
+        communes=tuple(c.code for c in settings.communes),
+        idle=timedelta(minutes=console.session_minutes),
+        limits=LoginLimits(
+            window=timedelta(minutes=console.login_window_minutes),
+            per_account=console.max_failures_per_account,
+            per_address=console.max_failures_per_address,
+        ),
+    )
+
+
 def office_store(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> DossierRepository:
@@ -142,6 +162,7 @@ class App:
     audit: AuditRepository
     store: LocalFileStore
     office: OfficeService
+    accounts: AccountService
     client: BackOfficeClient
     fetchers: dict[str, AttachmentFetcher]
     effects: Effects
@@ -207,6 +228,7 @@ async def build_app(
             "web": web_uploads.fetch,
         }
         office = build_office(settings, dossiers, know.catalogue)
+        accounts = build_accounts(settings, sessions, audit)
         client: BackOfficeClient
         if settings.backoffice.url:
             http_client = HttpBackOffice(
@@ -290,7 +312,9 @@ async def build_app(
         )
         if deliver:
             stop = asyncio.Event()
-            housekeeping = Housekeeping(conversations, outbox, lambda: datetime.now(UTC))
+            housekeeping = Housekeeping(
+                conversations, outbox, lambda: datetime.now(UTC), sweeps=(accounts.sweep,)
+            )
             # Alive while it runs; a dead one's claimed rows are released at once.
             await leases.forget_dead_workers(socket.gethostname(), process_alive)
             alive = WORKER_LEASE_PREFIX + worker_id
@@ -342,6 +366,7 @@ async def build_app(
             audit=audit,
             store=store,
             office=office,
+            accounts=accounts,
             client=client,
             fetchers=fetchers,
             effects=effects,

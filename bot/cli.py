@@ -63,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
     add_commands(sub)
     sub.choices["office"].set_defaults(func=_cmd_office)
 
+    user = sub.add_parser("user", help="officer-console accounts: add, list, disable")
+    user_sub = user.add_subparsers(required=True, metavar="ACTION", dest="user_action")
+    add = user_sub.add_parser("add", help="a new account; prints its one-time password")
+    add.add_argument("name", help="login name (a-z 0-9 . _ -)")
+    add.add_argument(
+        "--role", required=True, choices=["officer", "postal_clerk", "leader", "admin"]
+    )
+    add.add_argument("--commune", required=True, help='5-digit unit code, or "*" (province)')
+    user_sub.add_parser("list", help="every account")
+    disable = user_sub.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("name")
+    user.set_defaults(func=_cmd_user)
+
     cat = sub.add_parser("catalogue", help="check or import the procedure catalogue")
     cat_sub = cat.add_subparsers(required=True, metavar="ACTION")
     check = cat_sub.add_parser("check", help="validate every catalogue file, report all problems")
@@ -170,6 +183,61 @@ def _cmd_office(args: argparse.Namespace) -> int:
             sessions = session_factory(engine)
             office = build_office(settings, office_store(settings, sessions), load_catalogue())
             return await run(args, office, FileRepository(sessions))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from backoffice.accounts import AccountError
+    from bot.app import build_accounts
+    from storage.audit import AuditRepository
+    from storage.db import create_engine, session_factory
+    from storage.migrate import upgrade
+
+    settings = _settings(args)
+    actor = f"cli:{getpass.getuser()}"
+
+    async def main() -> int:
+        await upgrade(settings.database.url)
+        engine = create_engine(settings.database.url)
+        try:
+            sessions = session_factory(engine)
+            accounts = build_accounts(settings, sessions, AuditRepository(sessions))
+            if args.user_action == "add":
+                try:
+                    account, password = await accounts.add(
+                        args.name, args.role, args.commune, actor=actor
+                    )
+                except AccountError as exc:
+                    print(f"motcua user add: {exc}", file=sys.stderr)
+                    return 2
+                print(
+                    f"Đã tạo tài khoản {account.name} ({account.role}, xã {account.commune_code})."
+                )
+                print(f"Mật khẩu dùng một lần: {password}")
+                print("Người dùng phải đổi mật khẩu này khi đăng nhập lần đầu tại /console.")
+                return 0
+            if args.user_action == "list":
+                rows = await accounts.list()
+                if not rows:
+                    print("Chưa có tài khoản nào.")
+                for a in rows:
+                    state = (
+                        "đã khóa"
+                        if not a.active
+                        else ("chờ đổi mật khẩu" if a.must_change_password else "hoạt động")
+                    )
+                    print(f"{a.name}\t{a.role}\t{a.commune_code}\t{state}")
+                return 0
+            if await accounts.disable(args.name, actor=actor):
+                print(f"Đã khóa tài khoản {args.name}; các phiên đăng nhập đã kết thúc.")
+                return 0
+            print(f"motcua user disable: không có tài khoản {args.name!r}", file=sys.stderr)
+            return 1
         finally:
             await engine.dispose()
 

@@ -170,6 +170,17 @@ class NotificationSettings(_Section):
         return value
 
 
+class ConsoleSettings(_Section):
+    """The officer console at /console (backoffice/console.py)."""
+
+    # A signed-in browser left alone this long must sign in again.
+    session_minutes: int = Field(default=30, ge=1, le=720)
+    # Failed logins counted over this window, per account and per address.
+    login_window_minutes: int = Field(default=15, ge=1, le=1440)
+    max_failures_per_account: int = Field(default=5, ge=1, le=100)
+    max_failures_per_address: int = Field(default=20, ge=1, le=1000)
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build it with :func:`load_settings`."""
 
@@ -193,6 +204,7 @@ class Settings(BaseSettings):
     drafts: DraftSettings = DraftSettings()
     flood: FloodSettings = FloodSettings()
     notifications: NotificationSettings = NotificationSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @model_validator(mode="after")
     def _default_commune_is_served(self) -> Settings:

@@ -5,12 +5,13 @@
   plenty.
 - Outbox rows that were delivered are kept a month for the operator to look back on; rows not
   yet done (waiting, or parked for a person) are never touched.
+- Other areas add their own sweeps (the console's idle sessions and day-old login attempts).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from storage.conversations import ConversationRepository
@@ -31,18 +32,22 @@ class Housekeeping:
         *,
         seen_for: timedelta = SEEN_FOR,
         done_for: timedelta = DONE_FOR,
+        sweeps: Sequence[Callable[[], Awaitable[object]]] = (),
     ) -> None:
         self._conversations = conversations
         self._outbox = outbox
         self._clock = clock
         self._seen_for = seen_for
         self._done_for = done_for
+        self._sweeps = tuple(sweeps)
 
     async def run_once(self) -> tuple[int, int]:
         """Delete what is due; returns (message ids forgotten, outbox rows deleted)."""
         now = self._clock()
         seen = await self._conversations.purge_seen(now - self._seen_for)
         done = await self._outbox.purge_done(now - self._done_for)
+        for sweep in self._sweeps:
+            await sweep()
         if seen or done:
             log.info("housekeeping: %d seen message ids, %d delivered outbox rows", seen, done)
         return seen, done

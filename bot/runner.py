@@ -96,7 +96,8 @@ async def serve(settings: Settings) -> None:
         # Said once the port is ours: a port already taken ends the start instead.
         server.announce = (
             f"motcua: web chat at http://{settings.web.host}:{settings.web.port}/ "
-            f"({len(app.knowledge.catalogue)} procedures, {settings.commune().name})"
+            f"({len(app.knowledge.catalogue)} procedures, {settings.commune().name}); "
+            f"officer console at http://{settings.web.host}:{settings.web.port}/console"
         )
         try:
             await server.serve()

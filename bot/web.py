@@ -1,6 +1,7 @@
 """The web server: every HTTP route of motcua, mounted on one FastAPI app.
 
-Today: the web chat (page, kiosk, embed script, WebSocket, uploads, media) and /healthz.
+Today: the web chat (page, kiosk, embed script, WebSocket, uploads, media), /healthz, the
+messenger webhooks, the back office's REST API and the officer console (/console).
 Each area is an ``APIRouter`` built by its own function and included in
 :func:`create_web_app`, so webhooks and the back-office API slot in beside it.
 
@@ -36,6 +37,7 @@ from starlette.formparsers import MultiPartException
 from starlette.types import Message
 
 from backoffice import api as backoffice_api
+from backoffice import console as officer_console
 from bot.app import App
 from dialogs.model import ConversationKey, Media, Reply
 from handlers import webchat
@@ -84,7 +86,34 @@ def create_web_app(
         )
     )
     _mount_channels_and_office(web, app)
+    _mount_console(web, app)
     return web
+
+
+def _mount_console(web: FastAPI, app: App) -> None:
+    """The officer console at /console: always on; it needs an account to show anything."""
+    from bot.receipts import ReceiptMaker
+    from storage.dossiers import Dossier
+
+    maker = ReceiptMaker(app.settings, app.knowledge.catalogue)
+
+    async def receipt(dossier: Dossier) -> bytes | None:
+        drawn = await maker.documents(dossier)
+        return drawn.documents[0].data if drawn is not None and drawn.documents else None
+
+    web.include_router(
+        officer_console.router(
+            app.office,
+            app.accounts,
+            app.files,
+            app.store,
+            app.knowledge.catalogue,
+            receipt=receipt,
+            commune_names={c.code: c.name for c in app.settings.communes},
+            public_url=app.settings.web.public_url,
+        )
+    )
+    web.add_middleware(officer_console.ConsoleHeaders)
 
 
 def _mount_channels_and_office(web: FastAPI, app: App) -> None:

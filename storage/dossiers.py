@@ -432,6 +432,11 @@ class DossierRepository:
                     for d in with_photos
                 ],
             )
+        # A dossier filed where no chat can be reached (paper at the counter: the officer
+        # prints the slip) has nobody to send the receipt to.
+        reachable = [d for d in made if d.filer_key.chat_id]
+        if not reachable:
+            return
         await session.execute(
             _insert(session, _OUTBOX).on_conflict_do_nothing(),
             [
@@ -443,7 +448,7 @@ class DossierRepository:
                     "next_attempt_at": d.received_at,
                     "created_at": d.received_at,
                 }
-                for d in made
+                for d in reachable
             ],
         )
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -265,3 +266,50 @@ class LeaseRow(Base):
     owner: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ConsoleUserRow(Base):
+    """An account of the officer console. ``commune_code`` is a 5-digit unit code, or ``*``
+    for the whole province (an administrator, a province leader)."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    commune_code: Mapped[str] = mapped_column(String(5))
+    password_hash: Mapped[str] = mapped_column(Text)
+    # A password someone else chose (the one-time password `motcua user add` prints).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    disabled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's token is stored, so a copy of
+    the database does not sign anyone in."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index(None, "last_seen_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class ConsoleLoginAttemptRow(Base):
+    """One try at the login form, kept a day for rate limits (per account, per address)."""
+
+    __tablename__ = "console_login_attempts"
+    __table_args__ = (Index(None, "account", "at"), Index(None, "address", "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    account: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)

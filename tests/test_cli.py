@@ -99,3 +99,34 @@ def test_a_bad_status_filter_is_a_usage_error_not_a_traceback(tmp_path: Path) ->
     assert result.returncode == 2
     assert "invalid choice: 'bogus'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_user_accounts_from_the_command_line(tmp_path: Path) -> None:
+    added = _run(
+        ["user", "add", "Lan", "--role", "officer", "--commune", "10642"], tmp_path=tmp_path
+    )
+    assert added.returncode == 0, added.stderr
+    assert "Đã tạo tài khoản lan (officer, xã 10642)" in added.stdout
+    password = added.stdout.split("Mật khẩu dùng một lần: ")[1].split()[0]
+    assert len(password) == 12
+    again = _run(["user", "add", "lan", "--role", "leader", "--commune", "*"], tmp_path=tmp_path)
+    assert again.returncode == 2 and "đã có" in again.stderr
+    elsewhere = _run(
+        ["user", "add", "hoa", "--role", "officer", "--commune", "99999"], tmp_path=tmp_path
+    )
+    assert elsewhere.returncode == 2 and "99999" in elsewhere.stderr
+    assert (
+        _run(
+            ["user", "add", "tinh", "--role", "admin", "--commune", "*"], tmp_path=tmp_path
+        ).returncode
+        == 0
+    )
+    listed = _run(["user", "list"], tmp_path=tmp_path)
+    assert listed.stdout.splitlines() == [
+        "lan\tofficer\t10642\tchờ đổi mật khẩu",
+        "tinh\tadmin\t*\tchờ đổi mật khẩu",
+    ]
+    assert _run(["user", "disable", "lan"], tmp_path=tmp_path).returncode == 0
+    assert "lan\tofficer\t10642\tđã khóa" in _run(["user", "list"], tmp_path=tmp_path).stdout
+    assert _run(["user", "disable", "nobody"], tmp_path=tmp_path).returncode == 1
+    assert password not in _run(["user", "list"], tmp_path=tmp_path).stdout

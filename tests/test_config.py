@@ -116,3 +116,19 @@ def test_variables_that_are_not_settings_are_left_alone(monkeypatch: pytest.Monk
     monkeypatch.setenv("MOTCUA_CONFIG", str(ROOT / "config.example.toml"))
     monkeypatch.setenv("MOTCUA_TEST_CHROMIUM", "/usr/bin/chromium")
     assert load_settings().deployment.timezone == "Asia/Ho_Chi_Minh"
+
+
+def test_console_settings_default_and_refuse_unknown_keys() -> None:
+    from bot.config import ConfigError, load_settings, settings_from_dict
+
+    example = load_settings(Path(__file__).resolve().parents[1] / "config.example.toml").console
+    assert (example.session_minutes, example.login_window_minutes) == (30, 15)
+    assert (example.max_failures_per_account, example.max_failures_per_address) == (5, 20)
+    base = {"communes": [{"code": "10642", "name": "Xã Thái Tân", "province": "Hải Phòng"}]}
+    assert (
+        settings_from_dict(base | {"console": {"session_minutes": 10}}).console.session_minutes
+        == 10
+    )
+    for section in ({"session_minute": 10}, {"session_minutes": 0}):
+        with pytest.raises(ConfigError, match=r"console\.session_minute"):
+            settings_from_dict(base | {"console": section})

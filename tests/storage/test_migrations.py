@@ -23,6 +23,9 @@ TABLES = {
     "kv_secrets",
     "choice_memory",
     "leases",
+    "console_users",
+    "console_sessions",
+    "console_login_attempts",
 }
 
 

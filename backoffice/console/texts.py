@@ -1,0 +1,69 @@
+"""The console's one message catalogue: what the Python side puts on a page (the templates
+hold the rest of the page's words). Status names come from the workflow's own catalogue."""
+
+from __future__ import annotations
+
+from backoffice.domain import Role, Status
+from backoffice.domain.texts import ROLE_LABELS, STATUS_LABELS
+
+ACTIONS: dict[Status, str] = {
+    Status.ACCEPTED: "Tiếp nhận hồ sơ",
+    Status.NOT_ACCEPTED: "Không tiếp nhận",
+    Status.IN_PROGRESS: "Bắt đầu xử lý",
+    Status.SUPPLEMENT_REQUESTED: "Yêu cầu bổ sung giấy tờ",
+    Status.PAYMENT_REQUESTED: "Yêu cầu nộp phí, lệ phí",
+    Status.PAID: "Xác nhận đã nộp phí, lệ phí",
+    Status.REFUSED: "Dừng xử lý (từ chối)",
+    Status.RESULT_READY: "Đã có kết quả",
+    Status.RETURNED: "Đã trả kết quả tại quầy",
+    Status.POSTED: "Giao kết quả cho bưu điện",
+    Status.COLLECTED: "Bưu điện đã nhận kết quả",
+    Status.IN_TRANSIT: "Đang chuyển phát",
+    Status.DELIVERED: "Đã phát cho công dân",
+    Status.DELIVERY_FAILED: "Phát không thành công",
+    Status.RETURNED_TO_OFFICE: "Bưu điện hoàn trả về cơ quan",
+    Status.WITHDRAWN: "Công dân rút hồ sơ",
+}
+"""The button of the form that moves a dossier to each status."""
+
+CHANNELS: dict[str, str] = {
+    "telegram": "Telegram",
+    "zalo": "Zalo",
+    "web": "Trang web",
+    "terminal": "Máy tính tại quầy (dòng lệnh)",
+    "counter": "Nộp giấy tại quầy",
+    "api": "Hệ thống khác",
+}
+
+LOGIN_WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
+LOGIN_LIMITED = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút."
+LOGIN_DISABLED = "Tài khoản này đã bị khóa. Vui lòng liên hệ quản trị viên."
+LOGIN_EXPIRED = "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại."
+LOGIN_FORM_OLD = "Trang đăng nhập đã cũ. Vui lòng nhập lại."
+LOGGED_OUT = "Bạn đã đăng xuất."
+MUST_CHANGE = "Đây là mật khẩu dùng một lần: vui lòng đặt mật khẩu mới trước khi làm việc."
+PASSWORD_CHANGED = "Đã đổi mật khẩu."
+PASSWORDS_DIFFER = "Hai lần nhập mật khẩu mới không giống nhau."
+CSRF_FAILED = "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại."
+NOT_FOUND = "Không tìm thấy trang hoặc hồ sơ này."
+FORBIDDEN = "Vai trò của bạn không được thực hiện thao tác này."
+MOVED = "Đã chuyển hồ sơ sang “{status}”. Người nộp sẽ nhận được tin báo."
+EXTENDED = "Đã hẹn lại ngày trả kết quả: {day}."
+FILED = "Đã ghi nhận hồ sơ nộp tại quầy."
+NOT_A_NUMBER = "Số tiền phải là một số nguyên (đồng)."
+BAD_DATE = "Ngày hẹn mới không hợp lệ (dạng năm-tháng-ngày)."
+COUNTER_NAME = "Cần nhập họ và tên người nộp."
+COUNTER_PHONE = "Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0)."
+COUNTER_PROCEDURE = "Cần chọn thủ tục."
+USER_DISABLED = "Đã khóa tài khoản {name}."
+
+
+def status_label(status: Status) -> str:
+    return STATUS_LABELS[status]
+
+
+def role_label(role: str) -> str:
+    try:
+        return ROLE_LABELS[Role(role)]
+    except ValueError:
+        return role
