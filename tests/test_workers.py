@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ import pytest
 from bot.app import App, build_app
 from bot.config import Settings, load_settings
 from bot.service import MAX_ATTEMPTS
-from dialogs.model import ConversationKey, Inbound
+from dialogs.model import ConversationKey, Inbound, Notice, Reply
 from dialogs.texts import channels as channel_texts
 from storage.migrate import upgrade
 from tests.conftest import ROOT
@@ -146,3 +146,77 @@ async def test_a_turn_that_keeps_losing_asks_the_citizen_to_try_later(
     # Not marked handled: the channel's redelivery is answered.
     again = await one.service.handle(_inbound(key, "mine", "Câu trả lời của tôi"))
     assert not again.duplicate and asked(again.replies) == MAX_ATTEMPTS + 2
+
+
+async def _form_started(app: App, key: ConversationKey, tag: str) -> None:
+    started = await app.service.replies(_inbound(key, f"{tag}-start", payload=f"file:{CODE}"))
+    await app.service.replies(_inbound(key, f"{tag}-self", payload=for_self_payload(started)))
+
+
+async def test_two_workers_reminder_jobs_send_one_reminder(workers: tuple[App, App]) -> None:
+    one, two = workers
+    sent: list[ConversationKey] = []
+
+    async def send(key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        await asyncio.sleep(0)  # let the other worker's reminder run meanwhile
+        sent.append(key)
+        return True
+
+    for trial in range(TRIALS):
+        key = ConversationKey("telegram", f"quiet-{trial}", f"quiet-{trial}")
+        await _form_started(one, key, f"quiet-{trial}")
+        later = datetime.now(UTC) + timedelta(days=28)  # 30-day drafts, reminded 3 days before
+        results = await asyncio.gather(
+            one.service.remind(key, send, later), two.service.remind(key, send, later)
+        )
+        assert sorted(results) == [False, True], trial
+        assert sent.count(key) == 1
+        assert not await one.service.remind(key, send, later)  # once per pause
+
+
+async def test_a_reminder_the_channel_could_not_send_is_due_again(
+    workers: tuple[App, App],
+) -> None:
+    one, _ = workers
+    key = ConversationKey("telegram", "unreachable", "unreachable")
+    await _form_started(one, key, "unreachable")
+    later = datetime.now(UTC) + timedelta(days=28)
+    reachable = False
+
+    async def send(key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        return reachable
+
+    assert not await one.service.remind(key, send, later)
+    reachable = True
+    assert await one.service.remind(key, send, later)
+    assert not await one.service.remind(key, send, later)
+
+
+async def test_a_notice_and_a_turn_on_two_workers_both_take_effect(
+    workers: tuple[App, App],
+) -> None:
+    one, two = workers
+    for trial in range(TRIALS):
+        key = ConversationKey("telegram", f"notice-{trial}", f"notice-{trial}")
+        await _form_started(one, key, f"notice-{trial}")
+        before = await one.conversations.load(key)
+        assert before is not None
+        notice = Notice(
+            event_id=1000 + trial,
+            code=f"H26.31-261203-{trial:04d}",
+            procedure_name="Đăng ký khai sinh",
+            status="received",
+            kind="transition",
+            at=datetime.now(UTC),
+        )
+        answer = f"Trả lời khi có thông báo {trial}"
+        words, turn = await asyncio.gather(
+            two.service.notify(key, notice),
+            one.service.handle(_inbound(key, f"notice-{trial}-answer", answer)),
+        )
+        assert words and asked(turn.replies) == 2
+        after = await one.conversations.load(key)
+        assert after is not None
+        assert after.revision == before.revision + 2  # both saved, one after the other
+        assert list(answers(after.state).values()) == [answer]
+        assert await one.conversations.was_seen("telegram", f"notice:{1000 + trial}")
