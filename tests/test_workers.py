@@ -24,6 +24,7 @@ from bot.config import Settings, load_settings
 from bot.service import MAX_ATTEMPTS
 from dialogs.model import ConversationKey, Inbound, Notice, Reply
 from dialogs.texts import channels as channel_texts
+from storage.conversations import StoredConversation
 from storage.migrate import upgrade
 from tests.conftest import ROOT
 from tests.storage.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL_ENV, reset_postgres
@@ -126,7 +127,7 @@ async def test_a_turn_that_keeps_losing_asks_the_citizen_to_try_later(
     real_load = one.conversations.load
     loads = 0
 
-    async def load_then_lose(k: ConversationKey):  # type: ignore[no-untyped-def]
+    async def load_then_lose(k: ConversationKey) -> StoredConversation | None:
         # The other worker saves the conversation between every load and save of this one.
         nonlocal loads
         loads += 1
