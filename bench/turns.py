@@ -63,6 +63,7 @@ from handlers.telegram_updates import inbound_from_update
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.model import FilingForm, FormField, Procedure
 from knowledge.search import Searcher
+from storage.dossiers import DossierQuery
 from storage.migrate import upgrade
 
 CONVERSATIONS = 1_000
@@ -213,7 +214,8 @@ async def run_ours(conversations: int, folder: Path) -> Measured:
         started = time.perf_counter()
         counts = await asyncio.gather(*(conversation(1000 + i) for i in range(conversations)))
         seconds = time.perf_counter() - started
-        filed = len(await app.dossiers.list())
+        # Every dossier, not the first page of a list (100 by default).
+        filed = len(await app.dossiers.list(DossierQuery(limit=conversations + 1)))
     return Measured("ours (SQLite)", conversations, sum(counts), seconds, latencies, filed)
 
 

@@ -2,6 +2,12 @@
 
 The dialog core is pure; everything that touches the database, the clock or other systems
 happens here.
+
+Several workers may serve one database. The lock is this process's only; what makes a
+conversation's turns take effect one at a time whichever worker gets them is the save, which
+is compare-and-set on the revision that was loaded (storage.conversations). A turn whose save
+lost to another worker's has had no effect yet (effects run only after a winning save), so it
+runs again from a fresh load, a few times at most, and then the citizen is asked to try later.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from bot.locks import KeyedLocks
 from dialogs.context import Context
 from dialogs.engine import Dialog
 from dialogs.filing import mark_reminded, reminder_replies
-from dialogs.model import ConversationKey, Effect, Inbound, Notice, Reply
+from dialogs.model import ConversationKey, Effect, Inbound, Notice, Reply, Step
 from dialogs.texts import channels as channel_texts
+from storage.conversations import NEW, Saved
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +35,14 @@ MAX_FOLLOWUPS = 3  # an effect's result goes back to the dialog; never let that 
 # (storage.batching), so more turns in flight make fuller batches; beyond this a burst waits
 # here rather than in the database pool, where waiting turns would time out.
 MAX_CONCURRENT_TURNS = 256
+# Loads and saves of one conversation's step when other workers keep saving it in between.
+# Each lost race means another worker's turn of the same conversation went through, so a
+# citizen would need several messages landing at once on several workers to run out.
+MAX_ATTEMPTS = 5
+
+
+class Contended(Exception):
+    """Every attempt at a step lost the race to another worker's save of the conversation."""
 
 
 class StoredState(Protocol):
@@ -36,6 +51,9 @@ class StoredState(Protocol):
 
     @property
     def commune_code(self) -> str: ...
+
+    @property
+    def revision(self) -> int: ...
 
 
 class ConversationStore(Protocol):
@@ -48,9 +66,10 @@ class ConversationStore(Protocol):
         commune_code: str,
         now: datetime,
         *,
+        revision: int,
         inbound: bool = True,
         seen_message: str | None = None,
-    ) -> bool: ...
+    ) -> Saved: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +131,13 @@ class ConversationService:
             # the new state: the pure dialog step before it costs nothing worth a round trip.
             try:
                 replies = await self._turn(inbound, seen_message=inbound.message_id, depth=0)
+            except Contended:
+                # Other workers kept saving this conversation: nothing of this turn was saved
+                # or done, and the citizen is asked to send it again.
+                log.warning(
+                    "turn on %s lost every race; the citizen is asked to try again", key.channel
+                )
+                return TurnResult(replies=(Reply(channel_texts.TRY_LATER),))
             except Exception:
                 # A database that refuses writes, a bug: nothing was saved, and the citizen is
                 # told to send it again rather than left with a dropped connection.
@@ -130,24 +156,29 @@ class ConversationService:
         before (a notifier that crashed before it could mark the row done) changes nothing and
         gives the same words again, for the notifier to send."""
         async with self._locks.hold(key.as_str()), self._slots:
-            now = self._clock()
-            stored = await self._store.load(key)
-            commune = stored.commune_code if stored else self._default_commune
-            step = self._dialog.on_notice(
-                stored.state if stored else None,
-                notice,
-                self._context_for(commune, now),
-                handed_over=True,
-            )
-            await self._store.save(
-                key,
-                step.state,
-                commune,
-                now,
-                inbound=False,
-                seen_message=f"notice:{notice.event_id}",
-            )
-            return step.replies
+            for _ in range(MAX_ATTEMPTS):
+                now = self._clock()
+                stored = await self._store.load(key)
+                commune = stored.commune_code if stored else self._default_commune
+                step = self._dialog.on_notice(
+                    stored.state if stored else None,
+                    notice,
+                    self._context_for(commune, now),
+                    handed_over=True,
+                )
+                saved = await self._store.save(
+                    key,
+                    step.state,
+                    commune,
+                    now,
+                    revision=stored.revision if stored else NEW,
+                    inbound=False,
+                    seen_message=f"notice:{notice.event_id}",
+                )
+                if saved is not Saved.STALE:
+                    return step.replies
+            # The notifier keeps the event and delivers it again later.
+            raise Contended(f"notice {notice.event_id} lost {MAX_ATTEMPTS} races")
 
     async def remind(
         self,
@@ -156,40 +187,86 @@ class ConversationService:
         now: datetime,
     ) -> bool:
         """The one draft reminder, if the dialog says one is due: under the conversation's
-        lock, so a turn taken meanwhile is neither lost nor reminded about. True when sent."""
+        lock, so a turn taken meanwhile is neither lost nor reminded about. True when sent.
+
+        The reminder is claimed (saved as sent, compare-and-set) before it goes out, so of two
+        workers' reminder jobs only one sends it; if the channel cannot reach the citizen now,
+        the claim is taken back unless the conversation moved on meanwhile."""
         async with self._locks.hold(key.as_str()), self._slots:
-            stored = await self._store.load(key)
-            if stored is None:
+            for _ in range(MAX_ATTEMPTS):
+                stored = await self._store.load(key)
+                if stored is None:
+                    return False
+                ctx = self._context_for(stored.commune_code, now)
+                replies = reminder_replies(stored.state, ctx)
+                if not replies:
+                    return False  # nothing due
+                claimed = await self._store.save(
+                    key,
+                    mark_reminded(stored.state),
+                    stored.commune_code,
+                    now,
+                    revision=stored.revision,
+                    inbound=False,
+                )
+                if claimed is Saved.STALE:
+                    continue  # the citizen wrote, or another worker reminded: look again
+                if await send(key, replies):
+                    return True
+                # The channel cannot reach them now: next run again.
+                await self._store.save(
+                    key,
+                    stored.state,
+                    stored.commune_code,
+                    now,
+                    revision=stored.revision + 1,
+                    inbound=False,
+                )
                 return False
-            ctx = self._context_for(stored.commune_code, now)
-            replies = reminder_replies(stored.state, ctx)
-            if not replies or not await send(key, replies):
-                return False  # nothing due, or the channel cannot reach them now
-            await self._store.save(
-                key, mark_reminded(stored.state), stored.commune_code, now, inbound=False
-            )
-            return True
+            return False
 
     async def replies(self, inbound: Inbound) -> Sequence[Reply]:
         """Channel-facing shorthand: just the replies."""
         return (await self.handle(inbound)).replies
 
+    async def _step(self, inbound: Inbound, *, seen_message: str | None) -> Step | None:
+        """Load, advance and save one step of the dialog; None when the message was handled
+        before. A save that lost to another worker's writes nothing, and the step is computed
+        again from what that worker saved."""
+        key = inbound.key
+        for attempt in range(MAX_ATTEMPTS):
+            now = self._clock()
+            stored = await self._store.load(key)
+            commune = stored.commune_code if stored else self._default_commune
+            # The loaded state is this turn's own (read from the database just now): handed over.
+            step = self._dialog.advance(
+                stored.state if stored else None,
+                inbound,
+                self._context_for(commune, now),
+                handed_over=True,
+            )
+            saved = await self._store.save(
+                key,
+                step.state,
+                commune,
+                now,
+                revision=stored.revision if stored else NEW,
+                seen_message=seen_message,
+            )
+            if saved is Saved.SAVED:
+                return step
+            if saved is Saved.DUPLICATE:
+                return None  # another worker handled this very message first
+            log.info("turn on %s lost a race to another worker (attempt %d)", key.channel, attempt)
+        raise Contended(f"turn on {key.channel} lost {MAX_ATTEMPTS} races")
+
     async def _turn(
         self, inbound: Inbound, *, seen_message: str | None, depth: int
     ) -> list[Reply] | None:
-        key = inbound.key
-        now = self._clock()
-        stored = await self._store.load(key)
-        commune = stored.commune_code if stored else self._default_commune
-        # The loaded state is this turn's own (read from the database just now): handed over.
-        step = self._dialog.advance(
-            stored.state if stored else None,
-            inbound,
-            self._context_for(commune, now),
-            handed_over=True,
-        )
-        if not await self._store.save(key, step.state, commune, now, seen_message=seen_message):
-            return None  # another worker handled this very message first
+        step = await self._step(inbound, seen_message=seen_message)
+        if step is None:
+            return None
+        # Only now, with the step saved, do its effects run: a step that lost a race ran none.
         replies = list(step.replies)
         for effect in step.effects:
             if self._run_effect is None:

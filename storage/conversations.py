@@ -4,12 +4,13 @@ numbered choices last shown on channels without buttons."""
 from __future__ import annotations
 
 import builtins
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.model import ConversationKey
@@ -35,6 +36,22 @@ class StoredConversation:
     updated_at: datetime
     last_inbound_at: datetime
     reminder_sent_at: datetime | None
+    revision: int  # pass it back to ConversationRepository.save
+
+
+class Saved(enum.Enum):
+    """What a :meth:`ConversationRepository.save` did."""
+
+    SAVED = "saved"
+    # That message id was recorded before: the message was handled already; nothing saved.
+    DUPLICATE = "duplicate"
+    # The conversation was saved by someone else since it was loaded at that revision:
+    # nothing saved, the message id not recorded. Load again and redo the turn.
+    STALE = "stale"
+
+
+# A stored row's revision is 1 or more; a conversation not stored yet is loaded as revision 0.
+NEW = 0
 
 
 def _conversation(row: Any) -> StoredConversation:  # an ORM row or a Core row
@@ -47,6 +64,7 @@ def _conversation(row: Any) -> StoredConversation:  # an ORM row or a Core row
         updated_at=row.updated_at,
         last_inbound_at=row.last_inbound_at,
         reminder_sent_at=row.reminder_sent_at,
+        revision=row.revision,
     )
 
 
@@ -63,6 +81,7 @@ class _Save:
     now: datetime
     inbound: bool
     seen_message: str | None
+    revision: int  # the one it was computed from
 
 
 def _row(save: _Save) -> dict[str, Any]:
@@ -77,19 +96,33 @@ def _row(save: _Save) -> dict[str, Any]:
         "updated_at": save.now,
         "last_inbound_at": save.now,
         "reminder_sent_at": None,
+        "revision": save.revision + 1,
     }
 
 
 def _upsert_conversations(session: AsyncSession, inbound: bool) -> Any:
+    """Compare-and-set, many rows in one statement: a row is inserted when absent, or updated
+    when it is still at the revision its save was computed from (the new one less 1: a
+    multi-row INSERT shares one WHERE, so each row's expectation travels in its own values).
+    A save of a new conversation brings revision 1 and expects 0, which no row has. Only the
+    rows written come back: the others lost the race.
+
+    PostgreSQL evaluates the WHERE on the newest committed row, after waiting for a
+    concurrent writer of that row to finish, so two workers cannot both pass it."""
     stmt = _insert(session, _CONVERSATIONS)
-    changed: tuple[str, ...] = ("state", "state_version", "commune_code", "updated_at")
+    changed: tuple[str, ...] = ("state", "state_version", "commune_code", "updated_at", "revision")
     if inbound:
         # The user is active again: a new reminder may be due after the next silence.
         changed += ("last_inbound_at", "reminder_sent_at")
     return stmt.on_conflict_do_update(
         index_elements=["channel", "chat_id", "user_id"],
         set_={name: stmt.excluded[name] for name in changed},
-    )
+        where=_CONVERSATIONS.c.revision == stmt.excluded.revision - 1,
+    ).returning(_CONVERSATIONS.c.channel, _CONVERSATIONS.c.chat_id, _CONVERSATIONS.c.user_id)
+
+
+def _order(key: ConversationKey) -> tuple[str, str, str]:
+    return (key.channel, key.chat_id, key.user_id)
 
 
 class ConversationRepository:
@@ -99,7 +132,7 @@ class ConversationRepository:
         self._sessions = sessions
         # Concurrent turns share round trips: see storage.batching.
         self._loads: Batcher[ConversationKey, StoredConversation | None] = Batcher(self._load_many)
-        self._saves: Batcher[_Save, bool] = Batcher(self._save_many)
+        self._saves: Batcher[_Save, Saved] = Batcher(self._save_many)
 
     async def load(self, key: ConversationKey) -> StoredConversation | None:
         return await self._loads.submit(key)
@@ -111,19 +144,29 @@ class ConversationRepository:
         commune_code: str,
         now: datetime,
         *,
+        revision: int,
         inbound: bool = True,
         seen_message: str | None = None,
-    ) -> bool:
-        """Store ``state``. ``inbound=False`` when the save follows our own outbound message,
-        so the user's last-activity time (Zalo's 7-day window, draft expiry) is not moved.
+    ) -> Saved:
+        """Store ``state``, computed from the conversation as loaded at ``revision``
+        (:data:`NEW` when :meth:`load` found none), if nobody saved it since: otherwise
+        nothing is written and :attr:`Saved.STALE` comes back, for the caller to load again
+        and redo its work. Several workers on one database can so never overwrite each
+        other's turns.
 
-        With ``seen_message`` the inbound message id is recorded in the same transaction, so a
-        turn is either wholly saved and marked handled, or neither: a crash in between can
-        neither lose the message nor handle it twice. Returns False (nothing saved) when that
-        message id was already recorded.
+        ``inbound=False`` when the save follows our own outbound message, so the user's
+        last-activity time (Zalo's 7-day window, draft expiry) is not moved.
+
+        With ``seen_message`` the inbound message id is recorded in the same transaction, and
+        only if the state is written: a turn is either wholly saved and marked handled, or
+        neither, so a crash in between can neither lose the message nor handle it twice, and a
+        turn that lost the race can run again. :attr:`Saved.DUPLICATE` (nothing saved) when
+        that message id was already recorded.
 
         Saves from concurrent turns are committed together (group commit); each caller returns
         only once its own save is committed."""
+        if revision < NEW:
+            raise ValueError(f"revision must be {NEW} or more, got {revision}")
         version = state.get("version", 0)
         return await self._saves.submit(
             _Save(
@@ -134,6 +177,7 @@ class ConversationRepository:
                 now=_aware(now, "now"),
                 inbound=inbound,
                 seen_message=seen_message,
+                revision=revision,
             )
         )
 
@@ -165,8 +209,8 @@ class ConversationRepository:
                     found[(row.channel, row.chat_id, row.user_id)] = _conversation(row)
         return [found.get((k.channel, k.chat_id, k.user_id)) for k in keys]
 
-    async def _save_many(self, saves: Sequence[_Save]) -> builtins.list[bool]:
-        accepted = [True] * len(saves)
+    async def _save_many(self, saves: Sequence[_Save]) -> builtins.list[Saved]:
+        outcome = [Saved.SAVED] * len(saves)
         async with self._sessions.begin() as session:
             first: dict[tuple[str, str], int] = {}
             for index, save in enumerate(saves):
@@ -174,23 +218,28 @@ class ConversationRepository:
                     continue
                 pair = (save.key.channel, save.seen_message)
                 if pair in first:
-                    accepted[index] = False  # the same message twice in one batch
+                    outcome[index] = Saved.DUPLICATE  # the same message twice in one batch
                 else:
                     first[pair] = index
             if first:
+                # Rows in key order, here and below: two workers' batches then take their row
+                # locks in the same order on PostgreSQL and cannot wait for each other in a
+                # circle within one statement.
                 marked = await session.execute(
                     _insert(session, _PROCESSED)
                     .on_conflict_do_nothing()
                     .returning(_PROCESSED.c.channel, _PROCESSED.c.message_id),
                     [
                         {"channel": c, "message_id": m, "seen_at": saves[i].now}
-                        for (c, m), i in first.items()
+                        for (c, m), i in sorted(first.items())
                     ],
                 )
                 new = {(c, m) for c, m in marked}
                 for pair, index in first.items():
-                    accepted[index] = pair in new
-            todo = [save for save, ok in zip(saves, accepted, strict=True) if ok]
+                    if pair not in new:
+                        outcome[index] = Saved.DUPLICATE
+            todo = [save for save, ok in zip(saves, outcome, strict=True) if ok is Saved.SAVED]
+            written: set[int] = set()  # ids of the _Save objects whose row was written
             while todo:
                 # One upsert may touch a row only once: a key saved twice goes in a later round.
                 keys: set[ConversationKey] = set()
@@ -199,14 +248,31 @@ class ConversationRepository:
                 for save in todo:
                     (later if save.key in keys else now_round).append(save)
                     keys.add(save.key)
+                now_round.sort(key=lambda save: _order(save.key))
                 for inbound in (True, False):
                     rows = [save for save in now_round if save.inbound is inbound]
                     if rows:
-                        await session.execute(
+                        result = await session.execute(
                             _upsert_conversations(session, inbound), [_row(save) for save in rows]
                         )
+                        done = {ConversationKey(c, chat, user) for c, chat, user in result}
+                        written.update(id(save) for save in rows if save.key in done)
                 todo = later
-        return accepted
+            lost: builtins.list[tuple[str, str]] = []
+            for index, save in enumerate(saves):
+                if outcome[index] is Saved.SAVED and id(save) not in written:
+                    outcome[index] = Saved.STALE
+                    if save.seen_message is not None:
+                        lost.append((save.key.channel, save.seen_message))
+            if lost:
+                # Recorded above in this transaction, for a turn whose state was not written:
+                # forgotten again, so that the turn can run once more.
+                await session.execute(
+                    delete(_PROCESSED).where(
+                        tuple_(_PROCESSED.c.channel, _PROCESSED.c.message_id).in_(lost)
+                    )
+                )
+        return outcome
 
     async def delete(self, key: ConversationKey) -> bool:
         async with self._sessions.begin() as session:

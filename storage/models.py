@@ -99,6 +99,9 @@ class ConversationRow(Base):
     updated_at: Mapped[datetime]
     last_inbound_at: Mapped[datetime]
     reminder_sent_at: Mapped[datetime | None]
+    # One up with every save; a save writes only over the revision it was computed from, so
+    # two workers can never overwrite each other's turn (storage.conversations).
+    revision: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
 class ProcessedMessageRow(Base):

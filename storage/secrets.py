@@ -43,8 +43,10 @@ class SecretRepository:
         Several workers starting at once agree on one value (insert if absent, then read)."""
         now = _aware(now, "now")
         async with self._sessions() as session:
+            # Read first: a worker on a database that takes no writes (a replica, a read-only
+            # file) still starts, and its health check says what is wrong.
             found = await session.get(SecretRow, name)
-            if found is not None:  # the usual case, and no write (a read-only database starts)
+            if found is not None:
                 return found.value, _aware(found.updated_at, "updated_at")
         async with self._sessions.begin() as session:
             await session.execute(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.model import ConversationKey
 from storage.batching import Batcher
-from storage.conversations import ConversationRepository
+from storage.conversations import NEW, ConversationRepository, Saved
 from storage.db import create_engine, session_factory
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -209,16 +209,18 @@ async def test_fifty_concurrent_saves_all_land_in_few_transactions(
 ) -> None:
     repo = ConversationRepository(sessions)
 
-    def save_all() -> Awaitable[list[bool]]:
+    def save_all() -> Awaitable[list[Saved]]:
         return asyncio.gather(
             *(
-                repo.save(_key(n), {"version": 1, "n": n, "ten": f"Người {n}"}, "10642", NOW)
+                repo.save(
+                    _key(n), {"version": 1, "n": n, "ten": f"Người {n}"}, "10642", NOW, revision=NEW
+                )
                 for n in range(50)
             )
         )
 
     commits, saved = await _commits_during(sessions, save_all)
-    assert saved == [True] * 50
+    assert saved == [Saved.SAVED] * 50
     assert commits < 5  # grouped: one transaction per batch, not per turn
     loaded = await asyncio.gather(*(repo.load(_key(n)) for n in range(51)))
     assert loaded[50] is None  # never saved: each caller gets its own answer
@@ -234,12 +236,12 @@ async def test_one_unsavable_state_fails_only_its_own_turn(
     repo = ConversationRepository(sessions)
     broken = {"version": 1, "not json": {1, 2}}  # a set cannot be stored as JSON
     outcomes = await asyncio.gather(
-        repo.save(_key(1), {"version": 1, "n": 1}, "10642", NOW, seen_message="m-1"),
-        repo.save(_key(2), broken, "10642", NOW, seen_message="m-2"),
-        repo.save(_key(3), {"version": 1, "n": 3}, "10642", NOW, seen_message="m-3"),
+        repo.save(_key(1), {"version": 1, "n": 1}, "10642", NOW, revision=NEW, seen_message="m-1"),
+        repo.save(_key(2), broken, "10642", NOW, revision=NEW, seen_message="m-2"),
+        repo.save(_key(3), {"version": 1, "n": 3}, "10642", NOW, revision=NEW, seen_message="m-3"),
         return_exceptions=True,
     )
-    assert outcomes[0] is True and outcomes[2] is True
+    assert outcomes[0] is Saved.SAVED and outcomes[2] is Saved.SAVED
     assert isinstance(outcomes[1], Exception)
     assert await repo.load(_key(2)) is None
     # Its message was not recorded either: the channel's redelivery gets a fresh try.
@@ -254,7 +256,9 @@ async def test_loads_keep_users_of_one_chat_apart(
 ) -> None:
     repo = ConversationRepository(sessions)
     group = [ConversationKey(channel="telegram", chat_id="-100", user_id=str(u)) for u in range(3)]
-    await asyncio.gather(*(repo.save(k, {"u": k.user_id}, "10642", NOW) for k in group[:2]))
+    await asyncio.gather(
+        *(repo.save(k, {"u": k.user_id}, "10642", NOW, revision=NEW) for k in group[:2])
+    )
     elsewhere = ConversationKey(channel="zalo", chat_id="-100", user_id="0")
     one, two, three, other = await asyncio.gather(*(repo.load(k) for k in [*group, elsewhere]))
     assert one is not None and one.state == {"u": "0"}
@@ -267,19 +271,20 @@ async def test_one_message_saved_twice_at_once_is_handled_once(
 ) -> None:
     repo = ConversationRepository(sessions)
     results = await asyncio.gather(
-        repo.save(KEY, {"turn": "first"}, "10642", NOW, seen_message="m-1"),
-        repo.save(KEY, {"turn": "second"}, "10642", NOW, seen_message="m-1"),
+        repo.save(KEY, {"turn": "first"}, "10642", NOW, revision=NEW, seen_message="m-1"),
+        repo.save(KEY, {"turn": "second"}, "10642", NOW, revision=NEW, seen_message="m-1"),
         # The same id on another channel is another message.
-        repo.save(_key(1), {"turn": "zalo"}, "10642", NOW, seen_message="m-2"),
+        repo.save(_key(1), {"turn": "zalo"}, "10642", NOW, revision=NEW, seen_message="m-2"),
         repo.save(
             ConversationKey("telegram", "c-1", "u-1"),
             {"turn": "telegram"},
             "10642",
             NOW,
+            revision=NEW,
             seen_message="m-2",
         ),
     )
-    assert list(results) == [True, False, True, True]
+    assert list(results) == [Saved.SAVED, Saved.DUPLICATE, Saved.SAVED, Saved.SAVED]
     loaded = await repo.load(KEY)
     assert loaded is not None and loaded.state == {"turn": "first"}  # the refused one left no trace
     assert await repo.was_seen("zalo", "m-1")
@@ -289,8 +294,10 @@ async def test_a_message_seen_in_an_earlier_batch_is_refused(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     repo = ConversationRepository(sessions)
-    assert await repo.save(KEY, {"turn": 1}, "10642", NOW, seen_message="m-1")
-    assert not await repo.save(KEY, {"turn": 2}, "10642", NOW, seen_message="m-1")
+    saved = await repo.save(KEY, {"turn": 1}, "10642", NOW, revision=NEW, seen_message="m-1")
+    assert saved is Saved.SAVED
+    again = await repo.save(KEY, {"turn": 2}, "10642", NOW, revision=1, seen_message="m-1")
+    assert again is Saved.DUPLICATE
     loaded = await repo.load(KEY)
     assert loaded is not None and loaded.state == {"turn": 1}
 
@@ -301,14 +308,19 @@ async def test_two_saves_of_one_conversation_in_a_batch_keep_the_later_state(
     repo = ConversationRepository(sessions)
     later = NOW + timedelta(minutes=1)
     results = await asyncio.gather(
-        repo.save(KEY, {"version": 1, "step": "one"}, "10642", NOW, seen_message="m-1"),
-        repo.save(KEY, {"version": 2, "step": "two"}, "10645", later, seen_message="m-2"),
-        repo.save(KEY, {"version": 3, "step": "three"}, "10645", later),
+        repo.save(
+            KEY, {"version": 1, "step": "one"}, "10642", NOW, revision=NEW, seen_message="m-1"
+        ),
+        repo.save(
+            KEY, {"version": 2, "step": "two"}, "10645", later, revision=1, seen_message="m-2"
+        ),
+        repo.save(KEY, {"version": 3, "step": "three"}, "10645", later, revision=2),
     )
-    assert list(results) == [True, True, True]
+    assert list(results) == [Saved.SAVED] * 3
     loaded = await repo.load(KEY)
     assert loaded is not None
     assert loaded.state == {"version": 3, "step": "three"}
+    assert loaded.revision == 3
     assert (loaded.state_version, loaded.commune_code) == (3, "10645")
     assert (loaded.created_at, loaded.updated_at) == (NOW, later)
 
@@ -319,14 +331,15 @@ async def test_an_outbound_save_in_a_batch_keeps_the_users_last_activity(
     repo = ConversationRepository(sessions)
     quiet, active = _key(1), _key(2)
     await asyncio.gather(
-        repo.save(quiet, {"v": 0}, "10642", NOW), repo.save(active, {"v": 0}, "10642", NOW)
+        repo.save(quiet, {"v": 0}, "10642", NOW, revision=NEW),
+        repo.save(active, {"v": 0}, "10642", NOW, revision=NEW),
     )
     reminded = NOW + timedelta(days=1)
     await asyncio.gather(repo.mark_reminded(quiet, reminded), repo.mark_reminded(active, reminded))
     later = NOW + timedelta(days=2)
     await asyncio.gather(
-        repo.save(quiet, {"v": "reminder"}, "10642", later, inbound=False),
-        repo.save(active, {"v": "answer"}, "10642", later),
+        repo.save(quiet, {"v": "reminder"}, "10642", later, revision=1, inbound=False),
+        repo.save(active, {"v": "answer"}, "10642", later, revision=1),
     )
     q, a = await asyncio.gather(repo.load(quiet), repo.load(active))
     assert q is not None and a is not None
@@ -346,8 +359,8 @@ async def test_an_inbound_and_an_outbound_save_of_one_conversation_in_one_batch(
     repo = ConversationRepository(sessions)
     later = NOW + timedelta(hours=1)
     await asyncio.gather(
-        repo.save(KEY, {"v": "turn"}, "10642", NOW),
-        repo.save(KEY, {"v": "pushed"}, "10642", later, inbound=False),
+        repo.save(KEY, {"v": "turn"}, "10642", NOW, revision=NEW),
+        repo.save(KEY, {"v": "pushed"}, "10642", later, revision=1, inbound=False),
     )
     loaded = await repo.load(KEY)
     assert loaded is not None
@@ -372,11 +385,16 @@ async def test_a_message_seen_before_a_restart_is_refused_after_it(
     sessions: async_sessionmaker[AsyncSession], second_process: ConversationRepository
 ) -> None:
     before = ConversationRepository(sessions)
-    assert await before.save(KEY, {"turn": "handled"}, "10642", NOW, seen_message="m-9")
-    refused, fresh = await asyncio.gather(
-        second_process.save(KEY, {"turn": "again"}, "10642", NOW, seen_message="m-9"),
-        second_process.save(_key(1), {"turn": "new"}, "10642", NOW, seen_message="m-10"),
+    saved = await before.save(
+        KEY, {"turn": "handled"}, "10642", NOW, revision=NEW, seen_message="m-9"
     )
-    assert (refused, fresh) == (False, True)
+    assert saved is Saved.SAVED
+    refused, fresh = await asyncio.gather(
+        second_process.save(KEY, {"turn": "again"}, "10642", NOW, revision=1, seen_message="m-9"),
+        second_process.save(
+            _key(1), {"turn": "new"}, "10642", NOW, revision=NEW, seen_message="m-10"
+        ),
+    )
+    assert (refused, fresh) == (Saved.DUPLICATE, Saved.SAVED)
     loaded = await second_process.load(KEY)
     assert loaded is not None and loaded.state == {"turn": "handled"}

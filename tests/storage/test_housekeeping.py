@@ -21,10 +21,10 @@ async def test_old_message_ids_and_old_delivered_rows_go_waiting_rows_stay(
     conversations = ConversationRepository(sessions)
     outbox = OutboxRepository(sessions)
     await conversations.save(
-        KEY, {"version": 1}, "10642", NOW - timedelta(days=8), seen_message="old"
+        KEY, {"version": 1}, "10642", NOW - timedelta(days=8), revision=0, seen_message="old"
     )
     await conversations.save(
-        KEY, {"version": 1}, "10642", NOW - timedelta(days=2), seen_message="new"
+        KEY, {"version": 1}, "10642", NOW - timedelta(days=2), revision=1, seen_message="new"
     )
     for name, created in (("delivered", 40), ("recent", 2), ("waiting", 40)):
         await outbox.enqueue("notify", {"n": name}, name, NOW - timedelta(days=created))

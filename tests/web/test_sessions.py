@@ -60,7 +60,8 @@ async def test_an_id_from_before_signing_keeps_the_conversation_it_began(
     try:
         old = ConversationRepository(session_factory(engine))
         key = webchat.conversation_key(PLANTED)
-        await old.save(key, {"version": 1, "mode": "qa", "buttons": []}, "10642", datetime.now(UTC))
+        state = {"version": 1, "mode": "qa", "buttons": []}
+        await old.save(key, state, "10642", datetime.now(UTC), revision=0)
     finally:
         await engine.dispose()
     async with build_app(settings, knowledge, deliver=False) as app:
