@@ -156,29 +156,15 @@ class ConversationService:
         before (a notifier that crashed before it could mark the row done) changes nothing and
         gives the same words again, for the notifier to send."""
         async with self._locks.hold(key.as_str()), self._slots:
-            for _ in range(MAX_ATTEMPTS):
-                now = self._clock()
-                stored = await self._store.load(key)
-                commune = stored.commune_code if stored else self._default_commune
-                step = self._dialog.on_notice(
-                    stored.state if stored else None,
-                    notice,
-                    self._context_for(commune, now),
-                    handed_over=True,
-                )
-                saved = await self._store.save(
-                    key,
-                    step.state,
-                    commune,
-                    now,
-                    revision=stored.revision if stored else NEW,
-                    inbound=False,
-                    seen_message=f"notice:{notice.event_id}",
-                )
-                if saved is not Saved.STALE:
-                    return step.replies
-            # The notifier keeps the event and delivers it again later.
-            raise Contended(f"notice {notice.event_id} lost {MAX_ATTEMPTS} races")
+            # A notice handled before (seen_message) gives the same words again. Losing every
+            # race raises Contended: the notifier keeps the event and delivers it later.
+            step, _ = await self._saved_step(
+                key,
+                lambda state, ctx: self._dialog.on_notice(state, notice, ctx, handed_over=True),
+                inbound=False,
+                seen_message=f"notice:{notice.event_id}",
+            )
+            return step.replies
 
     async def remind(
         self,
@@ -231,34 +217,47 @@ class ConversationService:
 
     async def _step(self, inbound: Inbound, *, seen_message: str | None) -> Step | None:
         """Load, advance and save one step of the dialog; None when the message was handled
-        before. A save that lost to another worker's writes nothing, and the step is computed
-        again from what that worker saved."""
-        key = inbound.key
-        for attempt in range(MAX_ATTEMPTS):
+        before (by this worker or another)."""
+        step, saved = await self._saved_step(
+            inbound.key,
+            lambda state, ctx: self._dialog.advance(state, inbound, ctx, handed_over=True),
+            inbound=True,
+            seen_message=seen_message,
+        )
+        return None if saved is Saved.DUPLICATE else step
+
+    async def _saved_step(
+        self,
+        key: ConversationKey,
+        make: Callable[[dict[str, Any] | None, Context], Step],
+        *,
+        inbound: bool,
+        seen_message: str | None,
+    ) -> tuple[Step, Saved]:
+        """Load the conversation, compute its next step with ``make`` and save it compare-and-
+        set. A save that lost to another worker wrote nothing: the step is computed again from
+        what that worker saved, up to MAX_ATTEMPTS times, then Contended is raised."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
             now = self._clock()
             stored = await self._store.load(key)
             commune = stored.commune_code if stored else self._default_commune
-            # The loaded state is this turn's own (read from the database just now): handed over.
-            step = self._dialog.advance(
-                stored.state if stored else None,
-                inbound,
-                self._context_for(commune, now),
-                handed_over=True,
-            )
+            # The loaded state is this step's own (read from the database just now).
+            step = make(stored.state if stored else None, self._context_for(commune, now))
             saved = await self._store.save(
                 key,
                 step.state,
                 commune,
                 now,
                 revision=stored.revision if stored else NEW,
+                inbound=inbound,
                 seen_message=seen_message,
             )
-            if saved is Saved.SAVED:
-                return step
-            if saved is Saved.DUPLICATE:
-                return None  # another worker handled this very message first
-            log.info("turn on %s lost a race to another worker (attempt %d)", key.channel, attempt)
-        raise Contended(f"turn on {key.channel} lost {MAX_ATTEMPTS} races")
+            if saved is not Saved.STALE:
+                return step, saved
+            log.info(
+                "a step on %s lost a race to another worker (attempt %d)", key.channel, attempt
+            )
+        raise Contended(f"a step on {key.channel} lost {MAX_ATTEMPTS} races")
 
     async def _turn(
         self, inbound: Inbound, *, seen_message: str | None, depth: int
