@@ -19,6 +19,7 @@ from storage.common import aware as _aware
 from storage.common import dialect_insert as _insert
 from storage.common import key_filter as _key_filter
 from storage.common import key_of as _key
+from storage.db import read_only
 from storage.models import (
     ChoiceMemoryRow,
     ConversationRow,
@@ -200,6 +201,9 @@ class ConversationRepository:
             chats.setdefault(key.channel, set()).add(key.chat_id)
         found: dict[tuple[str, str, str], StoredConversation] = {}
         async with self._sessions() as session:
+            # A turn's load must not queue behind other turns' saves (the save's compare-and-set
+            # catches a state that changed since).
+            await read_only(session)
             # channel + chat_id IN (...) walks the unique index; a row-value IN would scan.
             for channel, chat_ids in chats.items():
                 rows = await session.execute(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PRIVATE_FILE = 0o600
+READ_ONLY = "motcua_read_only"  # execution option: this unit of work writes nothing
 
 
 def _json_dumps(value: Any) -> str:
@@ -84,8 +85,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # SQLite has one writer. A deferred transaction that reads and then writes fails at once
         # with SQLITE_BUSY when another writer got in between (WAL snapshots cannot be
         # upgraded), and busy_timeout does not help. Taking the write lock up front makes
-        # concurrent units of work queue on busy_timeout instead; they are short.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # concurrent units of work queue on busy_timeout instead; they are short. A unit of
+        # work that only reads (read_only(), a turn's load) begins deferred: under WAL it
+        # reads its snapshot at once, without queueing behind the writers.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def read_only(session: AsyncSession) -> AsyncSession:
+    """Mark ``session``'s unit of work as reading only, before its first statement: on SQLite it
+    then does not take the write lock (on PostgreSQL nothing changes)."""
+    await session.connection(execution_options={READ_ONLY: True})
+    return session
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
