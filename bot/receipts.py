@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -119,7 +119,7 @@ class ReceiptMaker:
                     mime_type="application/pdf",
                     data=render_declaration_pdf(
                         procedure.form.declaration,
-                        fields,
+                        printable(procedure, fields),
                         commune.name,
                         place_name(commune.name),
                         received_local.date(),
@@ -215,6 +215,25 @@ def _display(value: Any) -> str:
     if isinstance(value, Mapping):
         return address_display(value) if "commune_name" in value else ""
     return "" if value is None else str(value)
+
+
+def printable(procedure: Procedure, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers as a declaration prints them: a date answer (stored ISO, "2026-11-20") as a
+    date, which the PDF writes dd/mm/yyyy and in words; an address as the line the citizen was
+    shown ("xóm Bắc, xã Thái Tân, thành phố Hải Phòng"), never the stored mapping."""
+    kinds = {f.name: f.kind for f in procedure.form.fields} if procedure.form else {}
+    shown: dict[str, Any] = {}
+    for name, value in fields.items():
+        if isinstance(value, Mapping):
+            shown[name] = _display(value)
+        elif kinds.get(name) == "date" and isinstance(value, str):
+            try:
+                shown[name] = date.fromisoformat(value)
+            except ValueError:
+                shown[name] = value
+        else:
+            shown[name] = value
+    return shown
 
 
 def _first_of_kind(procedure: Procedure, fields: Mapping[str, Any], kind: str) -> str:

@@ -303,3 +303,57 @@ async def test_a_fee_without_a_commune_account_is_paid_at_the_counter(app: App) 
     text = pdf_text(reply.documents[0].data)
     assert dossier.code in text and "8.000" in text
     assert "tại bộ phận một cửa" in text
+
+
+BIRTH = "1.001193"
+RESIDENCE = {
+    "hamlet": "xóm Bắc",
+    "commune_code": "10642",
+    "commune_name": "Xã Thái Tân",
+    "province_code": "31",
+    "province_name": "Thành phố Hải Phòng",
+}
+
+
+async def test_the_birth_declaration_prints_answers_as_an_officer_writes_them(app: App) -> None:
+    """Answers as the dialog stores them (dates ISO, addresses as mappings) were printed raw:
+    "1992-07-20", "{'hamlet': 'xóm Bắc', ...}", and the birth date never in words."""
+    fields = {
+        "requester_name": "Trần Thị Lan",
+        "requester_birth_date": "1992-07-20",
+        "requester_id_number": "031192001234",
+        "requester_residence": RESIDENCE,
+        "child_name": "Trần Minh Khôi",
+        "child_birth_date": "2026-11-20",
+        "child_sex": "Nam",
+        "mother_name": "Trần Thị Lan",
+        "mother_birth_date": "1992-07-20",
+        "mother_residence": RESIDENCE,
+        "copies": 1,
+        "phone": PHONE,
+    }
+    terminal = Citizen()
+    app.push.register("terminal", terminal)
+    inbound = Inbound(key=TERMINAL, message_id="m-birth", received_at=datetime.now(UTC))
+    await app.effects(
+        inbound,
+        SubmitDossier(
+            submission_key="s-birth",
+            procedure_code=BIRTH,
+            commune_code="10642",
+            fields=fields,
+            files=(),
+            filer={"for_self": True, "relation": "Mẹ", "phone": PHONE},
+            result_delivery="counter",
+        ),
+    )
+    assert await app.receipts.run_once() == 1
+    [(_, reply)] = terminal.got
+    [declaration] = [d for d in reply.documents if d.filename.startswith("to-khai-")]
+    text = " ".join(pdf_text(declaration.data).split())
+    assert "Ngày, tháng, năm sinh: 20/11/2026" in text
+    assert "Ngày hai mươi, tháng mười một, năm hai nghìn không trăm hai mươi sáu" in text
+    assert "20/07/1992" in text
+    assert "Nơi cư trú: (2) xóm Bắc, xã Thái Tân, thành phố Hải Phòng" in text
+    for raw in ("{", "'", "2026-11-20", "1992-07-20", "None", "commune_code"):
+        assert raw not in text, raw
