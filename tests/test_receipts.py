@@ -323,6 +323,7 @@ async def test_the_birth_declaration_prints_answers_as_an_officer_writes_them(ap
         "requester_birth_date": "1992-07-20",
         "requester_id_number": "031192001234",
         "requester_residence": RESIDENCE,
+        "requester_relation": "Mẹ",
         "child_name": "Trần Minh Khôi",
         "child_birth_date": "2026-11-20",
         "child_sex": "Nam",
@@ -354,6 +355,7 @@ async def test_the_birth_declaration_prints_answers_as_an_officer_writes_them(ap
     assert "Ngày, tháng, năm sinh: 20/11/2026" in text
     assert "Ngày hai mươi, tháng mười một, năm hai nghìn không trăm hai mươi sáu" in text
     assert "20/07/1992" in text
+    assert "Quan hệ với người được khai sinh: Mẹ" in text  # was always blank
     assert "Nơi cư trú: (2) xóm Bắc, xã Thái Tân, thành phố Hải Phòng" in text
     for raw in ("{", "'", "2026-11-20", "1992-07-20", "None", "commune_code"):
         assert raw not in text, raw

@@ -20,23 +20,24 @@ the 12-digit number is known.
 Keys read, per kind (``<P>`` stands for the person prefix, ``<ID>`` for the four identity keys
 ``<P>_id_kind``, ``<P>_id_number``, ``<P>_id_issuer``, ``<P>_id_issued_on``):
 
-* birth: requester_name, requester_birth_date, requester_residence, requester <ID>, relation;
-  child_name, child_birth_date (the date is also written in words), child_sex, child_ethnicity,
-  child_nationality, child_birth_place, child_hometown; mother_name, mother_birth_date (a
-  date, or an int year), mother_ethnicity, mother_nationality, mother_residence, mother <ID>;
-  father_* as mother_*; marriage_cert_number, marriage_cert_book, marriage_cert_date,
-  marriage_cert_place; copies.
+* birth: requester_name, requester_birth_date, requester_residence, requester <ID>,
+  requester_relation; child_name, child_birth_date (the date is also written in words),
+  child_sex, child_ethnicity, child_nationality, child_birth_place, child_hometown;
+  mother_name, mother_birth_date (a date, or an int year), mother_ethnicity,
+  mother_nationality, mother_residence, mother <ID>; father_* as mother_*;
+  marriage_cert_number, marriage_cert_book, marriage_cert_date, marriage_cert_place; copies.
 * marriage: bride_* and groom_* each with name, birth_date, ethnicity, nationality, residence,
   <ID>, marriage_count; copies.
-* death: requester_name, requester_birth_date, requester_residence, requester <ID>, relation;
-  deceased_name, deceased_birth_date, deceased_sex, deceased_ethnicity, deceased_nationality,
-  deceased_residence (last residence), deceased <ID>; death_time, death_date, death_place,
-  death_cause; death_notice_kind ("giay_bao_tu" or "thay_the": which phrase of the label to
-  strike through, note (4)), death_notice_number, death_notice_issuer, death_notice_date; copies.
+* death: requester_name, requester_birth_date, requester_residence, requester <ID>,
+  requester_relation; deceased_name, deceased_birth_date, deceased_sex, deceased_ethnicity,
+  deceased_nationality, deceased_residence (last residence), deceased <ID>; death_time,
+  death_date, death_place, death_cause; death_notice_kind ("giay_bao_tu" or "thay_the": which
+  phrase of the label to strike through, note (4)), death_notice_number, death_notice_issuer,
+  death_notice_date; copies.
 * marital_status: requester_name, requester_birth_date, requester_residence, requester <ID>,
-  relation; person_name, person_birth_date, person_sex, person_ethnicity, person_nationality,
-  person_residence, person <ID>; marital_status (the full sentence, see vietnam.md §12.5),
-  purpose.
+  requester_relation; person_name, person_birth_date, person_sex, person_ethnicity,
+  person_nationality, person_residence, person <ID>; marital_status (the full sentence, see
+  vietnam.md §12.5), purpose.
 
 ``copies`` is the number of extracts (bản sao) wanted; 0 or missing ticks "Không".
 """
@@ -67,7 +68,9 @@ def _person(prefix: str, *fields: str) -> frozenset[str]:
     return frozenset(f"{prefix}_{f}" for f in fields)
 
 
-_REQUESTER = _person("requester", "name", "birth_date", "residence", *_ID_KEYS) | {"relation"}
+# The forms name the requester's relation "requester_relation", like the rest of their answers
+# (it was read as "relation", which no form has: the line was always left blank).
+_REQUESTER = _person("requester", "name", "birth_date", "residence", "relation", *_ID_KEYS)
 _PARENT_FIELDS = ("name", "birth_date", "ethnicity", "nationality", "residence", *_ID_KEYS)
 _SUBJECT_FIELDS = (
     "name",
@@ -450,7 +453,7 @@ def _requester_block(pdf: FPDF, values: Mapping[str, Any], relation_label: str) 
     _line(pdf, _Part("Ngày, tháng, năm sinh:", _text(values, "requester_birth_date")))
     _line(pdf, _Part("Nơi cư trú: (2)", _text(values, "requester_residence")))
     _line(pdf, _Part("Giấy tờ tùy thân: (3)", _identity(values, "requester")))
-    _line(pdf, _Part(relation_label, _text(values, "relation")))
+    _line(pdf, _Part(relation_label, _text(values, "requester_relation")))
 
 
 # ---------------------------------------------------------------------------------- forms

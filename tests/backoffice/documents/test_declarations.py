@@ -61,7 +61,7 @@ def test_every_form_has_header_addressee_date_line_and_notes(
 def test_birth_form_labels_values_and_date_in_words() -> None:
     values = {
         **REQUESTER,
-        "relation": "Mẹ",
+        "requester_relation": "Mẹ",
         "child_name": "TRẦN ĐỨC ƯNG",
         "child_birth_date": date(2026, 3, 15),
         "child_sex": "Nam",
@@ -141,7 +141,7 @@ def test_marriage_is_a_two_column_table_woman_first() -> None:
 def test_death_form_time_and_notice() -> None:
     values = {
         **REQUESTER,
-        "relation": "Con",
+        "requester_relation": "Con",
         "deceased_name": "Nguyễn Văn Ước",
         "death_time": time(5, 30),
         "death_date": date(2026, 11, 20),
@@ -182,7 +182,7 @@ def test_death_notice_kind_is_checked() -> None:
 def test_marital_status_form_has_no_copies_box() -> None:
     values = {
         **REQUESTER,
-        "relation": "Bản thân",
+        "requester_relation": "Bản thân",
         "person_name": "Nguyễn Thị Hằng",
         "marital_status": "Hiện tại chưa đăng ký kết hôn với ai",
         "purpose": "Để làm thủ tục đăng ký kết hôn",
