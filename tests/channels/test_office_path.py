@@ -13,8 +13,6 @@ and says what the citizen needs.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -27,19 +25,15 @@ from backoffice.domain import (
     Role,
     Status,
 )
-from bot.app import Knowledge
 from dialogs.model import SUPPLEMENT_SLOT
 from dialogs.texts import notices as ntexts
-from tests.channels.deployment import Deployment, deployment_settings, running_deployment
-from tests.channels.drivers import CHANNELS, open_driver
+from tests.channels.deployment import Deployment
 from tests.channels.transcript import (
     FILING_BY_POST,
     ChannelDriver,
     document_photo,
     play,
 )
-from tests.fakes.telegram_server import FakeTelegramServer
-from tests.fakes.zalo_server import FakeZalo
 
 ITEM_NUMBER = "EE123456785VN"  # UPU S10 with its check digit
 MISSING = "Văn bản ủy quyền có chữ ký của người được cấp bản sao"
@@ -47,44 +41,17 @@ OFFICER = "officer:lan"
 
 
 @pytest.fixture
-async def telegram_api() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def zalo_api() -> AsyncIterator[FakeZalo]:
-    async with FakeZalo() as server:
-        yield server
-
-
-@pytest.fixture
-async def deployment(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    knowledge: Knowledge,
-    telegram_api: FakeTelegramServer,
-    zalo_api: FakeZalo,
-) -> AsyncIterator[Deployment]:
-    # No quiet hours (the test must not depend on the hour it runs at), and Telegram's 1 s per
-    # chat shortened: the pacing has tests of its own (tests/test_pacing.py).
-    monkeypatch.setenv("MOTCUA_NOTIFICATIONS__QUIET_START", "07:00")
-    monkeypatch.setenv("MOTCUA_NOTIFICATIONS__QUIET_END", "07:00")
-    monkeypatch.setenv("MOTCUA_NOTIFICATIONS__TELEGRAM_PER_CHAT_SECONDS", "0.01")
-    # A person files in minutes and answers the supplement days later; the test does both in
-    # seconds, past the 20-messages-in-10-seconds flood limit.
-    monkeypatch.setenv("MOTCUA_FLOOD__MESSAGES", "100")
-    settings = deployment_settings(tmp_path, monkeypatch, telegram_api, zalo_api)
-    async with running_deployment(settings, knowledge, telegram_api, zalo_api) as running:
-        yield running
-
-
-@pytest.fixture(params=CHANNELS)
-async def citizen(
-    request: pytest.FixtureRequest, deployment: Deployment, tmp_path: Path
-) -> AsyncIterator[ChannelDriver]:
-    async with open_driver(request.param, deployment, tmp_path) as driver:
-        yield driver
+def deployment_env() -> dict[str, str]:
+    return {
+        # No quiet hours (the test must not depend on the hour it runs at), and Telegram's
+        # 1 s per chat shortened: the pacing has tests of its own (tests/test_pacing.py).
+        "MOTCUA_NOTIFICATIONS__QUIET_START": "07:00",
+        "MOTCUA_NOTIFICATIONS__QUIET_END": "07:00",
+        "MOTCUA_NOTIFICATIONS__TELEGRAM_PER_CHAT_SECONDS": "0.01",
+        # A person files in minutes and answers the supplement days later; the test does
+        # both in seconds, past the 20-messages-in-10-seconds flood limit.
+        "MOTCUA_FLOOD__MESSAGES": "100",
+    }
 
 
 async def test_every_office_step_reaches_the_chat_and_the_supplement_goes_back_in_it(

@@ -9,7 +9,7 @@ conversation core does on its own (tests.channels.drivers.CoreDriver).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from bot.app import Knowledge
 from dialogs.texts import filing as ftexts
 from dialogs.texts.common import BTN_BROWSE, BTN_MENU
 from tests.channels.deployment import Deployment, deployment_settings, running_deployment
-from tests.channels.drivers import CHANNELS, open_driver, reference_screens
+from tests.channels.drivers import open_driver, reference_screens
 from tests.channels.transcript import (
     BARE_NUMBER,
     BTN_ALL_PAPERS,
@@ -42,39 +42,6 @@ from tests.channels.transcript import (
 )
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.zalo_server import FakeZalo
-
-
-@pytest.fixture
-async def telegram_api() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def zalo_api() -> AsyncIterator[FakeZalo]:
-    async with FakeZalo() as server:
-        yield server
-
-
-@pytest.fixture
-async def deployment(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    knowledge: Knowledge,
-    telegram_api: FakeTelegramServer,
-    zalo_api: FakeZalo,
-) -> AsyncIterator[Deployment]:
-    settings = deployment_settings(tmp_path, monkeypatch, telegram_api, zalo_api)
-    async with running_deployment(settings, knowledge, telegram_api, zalo_api) as running:
-        yield running
-
-
-@pytest.fixture(params=CHANNELS)
-async def citizen(
-    request: pytest.FixtureRequest, deployment: Deployment, tmp_path: Path
-) -> AsyncIterator[ChannelDriver]:
-    async with open_driver(request.param, deployment, tmp_path) as driver:
-        yield driver
 
 
 @pytest.fixture(scope="session")
