@@ -147,6 +147,8 @@ class DossierRow(Base):
     processing_days: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     # Supplement, extension, payment and postal facts (storage.dossiers.Workflow as JSON).
     workflow: Mapped[dict[str, Any] | None]
+    # The volunteer who filed it for a villager (None: the citizen filed it, or the counter).
+    volunteer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("volunteers.id"), index=True)
 
 
 class DossierEventRow(Base):
@@ -269,6 +271,30 @@ class LeaseRow(Base):
     owner: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class VolunteerRow(Base):
+    """A chat that asked to file for villagers (a youth-union volunteer), and the officer's
+    decision: ``status`` is pending, approved, rejected or disabled."""
+
+    __tablename__ = "volunteers"
+    __table_args__ = (
+        UniqueConstraint("channel", "user_id"),
+        Index(None, "commune_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128))
+    phone: Mapped[str] = mapped_column(String(16))
+    branch: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class ConsoleUserRow(Base):

@@ -26,6 +26,7 @@ TABLES = {
     "console_users",
     "console_sessions",
     "console_login_attempts",
+    "volunteers",
 }
 
 
