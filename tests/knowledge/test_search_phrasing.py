@@ -163,3 +163,56 @@ def test_topics_the_commune_does_not_handle_are_refused(searcher: Searcher, quer
 
 def test_a_topic_the_best_procedure_is_about_is_not_refused(searcher: Searcher) -> None:
     assert _top(searcher, "bị mất hộ chiếu thì trình báo ở đâu") == "1.010386"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # A situation of 2.000740 mentions the account its pension goes to; a situation is no
+        # licence to answer banking questions.
+        "chuyển tiền qua điện thoại bị nhầm số tài khoản",
+        "hàng xóm mượn tiền không trả, em kiện ra tòa được không",
+        "mua xe máy loại nào bền",
+        "mua bảo hiểm xe máy bắt buộc ở đâu",
+        "cách nuôi tôm sú cho nhanh lớn",
+        "tiền điện tháng này sao cao thế",
+    ],
+)
+def test_a_topic_mentioned_only_in_a_situation_is_still_refused(
+    searcher: Searcher, query: str
+) -> None:
+    assert searcher.search(query) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("e mún tạm ngưng kd 3 tháng", "1.001570"),
+        ("bố e mất r, lm giấy chứng tử ở đâu v", "1.000656"),
+        ("đăng kí kết hôn vs ng nc ngoài", "2.000806"),
+        ("hưởng ts khi sinh con", "2.000693"),
+        ("xin xn tình trạng hn", "1.004873"),
+        ("mk mún đki kết hôn", "1.000894"),
+    ],
+)
+def test_more_chat_shorthand(searcher: Searcher, query: str, code: str) -> None:
+    assert _top(searcher, query) == code
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("người lao động nghỉ làm về quê, giờ em muốn dẹp quán luôn", "1.001266"),
+        ("em đi đẻ muốn tạm nghỉ bán vài tháng", "1.001570"),
+        ("nhà có người lớn tuổi mất ở nhà, làm giấy chứng tử thế nào", "1.000656"),
+        ("con gái em đi lấy chồng xã khác, chuyển khẩu đi thế nào", "1.003197"),
+        ("đất cha ông để lại chưa có giấy tờ gì, giờ muốn làm sổ", "1.013978"),
+        ("anh em trong nhà thỏa thuận chia nhà đất bố mẹ để lại", "2.001406"),
+        ("người khuyết tật muốn được trợ cấp hàng tháng", "1.001776"),
+        ("xe máy cũ nát bán phế liệu thì nộp lại biển số thế nào", "1.013123"),
+        ("nhận nuôi đứa cháu mồ côi làm con nuôi", "2.001263"),
+        ("ở bên kia biên giới người Lào muốn nhận cháu bé ở xã làm con nuôi", "1.003005"),
+    ],
+)
+def test_situations_of_village_life(searcher: Searcher, query: str, code: str) -> None:
+    assert _top(searcher, query) == code

@@ -138,7 +138,7 @@ def test_the_search_set_is_sound(catalogue: Catalogue) -> None:
 
 def test_search_answers_the_tuned_part(searcher: Searcher) -> None:
     """Floors on the tuned part of the examiner's set, a little under what search reaches
-    (91.1 % top-1, 94.4 % top-3, 98.4 % refused when this was written). Only the tuned part:
+    (95.2 % top-1, 98.2 % top-3, 100 % refused when this was written). Only the tuned part:
     the held-out one is measured by ``python -m bench search`` and never tuned on."""
     rows = _search_part("tuned")
     top1 = top3 = answerable = refused = unanswerable = 0
@@ -155,6 +155,6 @@ def test_search_answers_the_tuned_part(searcher: Searcher) -> None:
         f"tuned part: top-1 {top1 / answerable:.1%}, top-3 {top3 / answerable:.1%}, "
         f"refused {refused / unanswerable:.1%} (python -m bench search lists the misses)"
     )
-    assert top1 / answerable >= 0.90, report
-    assert top3 / answerable >= 0.93, report
-    assert refused / unanswerable >= 0.97, report
+    assert top1 / answerable >= 0.94, report
+    assert top3 / answerable >= 0.97, report
+    assert refused / unanswerable >= 0.98, report
