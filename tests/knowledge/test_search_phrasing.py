@@ -216,3 +216,12 @@ def test_more_chat_shorthand(searcher: Searcher, query: str, code: str) -> None:
 )
 def test_situations_of_village_life(searcher: Searcher, query: str, code: str) -> None:
     assert _top(searcher, query) == code
+
+
+def test_an_organisation_is_not_read_as_a_household(searcher: Searcher) -> None:
+    # "tớ" (I) was a stop word and folds like "tổ": "tổ chức" lost its "tổ", so the variant
+    # word was never seen and the household's first land certificate won.
+    assert _top(searcher, "cấp giấy chứng nhận quyền sử dụng đất lần đầu cho tổ chức") == (
+        "1.012753"
+    )
+    assert _top(searcher, "làm sổ đỏ lần đầu cho nhà em") == "1.013978"
