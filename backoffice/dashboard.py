@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -450,5 +450,39 @@ def percent_text(ratio: float | None) -> str:
     return f"{100 * ratio:.1f}%".replace(".", ",")
 
 
-def groups() -> Sequence[str]:
-    return CHANNEL_GROUPS
+# --- charts ---------------------------------------------------------------------------------
+
+
+def ratio_png(figures: Figures, *, width: float = 6.4, height: float = 3.2) -> bytes:
+    """The online ratio by quarter against the target line."""
+    from backoffice.documents.charts import ratio_chart
+
+    return ratio_chart(
+        [q.quarter.short for q in figures.quarters],
+        [q.counts.online_ratio for q in figures.quarters],
+        target=figures.target,
+        title="Tỉ lệ hồ sơ nộp trực tuyến theo quý",
+        target_label=f"Mục tiêu {round(100 * figures.target)}%",
+        width=width,
+        height=height,
+    )
+
+
+def channels_png(figures: Figures, *, width: float = 6.4, height: float = 3.2) -> bytes:
+    """Dossiers received by channel group, per quarter."""
+    from backoffice.documents.charts import ChannelSeries, channel_chart
+
+    series = [
+        ChannelSeries(
+            GROUP_LABELS[group],
+            tuple(getattr(q.counts, group) for q in figures.quarters),
+        )
+        for group in CHANNEL_GROUPS
+    ]
+    return channel_chart(
+        [q.quarter.short for q in figures.quarters],
+        series,
+        title="Hồ sơ tiếp nhận theo kênh",
+        width=width,
+        height=height,
+    )

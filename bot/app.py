@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from backoffice.accounts import AccountService, LoginLimits
 from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
+from backoffice.dashboard import Dashboard
 from backoffice.office import OfficeService
 from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
@@ -51,6 +52,7 @@ from storage.files import LocalFileStore
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.secrets import SecretRepository
+from storage.stats import StatsRepository
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -143,6 +145,24 @@ def build_accounts(
     )
 
 
+def build_dashboard(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], catalogue: Catalogue
+) -> Dashboard:
+    """The leaders' figures: the same in the console, the chat's /thongke and the bench."""
+    zone = ZoneInfo(settings.deployment.timezone)
+
+    def name_of(code: str) -> str:
+        procedure = catalogue.get(code)
+        return procedure.name if procedure is not None else code
+
+    return Dashboard(
+        StatsRepository(sessions, zone),
+        calendar=WorkCalendar(settings.calendar.extra_days_off, settings.calendar.make_up_days),
+        timezone=zone,
+        procedure_names=name_of,
+    )
+
+
 def office_store(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> DossierRepository:
@@ -163,6 +183,7 @@ class App:
     store: LocalFileStore
     office: OfficeService
     accounts: AccountService
+    dashboard: Dashboard
     client: BackOfficeClient
     fetchers: dict[str, AttachmentFetcher]
     effects: Effects
@@ -367,6 +388,7 @@ async def build_app(
             store=store,
             office=office,
             accounts=accounts,
+            dashboard=build_dashboard(settings, sessions, know.catalogue),
             client=client,
             fetchers=fetchers,
             effects=effects,
