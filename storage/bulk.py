@@ -7,17 +7,17 @@ elsewhere, and are written as they are, in large executemany batches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.common import aware
 from storage.common import dialect_insert as _insert
-from storage.models import DossierEventRow, DossierRow, VolunteerRow
+from storage.models import CodeCounterRow, DossierEventRow, DossierRow, VolunteerRow
 
 _DOSSIERS = cast(Table, DossierRow.__table__)
 _EVENTS = cast(Table, DossierEventRow.__table__)
@@ -174,3 +174,22 @@ async def _write(session: AsyncSession, records: Sequence[Record]) -> None:
     ]
     if events:
         await session.execute(_insert(session, _EVENTS), events)
+
+
+async def raise_code_counters(
+    sessions: async_sessionmaker[AsyncSession], last: Mapping[tuple[str, date], int]
+) -> None:
+    """Make the office's next code of each (agency, day) come after the generated ones."""
+    if not last:
+        return
+    async with sessions.begin() as session:
+        stmt = _insert(session, CodeCounterRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["agency_code", "day"],
+            set_={"last": func.max(CodeCounterRow.last, stmt.excluded.last)}
+            if session.get_bind().dialect.name == "sqlite"
+            else {"last": func.greatest(CodeCounterRow.last, stmt.excluded.last)},
+        )
+        await session.execute(
+            stmt, [{"agency_code": a, "day": d, "last": n} for (a, d), n in last.items()]
+        )

@@ -28,7 +28,9 @@ class ChannelSeries:
 
 
 def _figure(width: float, height: float) -> Figure:
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    # Fixed margins: a layout engine (constrained, tight) doubles the drawing time.
+    figure = Figure(figsize=(width, height), dpi=100)
+    figure.subplots_adjust(left=0.09, right=0.98, top=0.88, bottom=0.12)
     figure.patch.set_facecolor("white")
     return figure
 
@@ -85,16 +87,8 @@ def ratio_chart(
             fontsize=9,
             color=INK,
         )
-    axes.axhline(100 * target, color=TARGET_RED, linewidth=1.6, linestyle="--")
-    axes.text(
-        len(labels) - 0.5,
-        100 * target,
-        f" {target_label}",
-        color=TARGET_RED,
-        fontsize=9,
-        va="bottom",
-        ha="right",
-    )
+    axes.axhline(100 * target, color=TARGET_RED, linewidth=1.6, linestyle="--", label=target_label)
+    axes.legend(fontsize=8, frameon=False, loc="upper left")
     axes.set_ylim(0, min(105.0, max([100 * target, *shown]) * 1.25 + 2))
     axes.set_xticks(range(len(labels)), list(labels))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
