@@ -26,6 +26,7 @@ from bot.dialog import build_dialog
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.flood import FloodGate
 from bot.housekeeping import Housekeeping
+from bot.leaders import LeaderDesk, WithLeaders
 from bot.notices import NoticeMaker
 from bot.notifier import Notifier
 from bot.pacing import Pacer, QuietHours
@@ -49,6 +50,7 @@ from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
+from storage.leaders import LeaderChatRepository
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.secrets import SecretRepository
@@ -184,6 +186,7 @@ class App:
     office: OfficeService
     accounts: AccountService
     dashboard: Dashboard
+    leader_chats: LeaderChatRepository
     client: BackOfficeClient
     fetchers: dict[str, AttachmentFetcher]
     effects: Effects
@@ -287,12 +290,20 @@ async def build_app(
             wake_couriers=wake_couriers,
             clock=lambda: datetime.now(UTC),
         )
+        dashboard = build_dashboard(settings, sessions, know.catalogue)
+        leader_chats = LeaderChatRepository(sessions)
+        leader_desk = LeaderDesk(
+            leader_chats,
+            dashboard,
+            commune_names={c.code: c.name for c in settings.communes},
+            clock=lambda: datetime.now(UTC),
+        )
         service = ConversationService(
             dialog=build_dialog(),
             store=conversations,
             context_for=context_for,
             default_commune=settings.deployment.default_commune,
-            run_effect=effects,
+            run_effect=WithLeaders(effects, leader_desk),
             flood=FloodGate(
                 settings.flood.messages, timedelta(seconds=settings.flood.window_seconds)
             ),
@@ -388,7 +399,8 @@ async def build_app(
             store=store,
             office=office,
             accounts=accounts,
-            dashboard=build_dashboard(settings, sessions, know.catalogue),
+            dashboard=dashboard,
+            leader_chats=leader_chats,
             client=client,
             fetchers=fetchers,
             effects=effects,

@@ -46,6 +46,7 @@ from storage.accounts import ConsoleSession
 from storage.attachments import FileRepository
 from storage.dossiers import Dossier, DossierNotFoundError, DossierQuery
 from storage.files import FileStore
+from storage.leaders import LeaderChatRepository
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +238,7 @@ def router(
     commune_names: Mapping[str, str],
     public_url: str = "",
     dashboard: Dashboard | None = None,
+    leader_chats: LeaderChatRepository | None = None,
 ) -> APIRouter:
     """The console's pages. Mount behind :class:`ConsoleHeaders`."""
     console = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -798,6 +800,17 @@ def router(
             forbidden=forbidden,
             page=page,
             commune_names=commune_names,
+        )
+    if leader_chats is not None:
+        from backoffice.console import stats
+
+        stats.add_link_routes(
+            console,
+            leader_chats,
+            viewer_of=viewer_of,
+            posted_form=posted_form,
+            forbidden=forbidden,
+            page=page,
         )
     return console
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,6 +32,8 @@ from backoffice.dashboard import (
     to_xlsx,
 )
 from backoffice.domain import Role
+from storage.leaders import TTL as LINK_TTL
+from storage.leaders import LeaderChatRepository
 
 READERS = frozenset({Role.OFFICER, Role.LEADER})
 
@@ -148,3 +151,53 @@ def _trend_text(figures: Figures) -> str:
     if change < 0:
         return texts.TREND_DOWN.format(points=points)
     return texts.TREND_FLAT
+
+
+def add_link_routes(
+    console: APIRouter,
+    chats: LeaderChatRepository,
+    *,
+    viewer_of: Callable[[Request], Awaitable[Any]],
+    posted_form: Callable[[Request, Any], Awaitable[Mapping[str, str]]],
+    forbidden: Callable[[Request, Any], Exception],
+    page: Callable[..., HTMLResponse],
+) -> None:
+    """``/console/chat-link``: a leader ties their Telegram/Zalo/web chat to the account
+    with a one-time code, to ask for ``/thongke`` there."""
+
+    async def leader(request: Request) -> Any:
+        viewer = await viewer_of(request)
+        if viewer.role is not Role.LEADER:
+            raise forbidden(request, viewer)
+        return viewer
+
+    async def show(request: Request, viewer: Any, code: str = "", done: str = "") -> Response:
+        account = viewer.session.account
+        return page(
+            request,
+            "chat_link.html",
+            viewer,
+            code=code,
+            chats=await chats.chats_of(account.id),
+            channel_label=lambda name: texts.CHANNELS.get(str(name), str(name)),
+            minutes=int(LINK_TTL.total_seconds() // 60),
+            done=done,
+        )
+
+    @console.get("/chat-link", response_class=HTMLResponse)
+    async def link_page(request: Request) -> Response:
+        return await show(request, await leader(request))
+
+    @console.post("/chat-link", response_class=HTMLResponse)
+    async def new_code(request: Request) -> Response:
+        viewer = await leader(request)
+        await posted_form(request, viewer)
+        code = await chats.new_code(viewer.session.account.id, datetime.now(UTC))
+        return await show(request, viewer, code=code)
+
+    @console.post("/chat-link/{link_id}/remove", response_class=HTMLResponse)
+    async def remove(link_id: int, request: Request) -> Response:
+        viewer = await leader(request)
+        await posted_form(request, viewer)
+        await chats.unlink(viewer.session.account.id, link_id)
+        return await show(request, viewer, done=texts.CHAT_UNLINKED)

@@ -59,6 +59,7 @@ USER_DISABLED = "Đã khóa tài khoản {name}."
 TREND_UP = "tăng {points} điểm so với quý trước"
 TREND_DOWN = "giảm {points} điểm so với quý trước"
 TREND_FLAT = "không đổi so với quý trước"
+CHAT_UNLINKED = "Đã bỏ liên kết chat."
 
 
 def status_label(status: Status) -> str:

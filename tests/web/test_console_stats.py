@@ -157,3 +157,22 @@ def test_a_province_leader_sees_all_and_picks_a_commune(server: RunningServer) -
         assert "Thái Tân" in str(values[0][0])
         quarter_rows = [r for r in values if r[0] == "Theo quý"]
         assert quarter_rows[-1][2:6] == [3, 2, 0, 1]
+
+
+def test_a_leader_gets_a_one_time_chat_code_and_an_officer_does_not(
+    server: RunningServer,
+) -> None:
+    import re
+
+    from tests.web.console_setup import csrf_of
+
+    with signed_in(server.base_url, "chu-tich") as client:
+        page = client.get("/console/chat-link")
+        assert page.status_code == 200 and "/lienket" not in page.text.split("<main>")[1][:200]
+        made = client.post("/console/chat-link", data={"csrf": csrf_of(page.text)})
+        assert made.status_code == 200
+        assert re.search(r"/lienket [A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", made.text)
+        assert client.post("/console/chat-link", data={"csrf": "forged"}).status_code == 403
+    with signed_in(server.base_url, "lan") as client:
+        assert client.get("/console/chat-link").status_code == 403
+        assert 'href="/console/chat-link"' not in client.get("/console/stats").text
