@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from backoffice.accounts import AccountService, LoginLimits
 from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
+from backoffice.dashboard import Dashboard
 from backoffice.office import OfficeService
 from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
@@ -25,6 +26,7 @@ from bot.dialog import build_dialog
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.flood import FloodGate
 from bot.housekeeping import Housekeeping
+from bot.leaders import LeaderDesk, WithLeaders
 from bot.notices import NoticeMaker
 from bot.notifier import Notifier
 from bot.pacing import Pacer, QuietHours
@@ -48,9 +50,11 @@ from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
+from storage.leaders import LeaderChatRepository
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.secrets import SecretRepository
+from storage.stats import StatsRepository
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -143,6 +147,24 @@ def build_accounts(
     )
 
 
+def build_dashboard(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], catalogue: Catalogue
+) -> Dashboard:
+    """The leaders' figures: the same in the console, the chat's /thongke and the bench."""
+    zone = ZoneInfo(settings.deployment.timezone)
+
+    def name_of(code: str) -> str:
+        procedure = catalogue.get(code)
+        return procedure.name if procedure is not None else code
+
+    return Dashboard(
+        StatsRepository(sessions, zone),
+        calendar=WorkCalendar(settings.calendar.extra_days_off, settings.calendar.make_up_days),
+        timezone=zone,
+        procedure_names=name_of,
+    )
+
+
 def office_store(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> DossierRepository:
@@ -163,6 +185,8 @@ class App:
     store: LocalFileStore
     office: OfficeService
     accounts: AccountService
+    dashboard: Dashboard
+    leader_chats: LeaderChatRepository
     client: BackOfficeClient
     fetchers: dict[str, AttachmentFetcher]
     effects: Effects
@@ -266,12 +290,20 @@ async def build_app(
             wake_couriers=wake_couriers,
             clock=lambda: datetime.now(UTC),
         )
+        dashboard = build_dashboard(settings, sessions, know.catalogue)
+        leader_chats = LeaderChatRepository(sessions)
+        leader_desk = LeaderDesk(
+            leader_chats,
+            dashboard,
+            commune_names={c.code: c.name for c in settings.communes},
+            clock=lambda: datetime.now(UTC),
+        )
         service = ConversationService(
             dialog=build_dialog(),
             store=conversations,
             context_for=context_for,
             default_commune=settings.deployment.default_commune,
-            run_effect=effects,
+            run_effect=WithLeaders(effects, leader_desk),
             flood=FloodGate(
                 settings.flood.messages, timedelta(seconds=settings.flood.window_seconds)
             ),
@@ -367,6 +399,8 @@ async def build_app(
             store=store,
             office=office,
             accounts=accounts,
+            dashboard=dashboard,
+            leader_chats=leader_chats,
             client=client,
             fetchers=fetchers,
             effects=effects,

@@ -76,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     disable.add_argument("name")
     user.set_defaults(func=_cmd_user)
 
+    demo = sub.add_parser(
+        "demo", help="fill a fresh database with a demo quarter, volunteers and accounts"
+    )
+    demo.set_defaults(func=_cmd_demo)
+
     cat = sub.add_parser("catalogue", help="check or import the procedure catalogue")
     cat_sub = cat.add_subparsers(required=True, metavar="ACTION")
     check = cat_sub.add_parser("check", help="validate every catalogue file, report all problems")
@@ -242,6 +247,24 @@ def _cmd_user(args: argparse.Namespace) -> int:
             await engine.dispose()
 
     return asyncio.run(main())
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from bot.app import load_knowledge
+    from bot.demo import NotEmpty, fill, instructions
+
+    settings = _settings(args)
+    try:
+        result = asyncio.run(fill(settings, load_knowledge().catalogue))
+    except NotEmpty:
+        print(
+            "motcua demo: cơ sở dữ liệu này đã có hồ sơ; dữ liệu thử chỉ ghi vào cơ sở dữ liệu "
+            "mới (đặt MOTCUA_DATABASE__URL tới một tệp khác).",
+            file=sys.stderr,
+        )
+        return 1
+    print("\n".join(instructions(settings, result)))
+    return 0
 
 
 def _cmd_catalogue_check(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ tests and benchmarks call it too, so they talk to the same dialog as the app. A 
 
 from __future__ import annotations
 
-from dialogs import engine, filing, lookup
+from dialogs import engine, filing, leaders, lookup
 from dialogs.engine import Dialog
 
 
@@ -21,6 +21,7 @@ def build_dialog() -> Dialog:
             filing.FLOW,
             engine.TRACKING_FLOW,
             engine.SUPPLEMENT_FLOW,
+            leaders.FLOW,
             lookup.FLOW,
         )
     )

@@ -342,3 +342,33 @@ class ConsoleLoginAttemptRow(Base):
     account: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class LeaderLinkCodeRow(Base):
+    """A one-time code the console gave a leader to tie a chat to their account (its SHA-256
+    only; deleted when used or swept when expired)."""
+
+    __tablename__ = "leader_link_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class LeaderChatRow(Base):
+    """A chat tied to a leader's console account: ``/thongke`` there answers with figures."""
+
+    __tablename__ = "leader_chats"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    linked_at: Mapped[datetime]

@@ -34,6 +34,7 @@ from fastapi.routing import APIRoute
 from backoffice import domain
 from backoffice.accounts import PROVINCE, AccountError, AccountService
 from backoffice.console import texts
+from backoffice.dashboard import Dashboard
 from backoffice.domain import Extend, PostalEvent, Refused, Role, Status
 from backoffice.office import DossierView, MoveConflict, OfficeService, Submission, UnknownProcedure
 from dialogs.filing_answers import address_display
@@ -45,6 +46,7 @@ from storage.accounts import ConsoleSession
 from storage.attachments import FileRepository
 from storage.dossiers import Dossier, DossierNotFoundError, DossierQuery
 from storage.files import FileStore
+from storage.leaders import LeaderChatRepository
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +237,8 @@ def router(
     receipt: ReceiptSource,
     commune_names: Mapping[str, str],
     public_url: str = "",
+    dashboard: Dashboard | None = None,
+    leader_chats: LeaderChatRepository | None = None,
 ) -> APIRouter:
     """The console's pages. Mount behind :class:`ConsoleHeaders`."""
     console = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -786,6 +790,28 @@ def router(
         body = resources.files("backoffice.console").joinpath("static/console.css").read_bytes()
         return Response(body, media_type="text/css; charset=utf-8")
 
+    if dashboard is not None:
+        from backoffice.console import stats
+
+        stats.add_routes(
+            console,
+            dashboard,
+            viewer_of=viewer_of,
+            forbidden=forbidden,
+            page=page,
+            commune_names=commune_names,
+        )
+    if leader_chats is not None:
+        from backoffice.console import stats
+
+        stats.add_link_routes(
+            console,
+            leader_chats,
+            viewer_of=viewer_of,
+            posted_form=posted_form,
+            forbidden=forbidden,
+            page=page,
+        )
     return console
 
 

@@ -56,6 +56,10 @@ COUNTER_NAME = "Cần nhập họ và tên người nộp."
 COUNTER_PHONE = "Số điện thoại không hợp lệ (10 chữ số, bắt đầu bằng 0)."
 COUNTER_PROCEDURE = "Cần chọn thủ tục."
 USER_DISABLED = "Đã khóa tài khoản {name}."
+TREND_UP = "tăng {points} điểm so với quý trước"
+TREND_DOWN = "giảm {points} điểm so với quý trước"
+TREND_FLAT = "không đổi so với quý trước"
+CHAT_UNLINKED = "Đã bỏ liên kết chat."
 
 
 def status_label(status: Status) -> str:

@@ -38,6 +38,7 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "filing",
         "tracking",
         "supplement",
+        "leaders",
         "lookup",
     ]
     assert DIALOG.verbs == {
@@ -63,6 +64,8 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "lookupwrong",
         "lookupdone",
         "lookupstop",
+        "thongke",
+        "lienket",
     }
     assert DIALOG.modes == {"qa", "filing", "supplement", "lookup"}
 

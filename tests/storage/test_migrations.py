@@ -27,6 +27,8 @@ TABLES = {
     "console_sessions",
     "console_login_attempts",
     "volunteers",
+    "leader_link_codes",
+    "leader_chats",
 }
 
 

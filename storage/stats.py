@@ -1,0 +1,266 @@
+"""The dashboard's figures, counted by the database: a few aggregate queries per page.
+
+Dossiers are bucketed into the caller's periods (quarters in the deployment's zone, given as
+UTC instants so that a dossier at 23:59 local falls in the right quarter on both backends) and
+into the channel group that filed them:
+
+* ``counter``: recorded at the desk by an officer (channel ``counter``);
+* ``volunteer``: filed online by a youth-union volunteer for a villager (``volunteer_id`` set);
+* ``citizen``: filed online by the citizen themselves (any other channel).
+
+A dossier is *finished* at its first history step to one of the caller's ``done`` statuses
+(the office decided: the result is ready, or it refused). It is on time when that step's local
+day is no later than the due date and the dossier never needed the one apology and new date
+(an ``extended`` step): NĐ 61/2018 Art. 19.9 asks for the apology because it is late.
+
+Nothing here loops over dossiers in Python: each query returns one row per combination of
+the dimensions the page shows (period x group x procedure x volunteer x delivery).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.common import aware
+from storage.models import DossierEventRow, DossierRow, VolunteerRow
+
+COUNTER = "counter"
+CHANNEL_GROUPS: tuple[str, ...] = ("citizen", "volunteer", "counter")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """``[start, end)`` as aware instants."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """Dossiers received in one period that share every dimension."""
+
+    period: int  # index into the periods asked for
+    group: str  # one of CHANNEL_GROUPS
+    procedure_code: str
+    volunteer_id: int | None
+    by_post: bool
+    received: int
+    finished: int
+    on_time: int
+    open_overdue: int  # not finished, the office still owes the result, and past its due date
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Finished dossiers of one period and procedure received on one local day and
+    finished on another (the caller counts the working days between the two)."""
+
+    period: int
+    procedure_code: str
+    received_day: date
+    finished_day: date
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class VolunteerName:
+    id: int
+    name: str
+    branch: str
+    commune_code: str
+
+
+class StatsRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], timezone: tzinfo) -> None:
+        self._sessions = sessions
+        self._tz = timezone
+
+    async def cells(
+        self,
+        periods: Sequence[Period],
+        *,
+        communes: tuple[str, ...] | None,
+        today: date,
+        done: tuple[str, ...],
+        owed: tuple[str, ...],
+    ) -> list[Cell]:
+        """One row per (period, group, procedure, volunteer, by post) with its counts.
+        ``owed``: the statuses in which the office still owes the result (for overdue)."""
+        if not periods:
+            return []
+        async with self._sessions() as session:
+            local_day = self._local_day(session)
+            per_dossier = self._per_dossier(periods, communes, done, local_day).subquery()
+            c = per_dossier.c
+            finished = c.finished_at.is_not(None)
+            on_time = and_(
+                finished,
+                c.extended == 0,
+                or_(c.due_date.is_(None), c.finished_day <= c.due_date),
+            )
+            overdue = and_(
+                c.finished_at.is_(None),
+                c.status.in_(owed),
+                c.due_date.is_not(None),
+                c.due_date < today,
+            )
+            stmt = select(
+                c.period,
+                c.grp,
+                c.procedure_code,
+                c.volunteer_id,
+                c.by_post,
+                func.count(),
+                func.sum(case((finished, 1), else_=0)),
+                func.sum(case((on_time, 1), else_=0)),
+                func.sum(case((overdue, 1), else_=0)),
+            ).group_by(c.period, c.grp, c.procedure_code, c.volunteer_id, c.by_post)
+            rows = (await session.execute(stmt)).all()
+        return [
+            Cell(
+                period=int(r[0]),
+                group=str(r[1]),
+                procedure_code=str(r[2]),
+                volunteer_id=None if r[3] is None else int(r[3]),
+                by_post=bool(r[4]),
+                received=int(r[5]),
+                finished=int(r[6] or 0),
+                on_time=int(r[7] or 0),
+                open_overdue=int(r[8] or 0),
+            )
+            for r in rows
+        ]
+
+    async def spans(
+        self,
+        periods: Sequence[Period],
+        *,
+        communes: tuple[str, ...] | None,
+        done: tuple[str, ...],
+    ) -> list[Span]:
+        """Finished dossiers counted per (period, procedure, received day, finished day)."""
+        if not periods:
+            return []
+        async with self._sessions() as session:
+            local_day = self._local_day(session)
+            per_dossier = self._per_dossier(periods, communes, done, local_day).subquery()
+            c = per_dossier.c
+            received_day = local_day(c.received_at)
+            stmt = (
+                select(c.period, c.procedure_code, received_day, c.finished_day, func.count())
+                .where(c.finished_at.is_not(None))
+                .group_by(c.period, c.procedure_code, received_day, c.finished_day)
+            )
+            rows = (await session.execute(stmt)).all()
+        return [
+            Span(
+                period=int(r[0]),
+                procedure_code=str(r[1]),
+                received_day=_as_date(r[2]),
+                finished_day=_as_date(r[3]),
+                count=int(r[4]),
+            )
+            for r in rows
+        ]
+
+    async def volunteers(self, ids: Sequence[int]) -> dict[int, VolunteerName]:
+        if not ids:
+            return {}
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(
+                    VolunteerRow.id,
+                    VolunteerRow.name,
+                    VolunteerRow.branch,
+                    VolunteerRow.commune_code,
+                ).where(VolunteerRow.id.in_(sorted(set(ids))))
+            )
+            return {
+                int(r[0]): VolunteerName(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows
+            }
+
+    # --- the per-dossier facts ----------------------------------------------------------------
+
+    def _per_dossier(
+        self,
+        periods: Sequence[Period],
+        communes: tuple[str, ...] | None,
+        done: tuple[str, ...],
+        local_day: Any,
+    ) -> Any:
+        """One row per dossier received in the periods: its bucket, group and, from its
+        history, when it was finished and whether it was extended."""
+        d, e = DossierRow, DossierEventRow
+        bounds = [(aware(p.start, "start"), aware(p.end, "end")) for p in periods]
+        period = case(
+            *((d.received_at < end, literal(i)) for i, (_, end) in enumerate(bounds)),
+            else_=literal(len(bounds)),
+        )
+        group = case(
+            (d.channel == COUNTER, literal("counter")),
+            (d.volunteer_id.is_not(None), literal("volunteer")),
+            else_=literal("citizen"),
+        )
+        finished_at = func.min(case((e.status.in_(done), e.at)))
+        extended = func.max(case((e.kind == "extended", 1), else_=0))
+        stmt = (
+            select(
+                period.label("period"),
+                group.label("grp"),
+                d.procedure_code.label("procedure_code"),
+                d.volunteer_id.label("volunteer_id"),
+                case((d.result_delivery == "post", 1), else_=0).label("by_post"),
+                d.status.label("status"),
+                d.due_date.label("due_date"),
+                d.received_at.label("received_at"),
+                finished_at.label("finished_at"),
+                local_day(finished_at).label("finished_day"),
+                func.coalesce(extended, 0).label("extended"),
+            )
+            .select_from(d)
+            .outerjoin(
+                e,
+                and_(e.dossier_id == d.id, or_(e.status.in_(done), e.kind == "extended")),
+            )
+            .where(d.received_at >= bounds[0][0], d.received_at < bounds[-1][1])
+            .group_by(d.id)
+        )
+        if communes is not None:
+            stmt = stmt.where(d.commune_code.in_(communes))
+        return stmt
+
+    def _local_day(self, session: AsyncSession) -> Any:
+        """A SQL expression for the local calendar day of a stored UTC instant."""
+        if session.get_bind().dialect.name == "postgresql":
+            zone = self._tz.key if isinstance(self._tz, ZoneInfo) else "UTC"
+
+            def pg_day(column: ColumnElement[Any]) -> ColumnElement[Any]:
+                return func.date(func.timezone(zone, column))
+
+            return pg_day
+        # SQLite keeps naive UTC text: shift by the zone's offset (Việt Nam has had one
+        # offset, +07:00, since 1975; a zone with summer time would be off by an hour at
+        # the change, which only moves a finish at midnight by a day).
+        offset = datetime.now(UTC).astimezone(self._tz).utcoffset() or timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+
+        def sqlite_day(column: ColumnElement[Any]) -> ColumnElement[Any]:
+            return func.date(column, f"{minutes:+d} minutes")
+
+        return sqlite_day
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
