@@ -202,9 +202,12 @@ class AccountService:
         )
         return SignedIn(token=token, csrf=csrf, account=account)
 
-    async def session(self, token: str) -> ConsoleSession | None:
+    async def session(self, token: str, *, touch: bool = True) -> ConsoleSession | None:
         """The live session the cookie names, its last-seen time moved on; None (and the row
-        gone) once idle longer than the timeout or when the account was disabled."""
+        gone) once idle longer than the timeout or when the account was disabled.
+
+        ``touch=False`` for a page's own polling (the live inbox): an open page left alone
+        does not keep its session alive."""
         if not token or len(token) > 128:
             return None
         digest = token_hash(token)
@@ -219,7 +222,7 @@ class AccountService:
             )
             return None
         # One write a minute is enough to keep a busy session alive.
-        if now - found.last_seen_at > timedelta(seconds=60):
+        if touch and now - found.last_seen_at > timedelta(seconds=60):
             await self._repo.touch(digest, now)
         return found
 

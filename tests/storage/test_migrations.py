@@ -27,6 +27,8 @@ TABLES = {
     "console_sessions",
     "console_login_attempts",
     "volunteers",
+    "conversation_lines",
+    "handoffs",
 }
 
 

@@ -187,6 +187,27 @@ class Office:
 
         return self._run(work)
 
+    def handoff(
+        self, commune: str = HOME, chat: str = "chat-1", said: str = "Cho tôi gặp cán bộ"
+    ) -> int:
+        """A citizen on Telegram who pressed «Gặp cán bộ» (as the conversation's save writes
+        it); the hand-over's id."""
+        from storage.handoffs import HandoffRepository, Thread, write_thread
+
+        key = ConversationKey("telegram", chat, chat)
+
+        async def work(_: OfficeService, __: AccountService, sessions: Any) -> int:
+            async with sessions.begin() as session:
+                await write_thread(
+                    session,
+                    [(key, commune, datetime.now(UTC), Thread(((("citizen", said)),), "open"))],
+                )
+            found = await HandoffRepository(sessions).open_for(key)
+            assert found is not None
+            return found.id
+
+        return self._run(work)
+
     def audit(self, target: str) -> list[str]:
         async def work(_: OfficeService, __: AccountService, sessions: Any) -> list[str]:
             return [e.action for e in await AuditRepository(sessions).for_target(target)]
