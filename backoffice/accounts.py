@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -40,9 +40,21 @@ _DUMMY_PASSWORD = "motcua-no-such-account"
 
 @dataclass(frozen=True, slots=True)
 class LoginLimits:
+    """Failed logins counted over ``window``.
+
+    The lock is per account *and* address (``per_account`` failures of one name from one
+    address) and per address (``per_address`` failures on any names): someone guessing from
+    one place is stopped, but nobody can lock an officer out from elsewhere by typing their
+    name with wrong passwords. Failures of one account from all addresses beyond
+    ``per_account`` only slow that account's next tries down (``slowdown`` per failure more,
+    at most ``max_slowdown``), so guessing from many addresses crawls while the officer,
+    whose own address is not locked, still signs in a few seconds later."""
+
     window: timedelta = timedelta(minutes=15)
     per_account: int = 5
     per_address: int = 20
+    slowdown: timedelta = timedelta(seconds=1)
+    max_slowdown: timedelta = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +111,7 @@ class AccountService:
         limits: LoginLimits = LoginLimits(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         hasher: PasswordHash | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._repo = repository
         self._audit = audit
@@ -107,6 +120,7 @@ class AccountService:
         self._limits = limits
         self._clock = clock
         self._hasher = hasher or PasswordHash.recommended()
+        self._sleep = sleep
         self._dummy_hash: str | None = None
 
     @property
@@ -163,15 +177,29 @@ class AccountService:
     async def login(self, name: str, password: str, address: str) -> SignedIn | LoginFailure:
         now = self._clock()
         account_name = name.strip().lower()[:64]
-        since = now - self._limits.window
+        limits = self._limits
+        since = now - limits.window
         if (
-            await self._repo.failures(since, account=account_name) >= self._limits.per_account
-            or await self._repo.failures(since, address=address) >= self._limits.per_address
+            await self._repo.failures(since, account=account_name, address=address)
+            >= limits.per_account
+            or await self._repo.failures(since, address=address) >= limits.per_address
         ):
             await self._audit.record(
                 account_name or "?", "console:login_limited", "console", {}, now
             )
             return "limited"
+        # From everywhere: a slowdown, never a lock (see LoginLimits).
+        beyond = await self._repo.failures(since, account=account_name) - limits.per_account + 1
+        if beyond > 0:
+            wait = min(limits.slowdown * beyond, limits.max_slowdown)
+            await self._audit.record(
+                account_name or "?",
+                "console:login_slowed",
+                "console",
+                {"seconds": wait.total_seconds()},
+                now,
+            )
+            await self._sleep(wait.total_seconds())
         account = await self._repo.by_name(account_name)
         rehashed: str | None = None
         if account is None:

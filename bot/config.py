@@ -210,7 +210,8 @@ class ConsoleSettings(_Section):
 
     # A signed-in browser left alone this long must sign in again.
     session_minutes: int = Field(default=30, ge=1, le=720)
-    # Failed logins counted over this window, per account and per address.
+    # Failed logins counted over this window: a lock per account and address, and per address;
+    # per account from all addresses only a slowdown (backoffice.accounts.LoginLimits).
     login_window_minutes: int = Field(default=15, ge=1, le=1440)
     max_failures_per_account: int = Field(default=5, ge=1, le=100)
     max_failures_per_address: int = Field(default=20, ge=1, le=1000)

@@ -165,7 +165,8 @@ def test_guessing_is_limited_per_account_and_per_address(
     with running_server(limited, knowledge) as server, httpx.Client(base_url=server.base_url) as c:
         for _ in range(5):
             assert login(c, "lan", "sai-mat-khau").status_code == 401
-        # Now even the right password is refused for this account, from anywhere...
+        # Now even the right password is refused for this account from this address (the
+        # officer's own desk is not locked: tests/storage/test_accounts.py)...
         locked = login(c, "lan")
         assert locked.status_code == 429 and "quá nhiều lần" in locked.text
         # ...while another account still signs in from this address,
