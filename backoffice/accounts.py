@@ -172,6 +172,24 @@ class AccountService:
             )
         return found
 
+    async def enable(self, name: str, *, actor: str) -> bool:
+        found = await self._repo.enable(name.strip().lower())
+        if found:
+            await self._audit.record(
+                actor, "console:user_enabled", f"user:{name}", {}, self._clock()
+            )
+        return found
+
+    async def reset_password(self, name: str, *, actor: str) -> str | None:
+        """A new one-time password for the account (its sessions end); None: no account."""
+        password = one_time_password()
+        if not await self._repo.reset_password(
+            name.strip().lower(), await self._hash(password), self._clock()
+        ):
+            return None
+        await self._audit.record(actor, "console:password_reset", f"user:{name}", {}, self._clock())
+        return password
+
     # --- signing in -------------------------------------------------------------------------
 
     async def login(self, name: str, password: str, address: str) -> SignedIn | LoginFailure:

@@ -36,7 +36,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from backoffice import domain
-from backoffice.accounts import PROVINCE, AccountError, AccountService
+from backoffice.accounts import CONSOLE_ROLES, PROVINCE, AccountError, AccountService
 from backoffice.console import texts
 from backoffice.domain import Extend, PostalEvent, Refused, Role, Status
 from backoffice.office import DossierView, MoveConflict, OfficeService, Submission, UnknownProcedure
@@ -767,29 +767,100 @@ def router(
 
     # --- accounts -------------------------------------------------------------------------
 
+    def manageable(viewer: Viewer, commune_code: str) -> bool:
+        """A province-wide administrator manages every account; a commune's, its own."""
+        return viewer.communes is None or commune_code in viewer.communes
+
+    async def accounts_form(
+        request: Request,
+        viewer: Viewer,
+        status_code: int = 200,
+        *,
+        error: str = "",
+        created: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+    ) -> Response:
+        shown = [a for a in await accounts.list() if manageable(viewer, a.commune_code)]
+        scope = viewer.communes
+        communes = [c for c in commune_names if scope is None or c in scope]
+        return page(
+            request,
+            "accounts.html",
+            viewer,
+            status_code,
+            accounts=shown,
+            roles=[r.value for r in CONSOLE_ROLES],
+            communes=communes,
+            province=viewer.communes is None,
+            created=created or {},
+            form=form or {},
+            error=error,
+            done=_done_message(request),
+        )
+
     @console.get("/accounts", response_class=HTMLResponse)
     async def accounts_page(request: Request) -> Response:
         viewer = await viewer_of(request)
         require(request, viewer, frozenset({Role.ADMIN}))
-        shown = [
-            a
-            for a in await accounts.list()
-            if viewer.communes is None or a.commune_code in viewer.communes
-        ]
-        return page(request, "accounts.html", viewer, accounts=shown, done=_done_message(request))
+        return await accounts_form(request, viewer)
+
+    @console.post("/accounts")
+    async def add_account(request: Request) -> Response:
+        viewer = await viewer_of(request)
+        form = await posted_form(request, viewer)
+        require(request, viewer, frozenset({Role.ADMIN}))
+        commune = form.get("commune", "")
+        if not (commune == PROVINCE and viewer.communes is None) and not (
+            commune in commune_names and manageable(viewer, commune)
+        ):
+            raise forbidden(request, viewer)
+        try:
+            account, password = await accounts.add(
+                form.get("name", ""), form.get("role", ""), commune, actor=viewer.actor
+            )
+        except AccountError as exc:
+            return await accounts_form(request, viewer, 400, error=str(exc), form=form)
+        # Shown this once, on this answer (no-store), never kept or sent again.
+        return await accounts_form(
+            request, viewer, created={"name": account.name, "password": password}
+        )
+
+    async def managed(request: Request, viewer: Viewer, name: str) -> str:
+        target = next((a for a in await accounts.list() if a.name == name), None)
+        if target is None or not manageable(viewer, target.commune_code):
+            raise not_found(request, viewer)
+        if target.name == viewer.name:
+            raise forbidden(request, viewer)  # not one's own: nobody locks themselves out
+        return target.name
 
     @console.post("/accounts/{name}/disable")
     async def disable_account(name: str, request: Request) -> Response:
         viewer = await viewer_of(request)
         await posted_form(request, viewer)
         require(request, viewer, frozenset({Role.ADMIN}))
-        target = next((a for a in await accounts.list() if a.name == name), None)
-        if target is None or not (
-            viewer.communes is None or target.commune_code in viewer.communes
-        ):
-            raise not_found(request, viewer)
-        await accounts.disable(name, actor=viewer.actor)
+        await accounts.disable(await managed(request, viewer, name), actor=viewer.actor)
         return RedirectResponse(f"{PREFIX}/accounts?done=disabled", status_code=303)
+
+    @console.post("/accounts/{name}/enable")
+    async def enable_account(name: str, request: Request) -> Response:
+        viewer = await viewer_of(request)
+        await posted_form(request, viewer)
+        require(request, viewer, frozenset({Role.ADMIN}))
+        await accounts.enable(await managed(request, viewer, name), actor=viewer.actor)
+        return RedirectResponse(f"{PREFIX}/accounts?done=enabled", status_code=303)
+
+    @console.post("/accounts/{name}/reset")
+    async def reset_account(name: str, request: Request) -> Response:
+        viewer = await viewer_of(request)
+        await posted_form(request, viewer)
+        require(request, viewer, frozenset({Role.ADMIN}))
+        target = await managed(request, viewer, name)
+        password = await accounts.reset_password(target, actor=viewer.actor)
+        if password is None:
+            raise not_found(request, viewer)
+        return await accounts_form(
+            request, viewer, created={"name": target, "password": password, "reset": "1"}
+        )
 
     # --- "Gặp cán bộ": the live inbox ---------------------------------------------------------
 
@@ -978,6 +1049,8 @@ def _done_message(request: Request) -> str:
         return "Đã hẹn lại ngày trả kết quả và gửi lời xin lỗi tới công dân."
     if done == "disabled":
         return "Đã khóa tài khoản."
+    if done == "enabled":
+        return "Đã mở khóa tài khoản."
     try:
         return texts.MOVED.format(status=texts.status_label(Status(done)))
     except ValueError:
