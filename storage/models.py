@@ -149,6 +149,8 @@ class DossierRow(Base):
     workflow: Mapped[dict[str, Any] | None]
     # The volunteer who filed it for a villager (None: the citizen filed it, or the counter).
     volunteer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("volunteers.id"), index=True)
+    # What the console's search reads (storage.dossiers.search_text_of): folded words, digits.
+    search_text: Mapped[str] = mapped_column(Text, server_default=text("''"))
 
 
 class DossierEventRow(Base):

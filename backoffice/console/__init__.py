@@ -21,10 +21,11 @@ name, a phone or an ID number never lands in an access log's request line.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -44,7 +45,6 @@ from dialogs.filing_answers import address_display
 from dialogs.model import ConversationKey
 from dialogs.validators import Invalid, parse_name, parse_phone
 from knowledge.catalogue import Catalogue
-from knowledge.normalize import normalize
 from storage.accounts import ConsoleSession
 from storage.attachments import FileRepository
 from storage.audit import AuditRepository
@@ -59,8 +59,8 @@ COOKIE = "motcua_console"
 LOGIN_COOKIE = "motcua_console_login"  # the login form's CSRF pair, before any session
 COUNTER_CHANNEL = "counter"
 MAX_FORM_BYTES = 64 * 1024
-INBOX_LIMIT = 200  # rows on one page
-SCAN_LIMIT = 2000  # open dossiers read to sort and search (a commune has far fewer)
+INBOX_LIMIT = 200  # rows on one page of the inbox (sorted, filtered and paged in SQL)
+SCAN_LIMIT = 2000  # dossiers of the post's page (results going by post: a few at a time)
 
 OPEN: tuple[str, ...] = tuple(
     name for status in Status if status not in domain.FINAL for name in domain.stored_names(status)
@@ -453,31 +453,38 @@ def router(
                 statuses = domain.stored_names(Status(wanted_status))
             except ValueError:
                 wanted_status = ""
-        dossiers = await office.list(
-            DossierQuery(commune_codes=viewer.communes, statuses=statuses, limit=SCAN_LIMIT)
+        try:
+            page_number = max(1, min(int(form.get("page", "1")), 100_000))
+        except ValueError:
+            page_number = 1
+        found = DossierQuery(
+            commune_codes=viewer.communes,
+            statuses=statuses,
+            procedure_code=wanted_procedure or None,
+            search=query,
+            order="inbox",
+            first_statuses=domain.stored_names(Status.RECEIVED),
+            offset=(page_number - 1) * INBOX_LIMIT,
+            limit=INBOX_LIMIT,
         )
-        if wanted_procedure:
-            dossiers = [d for d in dossiers if d.procedure_code == wanted_procedure]
-        if query:
-            dossiers = [d for d in dossiers if _matches(d, query)]
+        total = await office.count(found)
+        pages = max(1, -(-total // INBOX_LIMIT))
+        if page_number > pages:
+            page_number = pages
+            found = dataclasses.replace(found, offset=(pages - 1) * INBOX_LIMIT)
         today = office.today()
-        rows = sorted(
-            (
-                (d, office.to_domain(d).overdue(today), domain.stored_status(d.status))
-                for d in dossiers
-            ),
-            key=lambda row: (
-                row[2] is not Status.RECEIVED,
-                row[0].due_date or date.max,
-                row[0].received_at,
-            ),
-        )
+        rows = [
+            (d, office.to_domain(d).overdue(today), domain.stored_status(d.status))
+            for d in await office.list(found)
+        ]
         return page(
             request,
             "inbox.html",
             viewer,
-            rows=rows[:INBOX_LIMIT],
-            more=max(0, len(rows) - INBOX_LIMIT),
+            rows=rows,
+            total=total,
+            page_number=page_number,
+            pages=pages,
             statuses=list(Status),
             procedures=procedures,
             names={p.code: p.name for p in procedures},
@@ -1124,35 +1131,6 @@ def _recipient(dossier: Dossier) -> dict[str, str]:
         "phone": str(postal.get("phone") or applicant["phone"]),
         "address": _address(postal),
     }
-
-
-def _strings(value: Any) -> Sequence[str]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, Mapping):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list | tuple):
-        return [s for v in value for s in _strings(v)]
-    return (str(value),) if isinstance(value, int) and not isinstance(value, bool) else ()
-
-
-def _matches(dossier: Dossier, query: str) -> bool:
-    """The dossier code, a name (with or without tone marks), a phone or an ID number."""
-    wanted = normalize(query)
-    digits = "".join(c for c in query if c.isdigit())
-    if query.strip().lower() in dossier.code.lower():
-        return True
-    values = [
-        *_strings(dossier.fields),
-        *_strings(dossier.filer),
-        *_strings(dossier.on_behalf_of or {}),
-    ]
-    for value in values:
-        if wanted and wanted in normalize(value):
-            return True
-        if len(digits) >= 6 and digits == "".join(c for c in value if c.isdigit()):
-            return True
-    return False
 
 
 def _counter_fields(procedure: Any, name: str, phone: str) -> dict[str, Any]:

@@ -127,6 +127,25 @@ class Office:
 
         return self._run(work)
 
+    def file_many(self, count: int, commune: str = HOME) -> None:
+        """``count`` dossiers at once (one engine for them all)."""
+
+        async def work(office: OfficeService, _: AccountService, __: Any) -> None:
+            for n in range(count):
+                await office.receive(
+                    Submission(
+                        submission_key=uuid.uuid4().hex,
+                        commune_code=commune,
+                        procedure_code=PROCEDURE,
+                        filer_key=ConversationKey("telegram", f"chat-{n}", f"user-{n}"),
+                        submitted_at=datetime.now(UTC),
+                        fields={"requester_name": f"Người thứ {n}"},
+                        filer={"for_self": True, "relation": "", "name": f"Người thứ {n}"},
+                    )
+                )
+
+        self._run(work)
+
     def move(self, code: str, *targets: str, item_number: str = "EE123456785VN") -> None:
         from backoffice import domain
 

@@ -411,6 +411,23 @@ def test_the_inbox_puts_new_dossiers_first_then_by_due_date_and_finds_people(
     assert "001088000111" not in logged and "Phạm Văn Dũng" not in logged
 
 
+def test_the_inbox_pages_past_200_rows_and_keeps_the_search_out_of_the_address(
+    server: RunningServer, desk: Office
+) -> None:
+    desk.file_many(203)
+    with signed_in(server.base_url, "lan") as client:
+        first = client.get("/console").text
+        assert first.count('<tr class="new') == 200 and "Trang 1/2 · 203 hồ sơ" in first
+        later = client.post("/console", data={"csrf": csrf_of(first), "page": "2"})
+        assert later.text.count('<tr class="new') == 3 and "Trang 2/2" in later.text
+        assert "Trang trước" in later.text and "Trang sau" not in later.text
+        # A search narrows it to one page; the filters ride along in POST bodies.
+        one = client.post("/console", data={"csrf": csrf_of(first), "q": "nguoi thu 170"})
+        assert one.text.count('<tr class="new') == 1 and "Trang 1/" not in one.text
+        beyond = client.post("/console", data={"csrf": csrf_of(first), "page": "99"})
+        assert "Trang 2/2" in beyond.text  # a page past the end shows the last
+
+
 def test_a_paper_dossier_from_the_counter_is_filed_once_and_counted(
     server: RunningServer, desk: Office
 ) -> None:

@@ -6,6 +6,10 @@ trims it to the newest lines per conversation and drops old ones). ``handoffs`` 
 hand-over: open until an officer closes it, the citizen ends it or it goes idle; at most one
 open per conversation (a partial unique index), changed compare-and-set on ``version``.
 
+``dossiers.search_text`` holds what the console's inbox search reads (folded words, and
+digits for phones and ID numbers), so the search and the paging run in SQL; existing dossiers
+get theirs here.
+
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03
@@ -75,7 +79,41 @@ def upgrade() -> None:
     )
 
 
+    op.add_column(
+        "dossiers", sa.Column("search_text", sa.Text(), server_default=sa.text("''"), nullable=False)
+    )
+    _fill_search_text()
+
+
+def _fill_search_text() -> None:
+    from storage.dossiers import search_text_of
+
+    bind = op.get_bind()
+    dossiers = sa.table(
+        "dossiers",
+        sa.column("id", ID),
+        sa.column("fields", sa.JSON()),
+        sa.column("filer", sa.JSON()),
+        sa.column("on_behalf_of", sa.JSON()),
+        sa.column("search_text", sa.Text()),
+    )
+    rows = bind.execute(
+        sa.select(dossiers.c.id, dossiers.c.fields, dossiers.c.filer, dossiers.c.on_behalf_of)
+    ).all()
+    for row in rows:
+        bind.execute(
+            dossiers.update()
+            .where(dossiers.c.id == row.id)
+            .values(search_text=search_text_of(row.fields or {}, row.filer or {}, row.on_behalf_of))
+        )
+
+
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # In place, like 0008: a batch rebuild of dossiers would cascade-delete its history.
+        op.execute("ALTER TABLE dossiers DROP COLUMN search_text")
+    else:
+        op.drop_column("dossiers", "search_text")
     op.drop_index(op.f("ix_handoffs_commune_code_status"), table_name="handoffs")
     op.drop_index("uq_handoffs_open", table_name="handoffs")
     op.drop_table("handoffs")
