@@ -69,7 +69,7 @@
       li.className = "line fresh " + l.kind;
       li.setAttribute("data-id", String(l.id));
       var who = document.createElement("span");
-      who.className = "who";
+      who.className = "speaker";
       who.textContent = l.who;
       var at = document.createElement("span");
       at.className = "muted small";
