@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -40,9 +40,21 @@ _DUMMY_PASSWORD = "motcua-no-such-account"
 
 @dataclass(frozen=True, slots=True)
 class LoginLimits:
+    """Failed logins counted over ``window``.
+
+    The lock is per account *and* address (``per_account`` failures of one name from one
+    address) and per address (``per_address`` failures on any names): someone guessing from
+    one place is stopped, but nobody can lock an officer out from elsewhere by typing their
+    name with wrong passwords. Failures of one account from all addresses beyond
+    ``per_account`` only slow that account's next tries down (``slowdown`` per failure more,
+    at most ``max_slowdown``), so guessing from many addresses crawls while the officer,
+    whose own address is not locked, still signs in a few seconds later."""
+
     window: timedelta = timedelta(minutes=15)
     per_account: int = 5
     per_address: int = 20
+    slowdown: timedelta = timedelta(seconds=1)
+    max_slowdown: timedelta = timedelta(seconds=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +111,7 @@ class AccountService:
         limits: LoginLimits = LoginLimits(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         hasher: PasswordHash | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._repo = repository
         self._audit = audit
@@ -107,6 +120,7 @@ class AccountService:
         self._limits = limits
         self._clock = clock
         self._hasher = hasher or PasswordHash.recommended()
+        self._sleep = sleep
         self._dummy_hash: str | None = None
 
     @property
@@ -158,20 +172,52 @@ class AccountService:
             )
         return found
 
+    async def enable(self, name: str, *, actor: str) -> bool:
+        found = await self._repo.enable(name.strip().lower())
+        if found:
+            await self._audit.record(
+                actor, "console:user_enabled", f"user:{name}", {}, self._clock()
+            )
+        return found
+
+    async def reset_password(self, name: str, *, actor: str) -> str | None:
+        """A new one-time password for the account (its sessions end); None: no account."""
+        password = one_time_password()
+        if not await self._repo.reset_password(
+            name.strip().lower(), await self._hash(password), self._clock()
+        ):
+            return None
+        await self._audit.record(actor, "console:password_reset", f"user:{name}", {}, self._clock())
+        return password
+
     # --- signing in -------------------------------------------------------------------------
 
     async def login(self, name: str, password: str, address: str) -> SignedIn | LoginFailure:
         now = self._clock()
         account_name = name.strip().lower()[:64]
-        since = now - self._limits.window
+        limits = self._limits
+        since = now - limits.window
         if (
-            await self._repo.failures(since, account=account_name) >= self._limits.per_account
-            or await self._repo.failures(since, address=address) >= self._limits.per_address
+            await self._repo.failures(since, account=account_name, address=address)
+            >= limits.per_account
+            or await self._repo.failures(since, address=address) >= limits.per_address
         ):
             await self._audit.record(
                 account_name or "?", "console:login_limited", "console", {}, now
             )
             return "limited"
+        # From everywhere: a slowdown, never a lock (see LoginLimits).
+        beyond = await self._repo.failures(since, account=account_name) - limits.per_account + 1
+        if beyond > 0:
+            wait = min(limits.slowdown * beyond, limits.max_slowdown)
+            await self._audit.record(
+                account_name or "?",
+                "console:login_slowed",
+                "console",
+                {"seconds": wait.total_seconds()},
+                now,
+            )
+            await self._sleep(wait.total_seconds())
         account = await self._repo.by_name(account_name)
         rehashed: str | None = None
         if account is None:
@@ -202,9 +248,12 @@ class AccountService:
         )
         return SignedIn(token=token, csrf=csrf, account=account)
 
-    async def session(self, token: str) -> ConsoleSession | None:
+    async def session(self, token: str, *, touch: bool = True) -> ConsoleSession | None:
         """The live session the cookie names, its last-seen time moved on; None (and the row
-        gone) once idle longer than the timeout or when the account was disabled."""
+        gone) once idle longer than the timeout or when the account was disabled.
+
+        ``touch=False`` for a page's own polling (the live inbox): an open page left alone
+        does not keep its session alive."""
         if not token or len(token) > 128:
             return None
         digest = token_hash(token)
@@ -219,7 +268,7 @@ class AccountService:
             )
             return None
         # One write a minute is enough to keep a busy session alive.
-        if now - found.last_seen_at > timedelta(seconds=60):
+        if touch and now - found.last_seen_at > timedelta(seconds=60):
             await self._repo.touch(digest, now)
         return found
 

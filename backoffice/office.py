@@ -211,6 +211,9 @@ class OfficeService:
     async def list(self, query: DossierQuery | None = None) -> builtins.list[Dossier]:
         return await self._store.list(query)
 
+    async def count(self, query: DossierQuery) -> int:
+        return await self._store.count(query)
+
     async def overdue(
         self, commune_codes: tuple[str, ...] | None = None, limit: int = 100
     ) -> builtins.list[Dossier]:

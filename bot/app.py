@@ -10,7 +10,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,10 +25,12 @@ from bot.config import CommuneSettings, Settings
 from bot.dialog import build_dialog
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
 from bot.flood import FloodGate
+from bot.handoffs import HandoffMaker, IdleHandoffs
 from bot.housekeeping import Housekeeping
 from bot.leaders import LeaderDesk, WithLeaders
 from bot.notices import NoticeMaker
 from bot.notifier import Notifier
+from bot.office_hours import OfficerHours
 from bot.pacing import Pacer, QuietHours
 from bot.periodic import keep_lease, process_alive, run_claimed, sweep_orphans
 from bot.push import Push, WindowClosed
@@ -50,9 +52,10 @@ from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
+from storage.handoffs import HandoffRepository
 from storage.leaders import LeaderChatRepository
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
-from storage.outbox import OutboxRepository
+from storage.outbox import OutboxRepository, handoff_topic
 from storage.secrets import SecretRepository
 from storage.stats import StatsRepository
 
@@ -200,6 +203,9 @@ class App:
     push: Push
     receipts: ReceiptCourier
     notifier: Notifier
+    handoffs: HandoffRepository
+    handoff_courier: Notifier
+    idle_handoffs: IdleHandoffs
 
 
 @asynccontextmanager
@@ -213,6 +219,15 @@ async def build_app(
     addresses = AddressBook.from_package()
     draft_ttl = timedelta(days=settings.drafts.expire_days)
     remind_before = timedelta(days=settings.drafts.remind_days_before)
+    zone = ZoneInfo(settings.deployment.timezone)
+    officer_hours = OfficerHours(
+        WorkCalendar(
+            settings.calendar.extra_days_off, settings.calendar.make_up_days, timezone=zone
+        ),
+        settings.calendar.officer_spans(),
+        zone,
+    )
+    handoff_idle = timedelta(minutes=settings.console.handoff_idle_minutes)
 
     def context_for(commune_code: str, now: datetime) -> Context:
         commune = facts.get(commune_code) or facts[settings.deployment.default_commune]
@@ -224,6 +239,8 @@ async def build_app(
             draft_ttl=draft_ttl,
             remind_before=remind_before,
             addresses=addresses,
+            officers_from=officer_hours.officers_from,
+            handoff_idle=handoff_idle,
         )
 
     async with AsyncExitStack() as stack:
@@ -320,19 +337,38 @@ async def build_app(
         )
         register_messengers(push, channels)
         notify = settings.notifications
+        # One pacer per channel for everything written first: notices and officers' answers.
+        pacers = {
+            "telegram": Pacer(notify.telegram_per_second, notify.telegram_per_chat_seconds),
+            "zalo": Pacer(notify.zalo_per_second, 0.0),
+        }
         notifier = Notifier(
             outbox,
             NoticeMaker(dossiers, know.catalogue, service, settings.payment).prepare,
             push,
-            {
-                "telegram": Pacer(notify.telegram_per_second, notify.telegram_per_chat_seconds),
-                "zalo": Pacer(notify.zalo_per_second, 0.0),
-            },
+            pacers,
             QuietHours(
                 notify.quiet_start, notify.quiet_end, ZoneInfo(settings.deployment.timezone)
             ),
             lambda: datetime.now(UTC),
             max_attempts=notify.max_attempts,
+        )
+        handoffs = HandoffRepository(sessions)
+        # An officer answering now is not a notice to hold until the morning.
+        never_quiet = QuietHours(time(0, 0), time(0, 0), zone)
+        handoff_courier = Notifier(
+            outbox,
+            HandoffMaker(handoffs, service).prepare,
+            push,
+            pacers,
+            never_quiet,
+            lambda: datetime.now(UTC),
+            max_attempts=notify.max_attempts,
+            topic=handoff_topic,
+            poll_interval=0.5,
+        )
+        idle_handoffs = IdleHandoffs(
+            handoffs, handoff_idle, lambda: datetime.now(UTC), wake=handoff_courier.poke
         )
         reminders = DraftReminders(
             conversations,
@@ -345,7 +381,10 @@ async def build_app(
         if deliver:
             stop = asyncio.Event()
             housekeeping = Housekeeping(
-                conversations, outbox, lambda: datetime.now(UTC), sweeps=(accounts.sweep,)
+                conversations,
+                outbox,
+                lambda: datetime.now(UTC),
+                sweeps=(accounts.sweep, lambda: handoffs.trim(datetime.now(UTC))),
             )
             # Alive while it runs; a dead one's claimed rows are released at once.
             await leases.forget_dead_workers(socket.gethostname(), process_alive)
@@ -354,18 +393,28 @@ async def build_app(
             await leases.claim(alive, worker_id, datetime.now(UTC), hold)
             await outbox.release_orphans(datetime.now(UTC))
 
-            def claimed(name: str, job: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
+            def claimed(
+                name: str, job: Callable[[], Awaitable[object]], interval: float = 3600.0
+            ) -> asyncio.Task[None]:
                 # One worker of the deployment runs each periodic job each round.
                 running = run_claimed(
-                    name, job, stop, leases=leases, owner=worker_id, clock=lambda: datetime.now(UTC)
+                    name,
+                    job,
+                    stop,
+                    leases=leases,
+                    owner=worker_id,
+                    clock=lambda: datetime.now(UTC),
+                    interval=interval,
                 )
                 return asyncio.create_task(running, name=name)
 
             workers = [
                 asyncio.create_task(receipts.run(stop), name="receipts"),
                 asyncio.create_task(notifier.run(stop), name="notifier"),
+                asyncio.create_task(handoff_courier.run(stop), name="handoffs"),
                 claimed("housekeeping", housekeeping.run_once),
                 claimed("draft-reminders", reminders.run_once),
+                claimed("handoff-idle", idle_handoffs.run_once, interval=30.0),
                 asyncio.create_task(
                     keep_lease(
                         alive,
@@ -414,4 +463,7 @@ async def build_app(
             push=push,
             receipts=receipts,
             notifier=notifier,
+            handoffs=handoffs,
+            handoff_courier=handoff_courier,
+            idle_handoffs=idle_handoffs,
         )

@@ -110,9 +110,44 @@ class PaymentSettings(_Section):
     account_name: str = ""
 
 
+def _span(value: str) -> tuple[time, time]:
+    """ "07:30-11:30" -> (07:30, 11:30); ValueError naming the expected shape otherwise."""
+    first, sep, last = value.replace("–", "-").partition("-")
+    times = []
+    for part in (first.strip(), last.strip()):
+        hours, colon, minutes = part.partition(":")
+        if not (sep and colon and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+            raise ValueError(f'each span is written "HH:MM-HH:MM", e.g. "07:30-11:30": {value!r}')
+        if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+            raise ValueError(f"not a time of day: {part!r}")
+        times.append(time(int(hours), int(minutes)))
+    return times[0], times[1]
+
+
 class CalendarSettings(_Section):
     extra_days_off: tuple[date, ...] = ()
     make_up_days: tuple[date, ...] = ()
+    # When officers answer the console's live inbox ("Gặp cán bộ"), on working days, local
+    # time; outside them a citizen is told when someone will answer and may leave a message.
+    officer_hours: tuple[str, ...] = ("07:30-11:30", "13:30-17:00")
+
+    @field_validator("officer_hours")
+    @classmethod
+    def _spans_in_order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError('at least one span, e.g. ["07:30-11:30", "13:30-17:00"]')
+        previous_end: time | None = None
+        for span in value:
+            start, end = _span(span)
+            if end <= start:
+                raise ValueError(f"a span must end after it starts: {span!r}")
+            if previous_end is not None and start < previous_end:
+                raise ValueError(f"spans must be in order and not overlap: {span!r}")
+            previous_end = end
+        return value
+
+    def officer_spans(self) -> tuple[tuple[time, time], ...]:
+        return tuple(_span(span) for span in self.officer_hours)
 
     @model_validator(mode="after")
     def _disjoint(self) -> CalendarSettings:
@@ -175,10 +210,14 @@ class ConsoleSettings(_Section):
 
     # A signed-in browser left alone this long must sign in again.
     session_minutes: int = Field(default=30, ge=1, le=720)
-    # Failed logins counted over this window, per account and per address.
+    # Failed logins counted over this window: a lock per account and address, and per address;
+    # per account from all addresses only a slowdown (backoffice.accounts.LoginLimits).
     login_window_minutes: int = Field(default=15, ge=1, le=1440)
     max_failures_per_account: int = Field(default=5, ge=1, le=100)
     max_failures_per_address: int = Field(default=20, ge=1, le=1000)
+    # "Gặp cán bộ": a hand-over in which neither side wrote for this long goes back to the
+    # assistant, which tells the citizen.
+    handoff_idle_minutes: int = Field(default=30, ge=1, le=1440)
 
 
 class Settings(BaseSettings):

@@ -8,7 +8,7 @@ tests and benchmarks call it too, so they talk to the same dialog as the app. A 
 
 from __future__ import annotations
 
-from dialogs import engine, filing, leaders, lookup
+from dialogs import engine, filing, leaders, lookup, officer
 from dialogs.engine import Dialog
 
 
@@ -23,5 +23,6 @@ def build_dialog() -> Dialog:
             engine.SUPPLEMENT_FLOW,
             leaders.FLOW,
             lookup.FLOW,
+            officer.FLOW,
         )
     )

@@ -132,8 +132,11 @@ class Notifier(OutboxLoop):
         concurrency: int = 16,
         in_flight: int | None = None,
         hold_for: timedelta = HOLD_FOR,
+        topic: Callable[[str], str] = notify_topic,
         **options: Unpack[LoopOptions],
     ) -> None:
+        """``topic``: the outbox topic of a channel's rows (the office's notices by default;
+        bot.handoffs uses the officers' answers in a handed-over conversation)."""
         options.setdefault("batch", 50)
         super().__init__(outbox, clock, **options)
         if concurrency < 1:
@@ -147,6 +150,7 @@ class Notifier(OutboxLoop):
         # Pushes (and prepares) going at once; a row waiting for its pacer holds no slot.
         self._slots = asyncio.Semaphore(concurrency)
         self._hold_for = hold_for
+        self._topic = topic
         # Rows claimed and not finished, at most: a few batches, well inside the lease.
         self._cap = max(in_flight if in_flight is not None else 4 * self._batch, self._batch)
         self._held = 0
@@ -181,7 +185,7 @@ class Notifier(OutboxLoop):
                 break
             async with self._writes:
                 items = await self._notices.claim_due(
-                    self._clock(), room, self._lease, topic=notify_topic(channel)
+                    self._clock(), room, self._lease, topic=self._topic(channel)
                 )
             claimed += len(items)
             for item in items:

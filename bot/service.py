@@ -21,12 +21,23 @@ from typing import Any, Protocol
 
 from bot.flood import FloodGate
 from bot.locks import KeyedLocks
+from bot.transcript import officer_thread, turn_thread
 from dialogs.context import Context
 from dialogs.engine import Dialog
 from dialogs.filing import mark_reminded, reminder_replies
-from dialogs.model import ConversationKey, Effect, Inbound, Notice, Reply, Step
+from dialogs.model import (
+    ConversationKey,
+    Effect,
+    HandOff,
+    Inbound,
+    Notice,
+    OfficerEvent,
+    Reply,
+    Step,
+)
 from dialogs.texts import channels as channel_texts
 from storage.conversations import NEW, Saved
+from storage.handoffs import Thread
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +80,7 @@ class ConversationStore(Protocol):
         revision: int,
         inbound: bool = True,
         seen_message: str | None = None,
+        thread: Thread | None = None,
     ) -> Saved: ...
 
 
@@ -163,6 +175,21 @@ class ConversationService:
                 lambda state, ctx: self._dialog.on_notice(state, notice, ctx, handed_over=True),
                 inbound=False,
                 seen_message=f"notice:{notice.event_id}",
+                thread_of=lambda step, _: turn_thread(None, step, None),
+            )
+            return step.replies
+
+    async def officer_event(self, key: ConversationKey, event: OfficerEvent) -> tuple[Reply, ...]:
+        """An officer answered or closed a handed-over conversation (dialogs.officer): like
+        :meth:`notify`, under the conversation's lock, in one compare-and-set save, and
+        idempotent per event (the same words again for an event handled before)."""
+        async with self._locks.hold(key.as_str()), self._slots:
+            step, _ = await self._saved_step(
+                key,
+                lambda state, ctx: self._dialog.on_officer(state, event, ctx, handed_over=True),
+                inbound=False,
+                seen_message=f"officer:{event.event_id}",
+                thread_of=lambda step, _: officer_thread(event, step),
             )
             return step.replies
 
@@ -215,14 +242,18 @@ class ConversationService:
         """Channel-facing shorthand: just the replies."""
         return (await self.handle(inbound)).replies
 
-    async def _step(self, inbound: Inbound, *, seen_message: str | None) -> Step | None:
+    async def _step(
+        self, inbound: Inbound, *, seen_message: str | None, followup: bool
+    ) -> Step | None:
         """Load, advance and save one step of the dialog; None when the message was handled
         before (by this worker or another)."""
+        said = None if followup else inbound  # a follow-up repeats what the citizen sent
         step, saved = await self._saved_step(
             inbound.key,
             lambda state, ctx: self._dialog.advance(state, inbound, ctx, handed_over=True),
             inbound=True,
             seen_message=seen_message,
+            thread_of=lambda step, shown: turn_thread(said, step, shown),
         )
         return None if saved is Saved.DUPLICATE else step
 
@@ -233,14 +264,18 @@ class ConversationService:
         *,
         inbound: bool,
         seen_message: str | None,
+        thread_of: Callable[[Step, Sequence[object] | None], Thread],
     ) -> tuple[Step, Saved]:
         """Load the conversation, compute its next step with ``make`` and save it compare-and-
-        set. A save that lost to another worker wrote nothing: the step is computed again from
-        what that worker saved, up to MAX_ATTEMPTS times, then Contended is raised."""
+        set, with its lines of the transcript and any hand-over (``thread_of``). A save that
+        lost to another worker wrote nothing: the step is computed again from what that
+        worker saved, up to MAX_ATTEMPTS times, then Contended is raised."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             now = self._clock()
             stored = await self._store.load(key)
             commune = stored.commune_code if stored else self._default_commune
+            # The buttons on screen before the step, to name a pressed one in the transcript.
+            shown = stored.state.get("buttons") if stored else None
             # The loaded state is this step's own (read from the database just now).
             step = make(stored.state if stored else None, self._context_for(commune, now))
             saved = await self._store.save(
@@ -251,6 +286,7 @@ class ConversationService:
                 revision=stored.revision if stored else NEW,
                 inbound=inbound,
                 seen_message=seen_message,
+                thread=thread_of(step, shown if isinstance(shown, list) else None),
             )
             if saved is not Saved.STALE:
                 return step, saved
@@ -262,12 +298,14 @@ class ConversationService:
     async def _turn(
         self, inbound: Inbound, *, seen_message: str | None, depth: int
     ) -> list[Reply] | None:
-        step = await self._step(inbound, seen_message=seen_message)
+        step = await self._step(inbound, seen_message=seen_message, followup=depth > 0)
         if step is None:
             return None
         # Only now, with the step saved, do its effects run: a step that lost a race ran none.
         replies = list(step.replies)
         for effect in step.effects:
+            if isinstance(effect, HandOff):
+                continue  # written with the step's save (storage.handoffs)
             if self._run_effect is None:
                 log.warning("no effect runner for %s", type(effect).__name__)
                 continue

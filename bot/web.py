@@ -110,6 +110,8 @@ def _mount_console(web: FastAPI, app: App) -> None:
             app.knowledge.catalogue,
             receipt=receipt,
             commune_names={c.code: c.name for c in app.settings.communes},
+            handoffs=app.handoffs,
+            audit=app.audit,
             public_url=app.settings.web.public_url,
             dashboard=app.dashboard,
             leader_chats=app.leader_chats,

@@ -7,6 +7,7 @@ else, so it stays a pure function of (state, inbound, context).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,3 +41,9 @@ class Context:
     draft_ttl: timedelta = timedelta(days=30)  # an unfinished dossier is dropped after this
     resume_after: timedelta = timedelta(hours=6)  # a longer pause asks "continue?" first
     remind_before: timedelta = timedelta(days=3)  # the one reminder goes out this long before
+    # "Gặp cán bộ": when an officer will answer a message sent at a given time: None while the
+    # office is open, else its next opening (local time; office hours and days off come from
+    # config, and bot/ computes them). Left None, officers are taken to be there.
+    officers_from: Callable[[datetime], datetime | None] | None = None
+    # A hand-over in which nobody wrote for this long goes back to the assistant.
+    handoff_idle: timedelta = timedelta(minutes=30)

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from dialogs import notices, qa
@@ -34,9 +35,11 @@ from dialogs.context import Context
 from dialogs.flow import Flow, FlowConflict, Intercept, ModeHandler, Turn
 from dialogs.model import (
     Button,
+    ConversationKey,
     Inbound,
     ListDossiers,
     Notice,
+    OfficerEvent,
     Reply,
     ResendReceipt,
     Step,
@@ -97,6 +100,11 @@ class Dialog:
             for mode, intercept in flow.intercepts.items():
                 intercepts.setdefault(mode, []).append(intercept)
         self._intercepts = {mode: tuple(found) for mode, found in intercepts.items()}
+        self._captive = frozenset(mode for flow in self.flows for mode in flow.captive)
+        handlers = [flow.officer_events for flow in self.flows if flow.officer_events]
+        if len(handlers) > 1:
+            raise FlowConflict("two flows take officer events")
+        self._on_officer = handlers[0] if handlers else None
         for verb in self._verbs:
             if not verb or ":" in verb:
                 raise FlowConflict(f"verb {verb!r} is empty or has a ':'")
@@ -109,6 +117,9 @@ class Dialog:
         for command, payload in self._commands.items():
             if payload.partition(":")[0] not in self._verbs:
                 raise FlowConflict(f"command {command!r} stands for {payload!r}: no such verb")
+        for mode in self._captive:
+            if mode not in self._modes:
+                raise FlowConflict(f"captive mode {mode!r}, which no flow has")
 
     @property
     def verbs(self) -> frozenset[str]:
@@ -138,7 +149,13 @@ class Dialog:
                 turn.state, inbound.text
             )
         text = inbound.text.strip()
-        if payload is not None:
+        if state is not None and turn.state["mode"] in self._captive:
+            # Handed to an officer: everything goes to the mode, buttons and menu included.
+            if payload is not None and payload != inbound.payload:
+                inbound = dataclasses.replace(inbound, payload=payload)
+                turn = Turn(state=turn.state, inbound=inbound, ctx=ctx)
+            step = self._modes[turn.state["mode"]](turn)
+        elif payload is not None:
             step = self._on_payload(turn, payload)
         elif qa.classify(text) is qa.Talk.MENU:
             step = main_menu(turn, greet=True)
@@ -160,6 +177,21 @@ class Dialog:
         :meth:`advance`."""
         restored = _restore(state, handed_over, self._modes)
         return _remember_buttons(notices.on_notice(restored, notice, ctx), restored)
+
+    def on_officer(
+        self,
+        state: dict[str, Any] | None,
+        event: OfficerEvent,
+        ctx: Context,
+        *,
+        handed_over: bool = False,
+    ) -> Step:
+        """An officer's answer or close in a handed-over conversation (dialogs.officer)."""
+        restored = _restore(state, handed_over, self._modes)
+        if self._on_officer is None:
+            return Step(state=restored)
+        turn = Turn(state=restored, inbound=_NO_INBOUND, ctx=ctx)
+        return _remember_buttons(self._on_officer(turn, event), restored)
 
     def _on_payload(self, turn: Turn, payload: str) -> Step:
         step = None
@@ -185,6 +217,11 @@ class Dialog:
             if step is not None:
                 return step
         return None
+
+
+_NO_INBOUND = Inbound(
+    key=ConversationKey("", "", ""), message_id="", received_at=datetime.min.replace(tzinfo=UTC)
+)
 
 
 def _merged(
@@ -314,12 +351,6 @@ def _on_receipt(turn: Turn, argument: str) -> Step | None:
     if found is None or found.text != argument:
         return None
     return Step(state=turn.state, replies=(), effects=(ResendReceipt(argument),))
-
-
-def _on_officer(turn: Turn, argument: str) -> Step | None:
-    if argument:
-        return None
-    return _say(turn, texts.officer_soon(turn.ctx.commune), _BACK_TO_MENU)
 
 
 def _say(turn: Turn, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Step:
@@ -550,7 +581,8 @@ def file_elsewhere(turn: Turn, procedure: Procedure) -> Step:
 
 # --- The flows of this module --------------------------------------------------------------
 
-MENU_FLOW = Flow(name="menu", verbs={MENU: _on_menu, OFFICER: _on_officer})
+# «Gặp cán bộ» (OFFICER) belongs to the officer flow (dialogs.officer).
+MENU_FLOW = Flow(name="menu", verbs={MENU: _on_menu})
 QA_FLOW = Flow(
     name="qa",
     verbs={

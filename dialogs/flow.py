@@ -18,6 +18,11 @@ A flow may fill five extension points, all keyed by plain strings:
   An intercept under ``"*"`` sees every mode's input (and a first message) before the mode's
   own intercepts: a dossier code typed anywhere is looked up (``dialogs.lookup``).
 * ``commands``: typed command -> the payload it stands for ("/hoso" -> "track").
+* ``captive``: modes whose handler takes every input, button presses and menu commands
+  included, with no intercept before it: a conversation handed to an officer stays with the
+  officer until it is ended on purpose (``dialogs.officer``).
+* ``officer_events``: what an officer did in a handed-over conversation, told to the citizen
+  (one flow at most has it).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialogs.context import Context
-from dialogs.model import Inbound, Step
+from dialogs.model import Inbound, OfficerEvent, Step
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,8 @@ class Flow:
     on_stale: Mapping[str, ModeHandler] = field(default_factory=dict)
     intercepts: Mapping[str, Intercept] = field(default_factory=dict)
     commands: Mapping[str, str] = field(default_factory=dict)
+    captive: frozenset[str] = frozenset()
+    officer_events: Callable[[Turn, OfficerEvent], Step] | None = None
 
 
 class FlowConflict(ValueError):

@@ -163,9 +163,29 @@ class DossierStatus:
 
 @dataclass(frozen=True, slots=True)
 class HandOff(Effect):
-    """The user asked to talk to an officer."""
+    """The conversation goes to the commune's officers, or comes back from them.
 
-    reason: str = ""
+    Not run after the step like other effects: ``bot/`` writes it with the step's save, in the
+    same transaction (storage.handoffs). ``action``: ``open`` (a live hand-over), ``wait`` (a
+    message left outside office hours, for the officers to answer later) or ``close`` (the
+    citizen went back to the assistant)."""
+
+    action: str = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerEvent:
+    """What an officer did in a handed-over conversation, for the dialog to tell the citizen:
+    ``kind`` is ``answer`` (``text`` is the officer's words) or ``close`` (``by`` is the
+    officer's account, or ``idle`` when nobody wrote for a while). ``reopen``: the hand-over
+    is still open, so an answer to a message left out of hours takes the conversation back to
+    the officer. ``event_id`` makes it idempotent."""
+
+    event_id: str
+    kind: str
+    text: str = ""
+    by: str = ""
+    reopen: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,37 @@ class AccountRepository:
             )
             return True
 
+    async def enable(self, name: str) -> bool:
+        """A disabled account may sign in again; False when there is no such account."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(ConsoleUserRow)
+                .where(ConsoleUserRow.name == name)
+                .values(disabled_at=None)
+                .returning(ConsoleUserRow.id)
+            )
+            return result.first() is not None
+
+    async def reset_password(self, name: str, password_hash: str, now: datetime) -> bool:
+        """A one-time password someone else chose: to be changed at the next sign-in; every
+        session of the account ends. False when there is no such account."""
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            user_id = await session.scalar(
+                update(ConsoleUserRow)
+                .where(ConsoleUserRow.name == name)
+                .values(
+                    password_hash=password_hash, must_change_password=True, password_changed_at=now
+                )
+                .returning(ConsoleUserRow.id)
+            )
+            if user_id is None:
+                return False
+            await session.execute(
+                delete(ConsoleSessionRow).where(ConsoleSessionRow.user_id == user_id)
+            )
+            return True
+
     async def set_password(
         self, user_id: int, password_hash: str, now: datetime, *, keep_session: str
     ) -> None:

@@ -20,6 +20,7 @@ from storage.common import dialect_insert as _insert
 from storage.common import key_filter as _key_filter
 from storage.common import key_of as _key
 from storage.db import read_only
+from storage.handoffs import Thread, write_thread
 from storage.models import (
     ChoiceMemoryRow,
     ConversationRow,
@@ -83,6 +84,7 @@ class _Save:
     inbound: bool
     seen_message: str | None
     revision: int  # the one it was computed from
+    thread: Thread | None = None
 
 
 def _row(save: _Save) -> dict[str, Any]:
@@ -148,6 +150,7 @@ class ConversationRepository:
         revision: int,
         inbound: bool = True,
         seen_message: str | None = None,
+        thread: Thread | None = None,
     ) -> Saved:
         """Store ``state``, computed from the conversation as loaded at ``revision``
         (:data:`NEW` when :meth:`load` found none), if nobody saved it since: otherwise
@@ -164,6 +167,9 @@ class ConversationRepository:
         turn that lost the race can run again. :attr:`Saved.DUPLICATE` (nothing saved) when
         that message id was already recorded.
 
+        ``thread``: the step's lines of the transcript and the hand-over to an officer it
+        opens or ends (storage.handoffs), written in the same transaction when the state is.
+
         Saves from concurrent turns are committed together (group commit); each caller returns
         only once its own save is committed."""
         if revision < NEW:
@@ -179,6 +185,7 @@ class ConversationRepository:
                 inbound=inbound,
                 seen_message=seen_message,
                 revision=revision,
+                thread=thread,
             )
         )
 
@@ -262,6 +269,13 @@ class ConversationRepository:
                         done = {ConversationKey(c, chat, user) for c, chat, user in result}
                         written.update(id(save) for save in rows if save.key in done)
                 todo = later
+            threads = [
+                (save.key, save.commune_code, save.now, save.thread)
+                for save in saves
+                if save.thread is not None and id(save) in written
+            ]
+            if threads:
+                await write_thread(session, threads)
             lost: builtins.list[tuple[str, str]] = []
             for index, save in enumerate(saves):
                 if outcome[index] is Saved.SAVED and id(save) not in written:

@@ -21,11 +21,12 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.model import SUPPLEMENT_SLOT, ConversationKey
+from knowledge.normalize import normalize
 from storage.batching import Batcher
 from storage.common import aware as _aware
 from storage.common import dialect_insert as _insert
@@ -213,6 +214,15 @@ class DossierQuery:
     overdue_on: date | None = None
     done: tuple[str, ...] = ()
     filer: ConversationKey | None = None
+    procedure_code: str | None = None
+    # A dossier code (part of it), a name with or without tone marks, a phone or an ID number
+    # (6 digits or more, whole): matched in SQL against the code and ``search_text``.
+    search: str = ""
+    # "newest" (received, newest first) or "inbox": ``first_statuses`` first (new dossiers),
+    # then by due date (none last), then oldest received.
+    order: str = "newest"
+    first_statuses: tuple[str, ...] = ()
+    offset: int = 0
     limit: int = 100
 
 
@@ -587,9 +597,45 @@ class DossierRepository:
             return [_dossier(row) for row in rows]
 
     async def list(self, query: DossierQuery | None = None) -> builtins.list[Dossier]:
-        """Dossiers, newest first, filtered by ``query``."""
+        """Dossiers filtered by ``query``, in its order, one page (``offset``, ``limit``)."""
         q = query or DossierQuery()
-        stmt = select(DossierRow).order_by(DossierRow.received_at.desc(), DossierRow.id.desc())
+        if q.order == "inbox":
+            new_first = case((DossierRow.status.in_(q.first_statuses or ("",)), 0), else_=1)
+            order: tuple[Any, ...] = (
+                new_first,
+                DossierRow.due_date.is_(None),
+                DossierRow.due_date,
+                DossierRow.received_at,
+                DossierRow.id,
+            )
+        else:
+            order = (DossierRow.received_at.desc(), DossierRow.id.desc())
+        stmt = self._filtered(select(DossierRow), q).order_by(*order)
+        async with self._sessions() as session:
+            rows = await session.scalars(stmt.offset(max(0, q.offset)).limit(q.limit))
+            return [_dossier(row) for row in rows]
+
+    async def count(self, query: DossierQuery) -> int:
+        """How many dossiers ``query`` finds, all pages."""
+        stmt = self._filtered(select(func.count()).select_from(DossierRow), query)
+        async with self._sessions() as session:
+            return int(await session.scalar(stmt) or 0)
+
+    @staticmethod
+    def _filtered(stmt: Any, q: DossierQuery) -> Any:
+        if q.procedure_code is not None:
+            stmt = stmt.where(DossierRow.procedure_code == q.procedure_code)
+        wanted = q.search.strip()
+        if wanted:
+            escaped = wanted.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            found = [func.lower(DossierRow.code).like(f"%{escaped}%", escape="\\")]
+            words = normalize(wanted)
+            if words:
+                found.append(DossierRow.search_text.like(f"%{words}%"))
+            digits = "".join(c for c in wanted if c.isdigit())
+            if len(digits) >= 6:
+                found.append(DossierRow.search_text.like(f"%#{digits}#%"))
+            stmt = stmt.where(or_(*found))
         if q.commune_codes is not None:
             stmt = stmt.where(DossierRow.commune_code.in_(q.commune_codes))
         if q.statuses is not None:
@@ -608,8 +654,7 @@ class DossierRepository:
                 DossierRow.chat_id == q.filer.chat_id,
                 DossierRow.user_id == q.filer.user_id,
             )
-        async with self._sessions() as session:
-            return [_dossier(row) for row in await session.scalars(stmt.limit(q.limit))]
+        return stmt
 
 
 def _check_new_dossier(new: NewDossier) -> None:
@@ -685,4 +730,31 @@ def _dossier_values(d: Dossier) -> dict[str, Any]:
         "version": d.version,
         "processing_days": d.processing_days,
         "workflow": d.workflow.to_json(),
+        "search_text": search_text_of(d.fields, d.filer, d.on_behalf_of),
     }
+
+
+def _strings(value: Any) -> builtins.list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [str(value)]
+    return []
+
+
+def search_text_of(
+    fields: Mapping[str, Any], filer: Mapping[str, Any], on_behalf_of: Mapping[str, Any] | None
+) -> str:
+    """What the inbox search reads of a dossier, so that it runs in SQL: every answer, the
+    filer's and the represented person's words folded (no tone marks, lower case) and ``|``
+    apart, then every value's digits of 6 or more as ``#digits#`` (a phone, an ID number)."""
+    values = [*_strings(fields), *_strings(filer), *_strings(on_behalf_of or {})]
+    words = " | ".join(w for w in (normalize(v) for v in values) if w)
+    numbers = " ".join(
+        f"#{d}#" for d in ("".join(c for c in v if c.isdigit()) for v in values) if len(d) >= 6
+    )
+    return f"| {words} | {numbers}"

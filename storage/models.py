@@ -149,6 +149,8 @@ class DossierRow(Base):
     workflow: Mapped[dict[str, Any] | None]
     # The volunteer who filed it for a villager (None: the citizen filed it, or the counter).
     volunteer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("volunteers.id"), index=True)
+    # What the console's search reads (storage.dossiers.search_text_of): folded words, digits.
+    search_text: Mapped[str] = mapped_column(Text, server_default=text("''"))
 
 
 class DossierEventRow(Base):
@@ -372,3 +374,55 @@ class LeaderChatRow(Base):
     chat_id: Mapped[str] = mapped_column(String(128))
     user_id: Mapped[str] = mapped_column(String(128))
     linked_at: Mapped[datetime]
+
+
+class ConversationLineRow(Base):
+    """One message of a conversation as the citizen saw it: what they sent (``citizen``),
+    what the assistant answered (``assistant``), what an officer wrote (``officer:<name>``).
+    A bounded recent transcript (housekeeping keeps the newest of each conversation), so an
+    officer taking over sees what was said; only officers of its commune are shown it."""
+
+    __tablename__ = "conversation_lines"
+    __table_args__ = (Index(None, "channel", "chat_id", "user_id", "id"), Index(None, "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class HandoffRow(Base):
+    """A conversation handed to the commune's officers ("Gặp cán bộ"). At most one open per
+    conversation; ``version`` is bumped by every change (claim, close), and a change names
+    the version it read, so two officers cannot overwrite each other. ``waiting``: the citizen
+    left a message outside office hours."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index(
+            "uq_handoffs_open",
+            "channel",
+            "chat_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index(None, "commune_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    commune_code: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(16))  # open | closed
+    waiting: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    opened_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))

@@ -38,6 +38,14 @@ def notify_topic(channel: str) -> str:
     return f"{NOTIFY}:{channel}"
 
 
+HANDOFF = "handoff"
+
+
+def handoff_topic(channel: str) -> str:
+    """An officer's answer or the end of a hand-over, told in the citizen's channel."""
+    return f"{HANDOFF}:{channel}"
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int

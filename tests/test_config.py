@@ -1,3 +1,4 @@
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,29 @@ def test_console_settings_default_and_refuse_unknown_keys() -> None:
     for section in ({"session_minute": 10}, {"session_minutes": 0}):
         with pytest.raises(ConfigError, match=r"console\.session_minute"):
             settings_from_dict(base | {"console": section})
+
+
+def test_handoff_idle_time_and_officer_hours_are_validated() -> None:
+    from bot.config import ConfigError, load_settings, settings_from_dict
+
+    example = load_settings(ROOT / "config.example.toml")
+    assert example.console.handoff_idle_minutes == 30
+    assert example.calendar.officer_spans() == (
+        (time(7, 30), time(11, 30)),
+        (time(13, 30), time(17, 0)),
+    )
+    base = {"communes": [{"code": "10642", "name": "Xã Thái Tân", "province": "Hải Phòng"}]}
+    idle = settings_from_dict(base | {"console": {"handoff_idle_minutes": 5}})
+    assert idle.console.handoff_idle_minutes == 5
+    for minutes in (0, 1441, "soon"):
+        with pytest.raises(ConfigError, match=r"console\.handoff_idle_minutes"):
+            settings_from_dict(base | {"console": {"handoff_idle_minutes": minutes}})
+    for spans, why in (
+        ([], "at least one span"),
+        (["7h30-11h30"], "HH:MM-HH:MM"),
+        (["07:30-25:00"], "not a time of day"),
+        (["11:30-07:30"], "end after it starts"),
+        (["13:30-17:00", "07:30-11:30"], "in order"),
+    ):
+        with pytest.raises(ConfigError, match=rf"calendar\.officer_hours.*{why}"):
+            settings_from_dict(base | {"calendar": {"officer_hours": spans}})

@@ -5,34 +5,39 @@
 * postal clerks see only results going by post (to hand over, to collect, out for delivery)
   and record the post's events;
 * leaders read everything of their commune and change nothing;
-* administrators see the accounts (``motcua user ...`` makes them).
+* administrators see the accounts (``motcua user ...`` makes them);
+* "Gặp cán bộ": officers answer the conversations citizens hand to them in the live inbox
+  (``/console/handoffs``), leaders read them; a small script of our own (``live.js``, the
+  only script, from 'self') polls JSON so that new conversations and messages appear without
+  a reload, and every page works without it.
 
 Every page checks the role and the commune on the server: a dossier another account may not
 see answers 404, as if it did not exist. Sessions live in the database
 (:mod:`backoffice.accounts`), the cookie is HttpOnly and SameSite=Strict, every form carries
 the session's CSRF token, and every response carries the headers of :class:`ConsoleHeaders`
-(no script runs on these pages at all). Searches travel in POST bodies, so a name, a phone or
-an ID number never lands in an access log's request line.
+(no inline script; one static script of our own). Searches travel in POST bodies, so a
+name, a phone or an ID number never lands in an access log's request line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from backoffice import domain
-from backoffice.accounts import PROVINCE, AccountError, AccountService
+from backoffice.accounts import CONSOLE_ROLES, PROVINCE, AccountError, AccountService
 from backoffice.console import texts
 from backoffice.dashboard import Dashboard
 from backoffice.domain import Extend, PostalEvent, Refused, Role, Status
@@ -41,11 +46,12 @@ from dialogs.filing_answers import address_display
 from dialogs.model import ConversationKey
 from dialogs.validators import Invalid, parse_name, parse_phone
 from knowledge.catalogue import Catalogue
-from knowledge.normalize import normalize
 from storage.accounts import ConsoleSession
 from storage.attachments import FileRepository
+from storage.audit import AuditRepository
 from storage.dossiers import Dossier, DossierNotFoundError, DossierQuery
 from storage.files import FileStore
+from storage.handoffs import CLOSED_ALREADY, Handoff, HandoffRepository, Line
 from storage.leaders import LeaderChatRepository
 
 log = logging.getLogger(__name__)
@@ -55,8 +61,8 @@ COOKIE = "motcua_console"
 LOGIN_COOKIE = "motcua_console_login"  # the login form's CSRF pair, before any session
 COUNTER_CHANNEL = "counter"
 MAX_FORM_BYTES = 64 * 1024
-INBOX_LIMIT = 200  # rows on one page
-SCAN_LIMIT = 2000  # open dossiers read to sort and search (a commune has far fewer)
+INBOX_LIMIT = 200  # rows on one page of the inbox (sorted, filtered and paged in SQL)
+SCAN_LIMIT = 2000  # dossiers of the post's page (results going by post: a few at a time)
 
 OPEN: tuple[str, ...] = tuple(
     name for status in Status if status not in domain.FINAL for name in domain.stored_names(status)
@@ -81,8 +87,8 @@ ReceiptSource = Callable[[Dossier], Awaitable[bytes | None]]
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (
         b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        b"frame-ancestors 'none'; base-uri 'none'",
+        b"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+        b"img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
@@ -236,9 +242,12 @@ def router(
     *,
     receipt: ReceiptSource,
     commune_names: Mapping[str, str],
+    handoffs: HandoffRepository,
+    audit: AuditRepository,
     public_url: str = "",
     dashboard: Dashboard | None = None,
     leader_chats: LeaderChatRepository | None = None,
+    poll_seconds: float = 3.0,
 ) -> APIRouter:
     """The console's pages. Mount behind :class:`ConsoleHeaders`."""
     console = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -261,6 +270,7 @@ def router(
             csrf=viewer.session.csrf_token if viewer is not None else "",
             commune_names=commune_names,
             local=lambda moment: f"{moment.astimezone(tz):%d/%m/%Y %H:%M}",
+            poll_ms=int(poll_seconds * 1000),
             **context,
         )
         return HTMLResponse(html, status_code=status_code)
@@ -308,11 +318,13 @@ def router(
             allowed.add(urlsplit(public_url).netloc)
         return bool(netloc) and netloc in allowed
 
-    async def viewer_of(request: Request, *, fresh_password: bool = False) -> Viewer:
+    async def viewer_of(
+        request: Request, *, fresh_password: bool = False, touch: bool = True
+    ) -> Viewer:
         """The signed-in viewer, or a stop: the login page (expired or never signed in),
         the change-password page (a one-time password still in use)."""
         token = request.cookies.get(COOKIE, "")
-        session = await accounts.session(token) if token else None
+        session = await accounts.session(token, touch=touch) if token else None
         if session is None:
             raise _Stop(to_login(request, "expired" if token else ""))
         viewer = Viewer(session)
@@ -445,31 +457,38 @@ def router(
                 statuses = domain.stored_names(Status(wanted_status))
             except ValueError:
                 wanted_status = ""
-        dossiers = await office.list(
-            DossierQuery(commune_codes=viewer.communes, statuses=statuses, limit=SCAN_LIMIT)
+        try:
+            page_number = max(1, min(int(form.get("page", "1")), 100_000))
+        except ValueError:
+            page_number = 1
+        found = DossierQuery(
+            commune_codes=viewer.communes,
+            statuses=statuses,
+            procedure_code=wanted_procedure or None,
+            search=query,
+            order="inbox",
+            first_statuses=domain.stored_names(Status.RECEIVED),
+            offset=(page_number - 1) * INBOX_LIMIT,
+            limit=INBOX_LIMIT,
         )
-        if wanted_procedure:
-            dossiers = [d for d in dossiers if d.procedure_code == wanted_procedure]
-        if query:
-            dossiers = [d for d in dossiers if _matches(d, query)]
+        total = await office.count(found)
+        pages = max(1, -(-total // INBOX_LIMIT))
+        if page_number > pages:
+            page_number = pages
+            found = dataclasses.replace(found, offset=(pages - 1) * INBOX_LIMIT)
         today = office.today()
-        rows = sorted(
-            (
-                (d, office.to_domain(d).overdue(today), domain.stored_status(d.status))
-                for d in dossiers
-            ),
-            key=lambda row: (
-                row[2] is not Status.RECEIVED,
-                row[0].due_date or date.max,
-                row[0].received_at,
-            ),
-        )
+        rows = [
+            (d, office.to_domain(d).overdue(today), domain.stored_status(d.status))
+            for d in await office.list(found)
+        ]
         return page(
             request,
             "inbox.html",
             viewer,
-            rows=rows[:INBOX_LIMIT],
-            more=max(0, len(rows) - INBOX_LIMIT),
+            rows=rows,
+            total=total,
+            page_number=page_number,
+            pages=pages,
             statuses=list(Status),
             procedures=procedures,
             names={p.code: p.name for p in procedures},
@@ -759,29 +778,264 @@ def router(
 
     # --- accounts -------------------------------------------------------------------------
 
+    def manageable(viewer: Viewer, commune_code: str) -> bool:
+        """A province-wide administrator manages every account; a commune's, its own."""
+        return viewer.communes is None or commune_code in viewer.communes
+
+    async def accounts_form(
+        request: Request,
+        viewer: Viewer,
+        status_code: int = 200,
+        *,
+        error: str = "",
+        created: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+    ) -> Response:
+        shown = [a for a in await accounts.list() if manageable(viewer, a.commune_code)]
+        scope = viewer.communes
+        communes = [c for c in commune_names if scope is None or c in scope]
+        return page(
+            request,
+            "accounts.html",
+            viewer,
+            status_code,
+            accounts=shown,
+            roles=[r.value for r in CONSOLE_ROLES],
+            communes=communes,
+            province=viewer.communes is None,
+            created=created or {},
+            form=form or {},
+            error=error,
+            done=_done_message(request),
+        )
+
     @console.get("/accounts", response_class=HTMLResponse)
     async def accounts_page(request: Request) -> Response:
         viewer = await viewer_of(request)
         require(request, viewer, frozenset({Role.ADMIN}))
-        shown = [
-            a
-            for a in await accounts.list()
-            if viewer.communes is None or a.commune_code in viewer.communes
-        ]
-        return page(request, "accounts.html", viewer, accounts=shown, done=_done_message(request))
+        return await accounts_form(request, viewer)
+
+    @console.post("/accounts")
+    async def add_account(request: Request) -> Response:
+        viewer = await viewer_of(request)
+        form = await posted_form(request, viewer)
+        require(request, viewer, frozenset({Role.ADMIN}))
+        commune = form.get("commune", "")
+        if not (commune == PROVINCE and viewer.communes is None) and not (
+            commune in commune_names and manageable(viewer, commune)
+        ):
+            raise forbidden(request, viewer)
+        try:
+            account, password = await accounts.add(
+                form.get("name", ""), form.get("role", ""), commune, actor=viewer.actor
+            )
+        except AccountError as exc:
+            return await accounts_form(request, viewer, 400, error=str(exc), form=form)
+        # Shown this once, on this answer (no-store), never kept or sent again.
+        return await accounts_form(
+            request, viewer, created={"name": account.name, "password": password}
+        )
+
+    async def managed(request: Request, viewer: Viewer, name: str) -> str:
+        target = next((a for a in await accounts.list() if a.name == name), None)
+        if target is None or not manageable(viewer, target.commune_code):
+            raise not_found(request, viewer)
+        if target.name == viewer.name:
+            raise forbidden(request, viewer)  # not one's own: nobody locks themselves out
+        return target.name
 
     @console.post("/accounts/{name}/disable")
     async def disable_account(name: str, request: Request) -> Response:
         viewer = await viewer_of(request)
         await posted_form(request, viewer)
         require(request, viewer, frozenset({Role.ADMIN}))
-        target = next((a for a in await accounts.list() if a.name == name), None)
-        if target is None or not (
-            viewer.communes is None or target.commune_code in viewer.communes
-        ):
-            raise not_found(request, viewer)
-        await accounts.disable(name, actor=viewer.actor)
+        await accounts.disable(await managed(request, viewer, name), actor=viewer.actor)
         return RedirectResponse(f"{PREFIX}/accounts?done=disabled", status_code=303)
+
+    @console.post("/accounts/{name}/enable")
+    async def enable_account(name: str, request: Request) -> Response:
+        viewer = await viewer_of(request)
+        await posted_form(request, viewer)
+        require(request, viewer, frozenset({Role.ADMIN}))
+        await accounts.enable(await managed(request, viewer, name), actor=viewer.actor)
+        return RedirectResponse(f"{PREFIX}/accounts?done=enabled", status_code=303)
+
+    @console.post("/accounts/{name}/reset")
+    async def reset_account(name: str, request: Request) -> Response:
+        viewer = await viewer_of(request)
+        await posted_form(request, viewer)
+        require(request, viewer, frozenset({Role.ADMIN}))
+        target = await managed(request, viewer, name)
+        password = await accounts.reset_password(target, actor=viewer.actor)
+        if password is None:
+            raise not_found(request, viewer)
+        return await accounts_form(
+            request, viewer, created={"name": target, "password": password, "reset": "1"}
+        )
+
+    # --- "Gặp cán bộ": the live inbox ---------------------------------------------------------
+
+    def handoff_row(h: Handoff) -> dict[str, Any]:
+        return {
+            "id": h.id,
+            "url": f"{PREFIX}/handoffs/{h.id}",
+            "channel": texts.CHANNELS.get(h.key.channel, h.key.channel),
+            "commune": commune_names.get(h.commune_code, h.commune_code),
+            "opened": f"{h.opened_at.astimezone(tz):%d/%m %H:%M}",
+            "last": f"{h.last_at.astimezone(tz):%d/%m %H:%M}",
+            "unread": h.unread,
+            "waiting": h.waiting,
+            "open": h.is_open,
+            "claimed_by": h.claimed_by or "",
+            "state": texts.handoff_state(h.is_open, h.waiting, h.claimed_by, h.closed_by),
+        }
+
+    def line_row(line: Line) -> dict[str, Any]:
+        if line.by_officer:
+            who, kind = texts.HANDOFF_OFFICER.format(name=line.officer), "officer"
+        elif line.author == "citizen":
+            who, kind = texts.HANDOFF_CITIZEN, "citizen"
+        else:
+            who, kind = texts.HANDOFF_ASSISTANT, "assistant"
+        return {
+            "id": line.id,
+            "at": f"{line.at.astimezone(tz):%d/%m %H:%M}",
+            "who": who,
+            "kind": kind,
+            "text": line.text,
+        }
+
+    async def listed(viewer: Viewer) -> list[Handoff]:
+        since = datetime.now(tz) - timedelta(days=1)
+        return await handoffs.list(viewer.communes, closed_since=since)
+
+    async def visible_handoff(request: Request, viewer: Viewer, handoff_id: int) -> Handoff:
+        found = await handoffs.get(handoff_id)
+        if found is None or viewer.role not in READERS or not viewer.covers(found.commune_code):
+            raise not_found(request, viewer)
+        return found
+
+    async def handoff_page(
+        request: Request, viewer: Viewer, found: Handoff, status_code: int = 200, error: str = ""
+    ) -> Response:
+        lines = await handoffs.lines(found.key)
+        dossiers = await office.list(
+            DossierQuery(filer=found.key, commune_codes=viewer.communes, limit=20)
+        )
+        await audit.record(
+            viewer.actor, "handoff:view", f"handoff:{found.id}", {}, datetime.now(tz)
+        )
+        return page(
+            request,
+            "handoff.html",
+            viewer,
+            status_code,
+            h=handoff_row(found),
+            handoff=found,
+            lines=[line_row(line) for line in lines],
+            after=lines[-1].id if lines else 0,
+            dossiers=dossiers,
+            names={p.code: p.name for p in procedures},
+            may_answer=viewer.role is Role.OFFICER and found.is_open,
+            error=error,
+            done=texts.HANDOFF_DONE.get(request.query_params.get("done", ""), ""),
+        )
+
+    @console.get("/handoffs", response_class=HTMLResponse)
+    async def handoffs_page(request: Request) -> Response:
+        viewer = await viewer_of(request)
+        require(request, viewer, READERS)
+        rows = [handoff_row(h) for h in await listed(viewer)]
+        return page(request, "handoffs.html", viewer, rows=rows)
+
+    @console.get("/handoffs.json")
+    async def handoffs_json(request: Request) -> Response:
+        # Polled by live.js: it does not keep an idle session alive.
+        viewer = await viewer_of(request, touch=False)
+        require(request, viewer, READERS)
+        rows = [handoff_row(h) for h in await listed(viewer)]
+        waiting = sum(1 for r in rows if r["open"] and (r["unread"] or not r["claimed_by"]))
+        return JSONResponse({"rows": rows, "waiting": waiting})
+
+    @console.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
+    async def show_handoff(handoff_id: int, request: Request) -> Response:
+        viewer = await viewer_of(request)
+        return await handoff_page(
+            request, viewer, await visible_handoff(request, viewer, handoff_id)
+        )
+
+    @console.get("/handoffs/{handoff_id}/lines.json")
+    async def handoff_lines(handoff_id: int, request: Request) -> Response:
+        viewer = await viewer_of(request, touch=False)
+        found = await visible_handoff(request, viewer, handoff_id)
+        after = request.query_params.get("after", "0")
+        lines = await handoffs.lines(found.key, after=int(after) if after.isdigit() else 0)
+        return JSONResponse(
+            {"lines": [line_row(line) for line in lines], "handoff": handoff_row(found)}
+        )
+
+    async def officer_change(
+        request: Request, handoff_id: int
+    ) -> tuple[Viewer, Handoff, Mapping[str, str]]:
+        viewer = await viewer_of(request)
+        form = await posted_form(request, viewer)
+        found = await visible_handoff(request, viewer, handoff_id)  # 404 before the role
+        require(request, viewer, frozenset({Role.OFFICER}))
+        return viewer, found, form
+
+    def back_to(found: Handoff, done: str) -> Response:
+        return RedirectResponse(f"{PREFIX}/handoffs/{found.id}?done={done}", status_code=303)
+
+    @console.post("/handoffs/{handoff_id}/answer")
+    async def answer_handoff(handoff_id: int, request: Request) -> Response:
+        viewer, found, form = await officer_change(request, handoff_id)
+        body = form.get("text", "").strip()
+        if not body:
+            return await handoff_page(request, viewer, found, 400, texts.HANDOFF_EMPTY)
+        result = await handoffs.answer(found.id, viewer.name, body[:2000], datetime.now(tz))
+        if isinstance(result, str):
+            message = texts.HANDOFF_CLOSED if result == CLOSED_ALREADY else texts.HANDOFF_TAKEN
+            current = await visible_handoff(request, viewer, handoff_id)
+            return await handoff_page(request, viewer, current, 409, message)
+        await audit.record(
+            viewer.actor,
+            "handoff:answer",
+            f"handoff:{found.id}",
+            {"line": result.id, "characters": len(result.text)},
+            datetime.now(tz),
+        )
+        return back_to(found, "answered")
+
+    @console.post("/handoffs/{handoff_id}/claim")
+    async def claim_handoff(handoff_id: int, request: Request) -> Response:
+        viewer, found, _ = await officer_change(request, handoff_id)
+        refused = await handoffs.claim(found.id, viewer.name)
+        if refused is not None:
+            message = texts.HANDOFF_CLOSED if refused == CLOSED_ALREADY else texts.HANDOFF_TAKEN
+            current = await visible_handoff(request, viewer, handoff_id)
+            return await handoff_page(request, viewer, current, 409, message)
+        await audit.record(
+            viewer.actor, "handoff:claim", f"handoff:{found.id}", {}, datetime.now(tz)
+        )
+        return back_to(found, "claimed")
+
+    @console.post("/handoffs/{handoff_id}/close")
+    async def close_handoff(handoff_id: int, request: Request) -> Response:
+        viewer, found, _ = await officer_change(request, handoff_id)
+        if not await handoffs.close(found.id, viewer.name, datetime.now(tz)):
+            current = await visible_handoff(request, viewer, handoff_id)
+            return await handoff_page(request, viewer, current, 409, texts.HANDOFF_CLOSED)
+        await audit.record(
+            viewer.actor, "handoff:close", f"handoff:{found.id}", {}, datetime.now(tz)
+        )
+        return back_to(found, "closed")
+
+    @console.get("/static/live.js")
+    async def live_script() -> Response:
+        from importlib import resources
+
+        body = resources.files("backoffice.console").joinpath("static/live.js").read_bytes()
+        return Response(body, media_type="text/javascript; charset=utf-8")
 
     @console.get("/static/console.css")
     async def stylesheet() -> Response:
@@ -828,6 +1082,8 @@ def _done_message(request: Request) -> str:
         return "Đã hẹn lại ngày trả kết quả và gửi lời xin lỗi tới công dân."
     if done == "disabled":
         return "Đã khóa tài khoản."
+    if done == "enabled":
+        return "Đã mở khóa tài khoản."
     try:
         return texts.MOVED.format(status=texts.status_label(Status(done)))
     except ValueError:
@@ -901,35 +1157,6 @@ def _recipient(dossier: Dossier) -> dict[str, str]:
         "phone": str(postal.get("phone") or applicant["phone"]),
         "address": _address(postal),
     }
-
-
-def _strings(value: Any) -> Sequence[str]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, Mapping):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list | tuple):
-        return [s for v in value for s in _strings(v)]
-    return (str(value),) if isinstance(value, int) and not isinstance(value, bool) else ()
-
-
-def _matches(dossier: Dossier, query: str) -> bool:
-    """The dossier code, a name (with or without tone marks), a phone or an ID number."""
-    wanted = normalize(query)
-    digits = "".join(c for c in query if c.isdigit())
-    if query.strip().lower() in dossier.code.lower():
-        return True
-    values = [
-        *_strings(dossier.fields),
-        *_strings(dossier.filer),
-        *_strings(dossier.on_behalf_of or {}),
-    ]
-    for value in values:
-        if wanted and wanted in normalize(value):
-            return True
-        if len(digits) >= 6 and digits == "".join(c for c in value if c.isdigit()):
-            return True
-    return False
 
 
 def _counter_fields(procedure: Any, name: str, phone: str) -> dict[str, Any]:

@@ -71,3 +71,34 @@ def role_label(role: str) -> str:
         return ROLE_LABELS[Role(role)]
     except ValueError:
         return role
+
+
+# --- "Gặp cán bộ" ----------------------------------------------------------------------------
+
+HANDOFF_CITIZEN = "Công dân"
+HANDOFF_ASSISTANT = "Trợ lý"
+HANDOFF_OFFICER = "Cán bộ {name}"
+HANDOFF_EMPTY = "Cần nhập câu trả lời."
+HANDOFF_CLOSED = "Cuộc trò chuyện này đã kết thúc."
+HANDOFF_TAKEN = "Cán bộ khác đang trả lời cuộc trò chuyện này."
+HANDOFF_DONE = {
+    "answered": "Đã gửi câu trả lời tới công dân.",
+    "claimed": "Bạn đã nhận trả lời cuộc trò chuyện này.",
+    "closed": "Đã kết thúc; trợ lý tiếp tục trả lời công dân.",
+}
+
+
+def handoff_state(
+    is_open: bool, waiting: bool, claimed_by: str | None, closed_by: str | None
+) -> str:
+    if not is_open:
+        if closed_by == "idle":
+            return "Đã kết thúc (lâu không có tin nhắn)"
+        if closed_by == "citizen":
+            return "Công dân đã quay lại trợ lý"
+        return f"Đã kết thúc ({closed_by})" if closed_by else "Đã kết thúc"
+    if waiting:
+        return "Lời nhắn ngoài giờ, chờ trả lời"
+    if claimed_by:
+        return f"Cán bộ {claimed_by} đang trả lời"
+    return "Chờ cán bộ nhận"

@@ -63,14 +63,6 @@ def contact_lines(commune: CommuneFacts) -> list[str]:
     return lines
 
 
-def _meanwhile(commune: CommuneFacts) -> str:
-    return "Trong lúc chờ, bạn liên hệ:\n" + "\n".join(contact_lines(commune))
-
-
-def officer_soon(commune: CommuneFacts) -> str:
-    return "Nhắn tin trực tiếp với cán bộ sắp có ạ.\n" + _meanwhile(commune)
-
-
 # --- Questions ---------------------------------------------------------------------------------
 
 ASK_PROMPT = (

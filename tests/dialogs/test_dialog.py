@@ -40,6 +40,7 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "supplement",
         "leaders",
         "lookup",
+        "officer",
     ]
     assert DIALOG.verbs == {
         "menu",
@@ -66,8 +67,15 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "lookupstop",
         "thongke",
         "lienket",
+        "officerend",
     }
-    assert DIALOG.modes == {"qa", "filing", "supplement", "lookup"}
+    assert DIALOG.modes == {"qa", "filing", "supplement", "lookup", "officer", "officer_note"}
+
+
+def test_a_captive_mode_no_flow_has_is_refused() -> None:
+    stray = Flow(name="stray", captive=frozenset({"nowhere"}))
+    with pytest.raises(FlowConflict, match="captive mode 'nowhere'"):
+        Dialog(flows=(*ENGINE_FLOWS, stray))
 
 
 def test_a_verb_claimed_twice_is_refused() -> None:

@@ -47,16 +47,6 @@ def test_a_first_message_that_is_a_question_is_answered_straight_away() -> None:
     assert card.startswith("Đăng ký kết hôn\nGiấy tờ: chưa có thông tin")
 
 
-def test_talking_to_an_officer_says_when_and_gives_the_hotline_meanwhile() -> None:
-    chat = Chat()
-    chat.say("/start")
-    chat.press("Gặp cán bộ")
-    assert "sắp có" in chat.text
-    assert "0220 3 755 123" in chat.text
-    assert "Sáng 7:30–11:30" in chat.text
-    assert chat.labels == ["Menu chính"]
-
-
 def test_tracking_button_and_hoso_command_ask_for_the_citizens_dossiers() -> None:
     chat = Chat()
     chat.say("/start")

@@ -30,7 +30,18 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def workers(database_url: str, clock: Clock) -> AsyncIterator[list[AccountService]]:
+def slept() -> list[float]:
+    """The slowdowns the login waited out (seconds), instead of sleeping in the test."""
+    return []
+
+
+@pytest.fixture
+async def workers(
+    database_url: str, clock: Clock, slept: list[float]
+) -> AsyncIterator[list[AccountService]]:
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
     engines = [create_engine(database_url) for _ in range(2)]
     try:
         services = []
@@ -44,6 +55,7 @@ async def workers(database_url: str, clock: Clock) -> AsyncIterator[list[Account
                     idle=timedelta(minutes=30),
                     limits=LoginLimits(window=timedelta(minutes=15), per_account=3, per_address=5),
                     clock=clock,
+                    sleep=sleep,
                 )
             )
         yield services
@@ -73,19 +85,40 @@ async def test_a_session_opened_on_one_worker_is_known_to_the_other(
 
 
 async def test_failed_logins_count_across_workers_per_account_and_per_address(
-    workers: list[AccountService],
+    workers: list[AccountService], slept: list[float]
 ) -> None:
     one, two = workers
     _, once = await one.add("lan", "officer", "10642", actor="test")
     _, other = await one.add("hoa", "leader", "*", actor="test")
     for worker in (one, two, one):
         assert await worker.login("lan", "sai", "10.0.0.1") == "wrong"
-    assert await two.login("lan", once, "10.0.0.2") == "limited"  # the account, from anywhere
+    # The guesser's address is locked for this account, on every worker...
+    assert await two.login("lan", once, "10.0.0.1") == "limited"
+    # ...but the officer at their own desk is not locked out: only slowed down.
+    assert slept == []
+    assert isinstance(await two.login("lan", once, "10.0.0.2"), SignedIn)
+    assert slept == [1.0]
     assert isinstance(await two.login("hoa", other, "10.0.0.1"), SignedIn)
     for name in ("x", "y"):
         assert await one.login(name, "sai", "10.0.0.1") == "wrong"
     assert await two.login("hoa", other, "10.0.0.1") == "limited"  # the address, any name
     assert isinstance(await two.login("hoa", other, "10.0.0.3"), SignedIn)
+
+
+async def test_guessing_one_account_from_many_addresses_slows_it_down_and_never_locks_it(
+    workers: list[AccountService], slept: list[float]
+) -> None:
+    one, two = workers
+    _, once = await one.add("lan", "officer", "10642", actor="test")
+    for n in range(12):  # twelve addresses, one wrong try each: no address is locked
+        assert await (one, two)[n % 2].login("lan", "sai", f"10.0.1.{n}") == "wrong"
+    # Past the account's 3 failures, each try waits one second more, at most ten.
+    assert slept == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    signed = await one.login("lan", once, "10.0.0.9")
+    assert isinstance(signed, SignedIn) and slept[-1] == 10.0  # 12 failures: the cap
+    for n in range(3):
+        await one.login("lan", "sai", f"10.0.1.{n + 20}")
+    assert slept[-3:] == [10.0, 10.0, 10.0]
 
 
 async def test_a_disabled_account_loses_its_sessions_and_cannot_sign_in(

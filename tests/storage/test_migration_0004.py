@@ -15,7 +15,7 @@ from backoffice.office import OfficeService
 from bot.app import Knowledge
 from knowledge.dossier_code import format_code
 from storage.db import create_engine, session_factory
-from storage.dossiers import VIETNAM, Applied, DossierRepository
+from storage.dossiers import VIETNAM, Applied, DossierQuery, DossierRepository
 from storage.migrate import current_revision, downgrade, head_revision, upgrade
 from storage.models import UtcDateTime
 from storage.outbox import OutboxRepository
@@ -286,6 +286,9 @@ async def test_0004_merges_the_office_copy_into_one_dossier(
         assert citizen.fields["ho_ten"] == CHILD
         assert (citizen.filer_key.chat_id, citizen.submission_key) == ("chat-9", "sub-1")
         assert only.fields["ho_ten"] == CHILD and only.filer_key.chat_id == ""
+        # 0009 gave the migrated dossiers their search text: the inbox finds them in SQL.
+        found = {d.code for d in await store.list(DossierQuery(search=CHILD.upper()))}
+        assert {CITIZEN_CODE, OFFICE_ONLY} <= found
 
         histories = await _histories(store)
         assert histories[CITIZEN_CODE] == [(None, "received"), ("received", "accepted")]

@@ -29,6 +29,8 @@ TABLES = {
     "volunteers",
     "leader_link_codes",
     "leader_chats",
+    "conversation_lines",
+    "handoffs",
 }
 
 

@@ -127,6 +127,25 @@ class Office:
 
         return self._run(work)
 
+    def file_many(self, count: int, commune: str = HOME) -> None:
+        """``count`` dossiers at once (one engine for them all)."""
+
+        async def work(office: OfficeService, _: AccountService, __: Any) -> None:
+            for n in range(count):
+                await office.receive(
+                    Submission(
+                        submission_key=uuid.uuid4().hex,
+                        commune_code=commune,
+                        procedure_code=PROCEDURE,
+                        filer_key=ConversationKey("telegram", f"chat-{n}", f"user-{n}"),
+                        submitted_at=datetime.now(UTC),
+                        fields={"requester_name": f"Người thứ {n}"},
+                        filer={"for_self": True, "relation": "", "name": f"Người thứ {n}"},
+                    )
+                )
+
+        self._run(work)
+
     def move(self, code: str, *targets: str, item_number: str = "EE123456785VN") -> None:
         from backoffice import domain
 
@@ -184,6 +203,27 @@ class Office:
         async def work(_: OfficeService, __: AccountService, sessions: Any) -> list[str]:
             async with sessions() as session:
                 return list(await session.scalars(select(OutboxRow.topic)))
+
+        return self._run(work)
+
+    def handoff(
+        self, commune: str = HOME, chat: str = "chat-1", said: str = "Cho tôi gặp cán bộ"
+    ) -> int:
+        """A citizen on Telegram who pressed «Gặp cán bộ» (as the conversation's save writes
+        it); the hand-over's id."""
+        from storage.handoffs import HandoffRepository, Thread, write_thread
+
+        key = ConversationKey("telegram", chat, chat)
+
+        async def work(_: OfficeService, __: AccountService, sessions: Any) -> int:
+            async with sessions.begin() as session:
+                await write_thread(
+                    session,
+                    [(key, commune, datetime.now(UTC), Thread(((("citizen", said)),), "open"))],
+                )
+            found = await HandoffRepository(sessions).open_for(key)
+            assert found is not None
+            return found.id
 
         return self._run(work)
 

@@ -199,7 +199,10 @@ def test_an_officer_signs_in_and_accepts_a_dossier_filed_in_the_chat(
     photo.scroll_into_view_if_needed()
     expect(photo).to_be_visible()
     # The photo came through the authorised route and decoded.
-    console.wait_for_function("document.querySelector('.photos img').naturalWidth > 0")
+    # (A function, not a string: the console's CSP allows no eval, which a polled string
+    # predicate needs when the image is not decoded yet.)
+    photo.evaluate("(img) => img.decode()")
+    assert photo.evaluate("(img) => img.naturalWidth") > 0
     console.get_by_role("button", name="Tiếp nhận hồ sơ").click()
     expect(console.locator(".notice.ok")).to_contain_text("Được tiếp nhận")
     expect(console.locator(".history li").first).to_contain_text("(lan)")
