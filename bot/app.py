@@ -33,6 +33,7 @@ from bot.push import Push, WindowClosed
 from bot.receipts import ReceiptCourier, ReceiptMaker
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
+from bot.volunteers import VolunteerEffects
 from dialogs.addresses import AddressBook
 from dialogs.context import CommuneFacts, Context
 from dialogs.model import ConversationKey, Reply
@@ -51,6 +52,7 @@ from storage.files import LocalFileStore
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.secrets import SecretRepository
+from storage.volunteers import VolunteerRepository
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -176,6 +178,7 @@ class App:
     push: Push
     receipts: ReceiptCourier
     notifier: Notifier
+    volunteers: VolunteerRepository
 
 
 @asynccontextmanager
@@ -254,6 +257,16 @@ async def build_app(
         def wake_couriers() -> None:
             receipts.poke()
 
+        volunteers = VolunteerRepository(sessions)
+        volunteer_effects = VolunteerEffects(
+            volunteers=volunteers,
+            dossiers=dossiers,
+            audit=audit,
+            catalogue=know.catalogue,
+            clock=lambda: datetime.now(UTC),
+            hotline=lambda: settings.commune().hotline,
+            wake=wake_couriers,
+        )
         effects = Effects(
             settings=settings,
             catalogue=know.catalogue,
@@ -265,6 +278,7 @@ async def build_app(
             fetchers=fetchers,
             wake_couriers=wake_couriers,
             clock=lambda: datetime.now(UTC),
+            volunteers=volunteer_effects,
         )
         service = ConversationService(
             dialog=build_dialog(),
@@ -380,4 +394,5 @@ async def build_app(
             push=push,
             receipts=receipts,
             notifier=notifier,
+            volunteers=volunteers,
         )

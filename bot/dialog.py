@@ -8,7 +8,7 @@ tests and benchmarks call it too, so they talk to the same dialog as the app. A 
 
 from __future__ import annotations
 
-from dialogs import engine, filing, lookup
+from dialogs import engine, filing, lookup, volunteer
 from dialogs.engine import Dialog
 
 
@@ -22,5 +22,6 @@ def build_dialog() -> Dialog:
             engine.TRACKING_FLOW,
             engine.SUPPLEMENT_FLOW,
             lookup.FLOW,
+            volunteer.FLOW,
         )
     )

@@ -192,6 +192,8 @@ class SubmitDossier(Effect):
     filer: Mapping[str, Any]  # {"for_self": bool, "relation": str, "name": str, "phone": str}
     result_delivery: str  # "counter" or "post"
     postal_address: Mapping[str, Any] | None = None
+    # The villager an approved volunteer files for, with their consent (dialogs.behalf).
+    on_behalf_of: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

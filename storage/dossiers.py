@@ -124,6 +124,7 @@ class NewDossier:
     role: str = "citizen"
     # Photos uploaded while the form was a draft become the dossier's in the same transaction.
     attach_draft_files: bool = True
+    volunteer_id: int | None = None  # the approved volunteer who filed it for a villager
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,9 @@ class Dossier:
     version: int = 0
     processing_days: int = 0
     workflow: Workflow = field(default_factory=Workflow)
+    volunteer_id: int | None = None
+    # The villager's own chat once a volunteer handed the dossier over (None until then).
+    villager_key: ConversationKey | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +250,12 @@ def _dossier(row: DossierRow) -> Dossier:
         version=row.version or 0,
         processing_days=row.processing_days or 0,
         workflow=Workflow.from_json(row.workflow),
+        volunteer_id=row.volunteer_id,
+        villager_key=None
+        if not row.villager_channel
+        else ConversationKey(
+            row.villager_channel, row.villager_chat_id or "", row.villager_user_id or ""
+        ),
     )
 
 
@@ -660,6 +670,7 @@ def _new_dossier(new: NewDossier, code: str, received_at: datetime) -> Dossier:
         updated_at=received_at,
         version=0,
         processing_days=new.processing_days,
+        volunteer_id=new.volunteer_id,
     )
 
 
@@ -685,4 +696,5 @@ def _dossier_values(d: Dossier) -> dict[str, Any]:
         "version": d.version,
         "processing_days": d.processing_days,
         "workflow": d.workflow.to_json(),
+        "volunteer_id": d.volunteer_id,
     }
