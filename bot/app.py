@@ -266,6 +266,7 @@ async def build_app(
             clock=lambda: datetime.now(UTC),
             hotline=lambda: settings.commune().hotline,
             wake=wake_couriers,
+            timezone=ZoneInfo(settings.deployment.timezone),
         )
         effects = Effects(
             settings=settings,

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.service import EffectOutcome
@@ -57,7 +57,9 @@ class VolunteerEffects:
         hotline: Callable[[], str] = lambda: "",
         wake: Callable[[], None] = lambda: None,
         new_code: Callable[[], str] = new_handover_code,
+        timezone: tzinfo = UTC,
     ) -> None:
+        self._timezone = timezone
         self._volunteers = volunteers
         self._dossiers = dossiers
         self._audit = audit
@@ -113,7 +115,10 @@ class VolunteerEffects:
             },
             self._clock(),
         )
-        return EffectOutcome(followup=_followup(inbound, flow.CONSENTED))
+        at = datetime.fromisoformat(effect.at).astimezone(self._timezone)
+        name = str(effect.villager.get("name", ""))
+        text = texts.consent_recorded(name, at, effect.kind == "photo")
+        return EffectOutcome(replies=(Reply(text),), followup=_followup(inbound, flow.CONSENTED))
 
     async def filed_for(
         self, key: ConversationKey, volunteer: Volunteer, code: str, villager: Mapping[str, Any]

@@ -111,6 +111,7 @@ def _mount_console(web: FastAPI, app: App) -> None:
             receipt=receipt,
             commune_names={c.code: c.name for c in app.settings.communes},
             public_url=app.settings.web.public_url,
+            volunteers=app.volunteers,
         )
     )
     web.add_middleware(officer_console.ConsoleHeaders)

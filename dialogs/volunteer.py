@@ -230,12 +230,9 @@ def _on_consented(turn: Turn, argument: str) -> Step | None:
     record = turn.state.get(behalf.KEY)
     if argument or not isinstance(record, dict) or not isinstance(record.get("consent"), dict):
         return None
-    consent = record["consent"]
-    consent["confirmed"] = True
+    record["consent"]["confirmed"] = True
     _asking(turn, "procedure")
-    at = fd.parse_time(consent.get("at")) or turn.ctx.now
-    text = texts.consent_recorded(str(record["name"]), at, consent.get("kind") == "photo")
-    return _say(turn, text, (_STOP_ROW,))
+    return _say(turn, texts.ASK_PROCEDURE, (_STOP_ROW,))
 
 
 def _on_pick(turn: Turn, code: str) -> Step | None:
@@ -401,13 +398,9 @@ def _start_filing(turn: Turn, code: str, record: dict[str, Any]) -> Step:
             continue
         draft["answers"][item] = {"value": record[source], "display": record[source]}
         fd.set_status(draft, item, fd.ANSWERED)
-    form = FormTurn(turn, procedure, draft)
-    intro = step.replies[0].text.split("\n\n")[0] if step.replies else ""
-    return form.ask(
-        [intro, texts.prefilled(str(record["name"]))]
-        if intro
-        else [texts.prefilled(str(record["name"]))]
-    )
+    form = procedure.form
+    intro = ftexts.intro(procedure.name, len(form.fields), len(form.photos))
+    return FormTurn(turn, procedure, draft).ask([intro, texts.prefilled(str(record["name"]))])
 
 
 # --- any chat: a handover code typed --------------------------------------------------------

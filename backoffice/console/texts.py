@@ -67,3 +67,13 @@ def role_label(role: str) -> str:
         return ROLE_LABELS[Role(role)]
     except ValueError:
         return role
+
+
+# --- volunteers --------------------------------------------------------------------------
+
+VOLUNTEERS_NONE = "Không có yêu cầu làm tình nguyện viên nào chờ duyệt."
+VOLUNTEER_APPROVE = "Duyệt"
+VOLUNTEER_REJECT = "Không duyệt"
+VOLUNTEER_APPROVED = "Đã duyệt tình nguyện viên; bạn ấy được báo trong chat."
+VOLUNTEER_REJECTED = "Đã không duyệt; bạn ấy được báo trong chat."
+VOLUNTEER_GONE = "Yêu cầu này đã được xử lý hoặc không thuộc xã của bạn."

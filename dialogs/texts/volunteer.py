@@ -79,13 +79,12 @@ CONSENT_PHOTO_BAD = "Ảnh chưa dùng được (mờ, tối hoặc không phả
 
 
 def consent_recorded(name: str, at: datetime, by_photo: bool) -> str:
+    """``at`` in the commune's local time."""
     how = "ảnh giấy đồng ý" if by_photo else "bà con gõ đồng ý"
-    return (
-        f"Đã ghi nhận {name} đồng ý ({how}, lúc {at:%H:%M %d/%m/%Y}).\n"
-        "Bà con cần làm thủ tục gì ạ? Gõ tên thủ tục, ví dụ: khai sinh"
-    )
+    return f"Đã ghi nhận {name} đồng ý ({how}, lúc {at:%H:%M ngày %d/%m/%Y})."
 
 
+ASK_PROCEDURE = "Bà con cần làm thủ tục gì ạ? Gõ tên thủ tục, ví dụ: khai sinh"
 WHICH_PROCEDURE = "Bạn chọn thủ tục bà con cần làm ạ:"
 NO_PROCEDURE = (
     "Mình chưa tìm được thủ tục nộp được ngay trong chat. "
@@ -102,7 +101,6 @@ def filed_for(name: str, code: str) -> str:
         f"Đã nộp hồ sơ {code} cho {name}. Biên nhận gửi vào đây.\n"
         "Muốn bà con tự nhận tin báo, bấm «Hồ sơ tôi đã khai giúp» rồi «Trao hồ sơ cho bà con»."
     )
-
 
 
 # --- The volunteer's dossiers --------------------------------------------------------------

@@ -27,6 +27,7 @@ TABLES = {
     "console_sessions",
     "console_login_attempts",
     "volunteers",
+    "handover_codes",
 }
 
 
