@@ -155,9 +155,12 @@ async def prepared_notices(app: App, channel: str) -> list[tuple[ConversationKey
     from bot.notices import NoticeMaker
 
     maker = NoticeMaker(app.dossiers, app.knowledge.catalogue, app.service, app.settings.payment)
-    outbox = OutboxRepository(app.conversations._sessions)  # noqa: SLF001  (the app's own)
+    outbox = OutboxRepository(app.conversations._sessions)
     rows = await outbox.claim_due(
-        datetime.now(UTC) + timedelta(seconds=1), 50, timedelta(minutes=1), topic=f"notify:{channel}"
+        datetime.now(UTC) + timedelta(seconds=1),
+        50,
+        timedelta(minutes=1),
+        topic=f"notify:{channel}",
     )
     out = []
     for row in rows:
@@ -168,7 +171,7 @@ async def prepared_notices(app: App, channel: str) -> list[tuple[ConversationKey
 
 
 async def receipt_rows(app: App, channel: str) -> list[dict[str, Any]]:
-    outbox = OutboxRepository(app.conversations._sessions)  # noqa: SLF001
+    outbox = OutboxRepository(app.conversations._sessions)
     return [i.payload for i in await outbox.pending(topic=f"send_receipt:{channel}")]
 
 
@@ -350,7 +353,7 @@ async def test_a_handover_code_moves_the_notices_and_the_receipt_to_the_villager
     await upgrade(settings.database.url)
     codes = iter(["K7M3PX", "ACDEF9", "HJKMN7"])
     async with build_app(settings, knowledge, deliver=False) as app:
-        app.effects._volunteers._new_code = lambda: next(codes)  # type: ignore[union-attr]  # noqa: SLF001
+        app.effects._volunteers._new_code = lambda: next(codes)  # type: ignore[union-attr]
         chat = Chat(app, VOLUNTEER)
         await apply_and_approve(app, chat)
         await prepared_notices(app, "terminal")  # the approval
@@ -392,6 +395,21 @@ async def test_a_handover_code_moves_the_notices_and_the_receipt_to_the_villager
         listed = await chat.send("/khaigiup")
         assert "đã trao cho bà con" in listed
 
+        # The receipt courier delivers the receipt to both hands: the volunteer's, the villager's.
+        got: list[tuple[ConversationKey, Reply]] = []
+
+        async def sender(key: ConversationKey, replies: Sequence[Reply]) -> bool:
+            got.extend((key, r) for r in replies)
+            return True
+
+        app.push.register("terminal", sender)
+        app.push.register("telegram", sender)
+        await app.receipts.run_once()
+        assert sorted(k.channel for k, _ in got) == ["telegram", "terminal"]
+        for _, reply in got:
+            assert code in reply.text
+            assert f"bien-nhan-{code}.pdf" in [d.filename for d in reply.documents]
+
 
 async def test_expired_codes_and_too_many_wrong_ones_are_refused(
     settings: Settings, knowledge: Knowledge, tmp_path: Path
@@ -414,7 +432,11 @@ async def test_expired_codes_and_too_many_wrong_ones_are_refused(
         assert texts.HANDOVER_UNKNOWN in await villager.send("NHAN TTTTTT")
         stranger = Chat(app, STRANGER)
         await app.volunteers.issue_code(
-            dossier, volunteer, code_hash("RRRRRR"), datetime.now(UTC), datetime.now(UTC) + timedelta(minutes=30)
+            dossier,
+            volunteer,
+            code_hash("RRRRRR"),
+            datetime.now(UTC),
+            datetime.now(UTC) + timedelta(minutes=30),
         )
         for _ in range(HANDOVER_REFUSALS):
             assert texts.HANDOVER_UNKNOWN in await stranger.send("NHAN WWWWWW")
