@@ -261,6 +261,8 @@ async def build_app(
         volunteer_effects = VolunteerEffects(
             volunteers=volunteers,
             dossiers=dossiers,
+            files=files,
+            store=store,
             audit=audit,
             catalogue=know.catalogue,
             clock=lambda: datetime.now(UTC),

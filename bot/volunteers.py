@@ -17,13 +17,15 @@ from typing import Any
 from bot.service import EffectOutcome
 from dialogs import volunteer as flow
 from dialogs.engine import MENU
-from dialogs.model import Button, ConversationKey, Effect, Inbound, Reply
+from dialogs.model import CONSENT_SLOT, Button, ConversationKey, Effect, Inbound, Reply
 from dialogs.texts import common as ctexts
 from dialogs.texts import volunteer as texts
 from dialogs.validators import mask_id
 from knowledge.catalogue import Catalogue
+from storage.attachments import FileRepository
 from storage.audit import AuditRepository
 from storage.dossiers import DossierRepository
+from storage.files import FileStore
 from storage.volunteers import HandedOver, Volunteer, VolunteerRepository
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class VolunteerEffects:
         *,
         volunteers: VolunteerRepository,
         dossiers: DossierRepository,
+        files: FileRepository,
+        store: FileStore,
         audit: AuditRepository,
         catalogue: Catalogue,
         clock: Callable[[], datetime],
@@ -62,6 +66,8 @@ class VolunteerEffects:
         self._timezone = timezone
         self._volunteers = volunteers
         self._dossiers = dossiers
+        self._files = files
+        self._store = store
         self._audit = audit
         self._catalogue = catalogue
         self._clock = clock
@@ -87,6 +93,11 @@ class VolunteerEffects:
             return EffectOutcome(replies=(Reply(texts.PENDING, buttons=_MENU),))
         if isinstance(effect, flow.RecordConsent):
             return await self._consent(inbound, effect)
+        if isinstance(effect, flow.DropConsentPhotos):
+            for stored in await self._files.for_conversation(key):
+                if stored.slot == CONSENT_SLOT and await self._files.remove(stored.id):
+                    await self._store.delete(stored.storage_key)
+            return EffectOutcome()
         if isinstance(effect, flow.ListFiledForOthers):
             return await self._list(key)
         if isinstance(effect, flow.IssueHandover):

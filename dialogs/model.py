@@ -237,6 +237,9 @@ class Notice:
 
 
 SUPPLEMENT_SLOT = "bo_sung"  # photos sent in answer to a supplement request
+# The photo of a villager's signed consent, taken by a volunteer (dialogs.volunteer): it
+# belongs only to a dossier filed by a volunteer for that villager.
+CONSENT_SLOT = "dong_y"
 
 
 @dataclass(frozen=True, slots=True)

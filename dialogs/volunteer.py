@@ -41,7 +41,7 @@ from dialogs import validators as v
 from dialogs.cards import shorten
 from dialogs.filing_screens import BUTTON_LENGTH, FormTurn
 from dialogs.flow import Flow, Turn
-from dialogs.model import Button, CheckAttachments, Effect, Reply, Step
+from dialogs.model import CONSENT_SLOT, Button, CheckAttachments, Effect, Reply, Step
 from dialogs.texts import common as ctexts
 from dialogs.texts import filing as ftexts
 from dialogs.texts import volunteer as texts
@@ -49,7 +49,6 @@ from knowledge.dossier_code import parse_code
 
 MODE = "volunteer"
 KEY = "volunteer"  # the questions being asked: {"stage": ..., answers so far}
-CONSENT_SLOT = "dong_y"  # the photo of the signed consent, a slot of the dossier
 
 TNV = "tnv"  # /tinhnguyen
 STATUS = "tnvst"  # bot/'s answer to CheckVolunteer: tnvst:<status>[:khai]
@@ -103,6 +102,12 @@ class RecordConsent(Effect):
     at: str  # ISO time of the consent
     text: str = ""
     photo_sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DropConsentPhotos(Effect):
+    """Forget consent photos this chat sent that no dossier took (a stopped or refused
+    filing): they must never join the next dossier filed from this chat."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +191,8 @@ def _on_status(turn: Turn, argument: str) -> Step | None:
     if then == "khai":
         turn.state.pop(behalf.KEY, None)
         _asking(turn, "v_name")
-        return _say(turn, texts.ASK_VILLAGER_NAME, (_STOP_ROW,))
+        asked = _say(turn, texts.ASK_VILLAGER_NAME, (_STOP_ROW,))
+        return Step(state=asked.state, replies=asked.replies, effects=(DropConsentPhotos(),))
     return _say(turn, texts.APPROVED_MENU, _menu_rows())
 
 
@@ -222,7 +228,8 @@ def _on_stop(turn: Turn, argument: str) -> Step | None:
         return None
     _leave(turn)
     turn.state.pop(behalf.KEY, None)
-    return engine.main_menu(turn, notice=texts.STOPPED)
+    step = engine.main_menu(turn, notice=texts.STOPPED)
+    return Step(state=step.state, replies=step.replies, effects=(DropConsentPhotos(),))
 
 
 def _on_consented(turn: Turn, argument: str) -> Step | None:
@@ -324,7 +331,8 @@ def _consent_typed(turn: Turn, text: str) -> Step:
     if not answer.value:
         _leave(turn)
         turn.state.pop(behalf.KEY, None)
-        return engine.main_menu(turn, notice=texts.CONSENT_REFUSED)
+        step = engine.main_menu(turn, notice=texts.CONSENT_REFUSED)
+        return Step(state=step.state, replies=step.replies, effects=(DropConsentPhotos(),))
     return _consented(turn, "typed", text=v.clean_spaces(text)[:60])
 
 
@@ -450,6 +458,7 @@ __all__ = [
     "HANDOVER_LENGTH",
     "ApplyVolunteer",
     "CheckVolunteer",
+    "DropConsentPhotos",
     "IssueHandover",
     "ListFiledForOthers",
     "RecordConsent",

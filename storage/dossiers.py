@@ -25,7 +25,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialogs.model import SUPPLEMENT_SLOT, ConversationKey
+from dialogs.model import CONSENT_SLOT, SUPPLEMENT_SLOT, ConversationKey
 from storage.batching import Batcher
 from storage.common import aware as _aware
 from storage.common import dialect_insert as _insert
@@ -420,7 +420,15 @@ class DossierRepository:
             ],
         )
         with_photos = [d for new, d in zip(news, made, strict=True) if new.attach_draft_files]
-        if with_photos:
+        # A supplement's photos wait for their own dossier, not the next filing; a villager's
+        # consent goes only with a volunteer's filing for them.
+        groups = (
+            ([d for d in with_photos if d.volunteer_id is not None], (SUPPLEMENT_SLOT,)),
+            ([d for d in with_photos if d.volunteer_id is None], (SUPPLEMENT_SLOT, CONSENT_SLOT)),
+        )
+        for group, kept_back in groups:
+            if not group:
+                continue
             await session.execute(
                 update(_FILES)
                 .where(
@@ -428,8 +436,7 @@ class DossierRepository:
                     _FILES.c.chat_id == bindparam("b_chat_id"),
                     _FILES.c.user_id == bindparam("b_user_id"),
                     _FILES.c.dossier_id.is_(None),
-                    # A supplement's photos wait for their own dossier, not the next filing.
-                    _FILES.c.slot != SUPPLEMENT_SLOT,
+                    _FILES.c.slot.not_in(kept_back),
                 )
                 .values(dossier_id=bindparam("b_dossier_id")),
                 [
@@ -439,7 +446,7 @@ class DossierRepository:
                         "b_user_id": d.filer_key.user_id,
                         "b_dossier_id": d.id,
                     }
-                    for d in with_photos
+                    for d in group
                 ],
             )
         # A dossier filed where no chat can be reached (paper at the counter: the officer

@@ -18,17 +18,19 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
+from sqlalchemy import update
 
 from backoffice.domain import Accept, Role
 from bot.app import App, Knowledge, build_app
 from bot.config import Settings
 from bot.volunteers import HANDOVER_REFUSALS, code_hash
 from dialogs import volunteer as flow
-from dialogs.model import Attachment, ConversationKey, Inbound, Reply
+from dialogs.model import CONSENT_SLOT, Attachment, ConversationKey, Inbound, Reply
 from dialogs.texts import filing as ftexts
 from dialogs.texts import volunteer as texts
 from dialogs.texts.validation import ID_WRONG_LENGTH, PHONE_MOBILE_LENGTH
 from storage.migrate import upgrade
+from storage.models import VolunteerRow
 from storage.outbox import OutboxRepository
 from tests.dialogs.test_filing import BIRTH_ANSWERS
 
@@ -323,7 +325,7 @@ async def test_a_photo_of_the_signed_consent_becomes_a_slot_of_the_dossier(
         assert dossier is not None and dossier.on_behalf_of is not None
         assert dossier.on_behalf_of["consent"]["kind"] == "photo"
         slots = sorted(f.slot for f in await app.files.for_dossier(dossier.id))
-        assert slots == ["birth_certificate", flow.CONSENT_SLOT]
+        assert slots == ["birth_certificate", CONSENT_SLOT]
         consent = next(f for f in await app.files.for_dossier(dossier.id) if f.slot == "dong_y")
         assert consent.sha256 == dossier.on_behalf_of["consent"]["photo_sha256"]
 
@@ -342,6 +344,34 @@ async def test_a_refused_consent_or_a_volunteer_disabled_meanwhile_files_nothing
         # A later filing of the volunteer's own is not in the villager's name.
         await chat.send(payload=f"file:{BIRTH}")
         assert ftexts.WHO_FILES in chat.text
+
+        # A photographed consent, then «Thôi»: the photo is forgotten, bytes and all.
+        await chat.send(payload=flow.FILE_FOR)
+        for text in ("trần thị hoa", VILLAGER_ID, "0912345678"):
+            await chat.send(text)
+        await chat.press(texts.BTN_CONSENT_PHOTO)
+        await chat.send(photos=(page_photo(tmp_path / "dong-y.jpg", 10),))
+        (stored,) = await app.files.for_conversation(VOLUNTEER)
+        assert stored.slot == CONSENT_SLOT and await app.store.exists(stored.storage_key)
+        assert texts.STOPPED in await chat.press(texts.BTN_STOP)
+        assert await app.files.for_conversation(VOLUNTEER) == []
+        assert not await app.store.exists(stored.storage_key)
+
+        # Disabled after the consent was given: the filing is refused, nothing is filed.
+        await villager_consents(chat)
+        await chat.send("khai sinh")
+        volunteer = await app.volunteers.of(VOLUNTEER)
+        assert volunteer is not None
+        async with app.volunteers._sessions.begin() as session:
+            await session.execute(
+                update(VolunteerRow)
+                .where(VolunteerRow.id == volunteer.id)
+                .values(status="disabled")
+            )
+        with pytest.raises(AssertionError):
+            await fill_birth_form(chat, tmp_path)
+        assert texts.NOT_APPROVED in chat.text
+        assert await app.volunteers.filed_by(volunteer.id) == []
 
 
 # --- handing over ----------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialogs.model import ConversationKey
+from dialogs.model import CONSENT_SLOT, ConversationKey
+from storage.attachments import FileRepository
 from storage.audit import AuditRepository
 from storage.dossiers import Dossier, DossierRepository, NewDossier
 from storage.outbox import OutboxRepository
@@ -144,3 +145,16 @@ async def test_an_expired_code_is_refused_and_wrong_codes_are_counted_per_chat(
     assert await repo.refusals(VILLAGER, NOW - timedelta(days=1)) == 3
     assert await repo.refusals(NEIGHBOUR, NOW - timedelta(days=1)) == 1
     assert await repo.refusals(VILLAGER, NOW + timedelta(seconds=1)) == 0
+
+
+async def test_a_consent_photo_goes_only_with_a_volunteers_filing(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    files = FileRepository(sessions)
+    volunteer = await _volunteer(VolunteerRepository(sessions))
+    await files.add(VOLUNTEER, CONSENT_SLOT, "c" * 64, "k/c.jpg", "image/jpeg", 10, NOW)
+    await files.add(VOLUNTEER, "birth_certificate", "b" * 64, "k/b.jpg", "image/jpeg", 10, NOW)
+    own = await _file(sessions, None, "own")  # the volunteer's own filing: not the consent
+    assert [f.slot for f in await files.for_dossier(own.id)] == ["birth_certificate"]
+    for_villager = await _file(sessions, volunteer.id, "for-villager")
+    assert [f.slot for f in await files.for_dossier(for_villager.id)] == [CONSENT_SLOT]
