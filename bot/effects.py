@@ -243,7 +243,7 @@ class Effects:
             log.warning("status lookup failed: %s", type(exc).__name__)
             menu = ((Button(ctexts.BTN_MENU, MENU),),)
             return EffectOutcome(replies=(Reply(tracking.LOOKUP_BUSY, buttons=menu),))
-        if found is not None and _filed_from(found) == key:
+        if found is not None and (_filed_from(found) == key or await self._handed_to(code, key)):
             return EffectOutcome(replies=(lookup.status_screen(self._status_view(found)),))
         if not effect.phone:
             return EffectOutcome(followup=_followup(inbound, f"{lookup.ASK_PHONE}:{code}"))
@@ -265,6 +265,11 @@ class Effects:
             replies=(lookup.status_screen(self._status_view(found)),),
             followup=_followup(inbound, f"{lookup.DONE}:{code}"),
         )
+
+    async def _handed_to(self, code: str, key: ConversationKey) -> bool:
+        """Whether a volunteer handed dossier ``code`` over to this chat (the villager's)."""
+        stored = await self._dossiers.by_code(code)
+        return stored is not None and stored.villager_key == key
 
     def _status_view(self, dossier: DossierOut) -> DossierStatus:
         procedure = self._catalogue.get(dossier.procedure_code)

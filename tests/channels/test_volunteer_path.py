@@ -88,5 +88,8 @@ async def test_a_villager_takes_a_dossier_into_their_own_telegram_or_zalo(
         assert stored is not None and stored.villager_key == citizen.key
         names = [name for name, _ in await citizen.documents()]
         assert f"bien-nhan-{receipt.code}.pdf" in names
+        # The code typed in the villager's chat now answers at once, as in the filer's own.
+        status = await citizen.type(receipt.code)
+        assert f"Hồ sơ {receipt.code}" in status.text and "Tình trạng:" in status.text
     else:
         assert texts.HANDOVER_WRONG_CHANNEL in took.text
