@@ -26,7 +26,7 @@ from storage.attachments import FileRepository
 from storage.audit import AuditRepository
 from storage.dossiers import DossierRepository
 from storage.files import FileStore
-from storage.volunteers import HandedOver, Volunteer, VolunteerRepository
+from storage.volunteers import PENDING, HandedOver, Volunteer, VolunteerRepository
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,9 @@ class VolunteerEffects:
                 key, effect.commune_code, effect.name, effect.phone, effect.branch, self._clock()
             )
             log.info("volunteer %s asked (%s)", volunteer.id, volunteer.status)
-            if volunteer.approved:
-                return EffectOutcome(followup=_followup(inbound, f"{flow.STATUS}:approved"))
+            if volunteer.status != PENDING:  # approved or disabled already: say so
+                followup = _followup(inbound, f"{flow.STATUS}:{volunteer.status}")
+                return EffectOutcome(followup=followup)
             return EffectOutcome(replies=(Reply(texts.PENDING, buttons=_MENU),))
         if isinstance(effect, flow.RecordConsent):
             return await self._consent(inbound, effect)

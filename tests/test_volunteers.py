@@ -372,6 +372,7 @@ async def test_a_refused_consent_or_a_volunteer_disabled_meanwhile_files_nothing
             await fill_birth_form(chat, tmp_path)
         assert texts.NOT_APPROVED in chat.text
         assert await app.volunteers.filed_by(volunteer.id) == []
+        assert texts.DISABLED in await chat.send("/tinhnguyen")
 
 
 # --- handing over ----------------------------------------------------------------------------
