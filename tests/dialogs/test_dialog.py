@@ -39,6 +39,7 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "tracking",
         "supplement",
         "lookup",
+        "volunteer",
     ]
     assert DIALOG.verbs == {
         "menu",
@@ -63,8 +64,18 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "lookupwrong",
         "lookupdone",
         "lookupstop",
+        "tnv",
+        "tnvst",
+        "tnvkhai",
+        "tnvds",
+        "tnvtrao",
+        "tnvanh",
+        "tnvstop",
+        "tnvok",
+        "tnvfile",
+        "tnvfiled",
     }
-    assert DIALOG.modes == {"qa", "filing", "supplement", "lookup"}
+    assert DIALOG.modes == {"qa", "filing", "supplement", "lookup", "volunteer"}
 
 
 def test_a_verb_claimed_twice_is_refused() -> None:
