@@ -74,6 +74,7 @@ class Submission:
     on_behalf_of: Mapping[str, Any] | None = None
     result_delivery: Literal["counter", "post"] = "counter"
     postal_address: Mapping[str, Any] | None = None
+    volunteer_id: int | None = None  # an approved volunteer filing for a villager
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,7 @@ class OfficeService:
                 else dict(submission.postal_address),
                 actor=ctx.actor,
                 role=role.value,
+                volunteer_id=submission.volunteer_id,
             )
         )
         if created:
@@ -330,6 +332,8 @@ def _recipients(dossier: Dossier) -> tuple[ConversationKey, ...]:
     """Who hears of a move in their own chat: the conversation it was filed from (a volunteer
     filing for a villager is that conversation; the villager's own chat joins when handed
     over)."""
+    if dossier.villager_key is not None and dossier.villager_key != dossier.filer_key:
+        return (dossier.filer_key, dossier.villager_key)
     return (dossier.filer_key,)
 
 

@@ -37,6 +37,7 @@ from bot.push import Push, WindowClosed
 from bot.receipts import ReceiptCourier, ReceiptMaker
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
+from bot.volunteers import VolunteerEffects
 from dialogs.addresses import AddressBook
 from dialogs.context import CommuneFacts, Context
 from dialogs.model import ConversationKey, Reply
@@ -58,6 +59,7 @@ from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
 from storage.outbox import OutboxRepository, handoff_topic
 from storage.secrets import SecretRepository
 from storage.stats import StatsRepository
+from storage.volunteers import VolunteerRepository
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -206,6 +208,7 @@ class App:
     handoffs: HandoffRepository
     handoff_courier: Notifier
     idle_handoffs: IdleHandoffs
+    volunteers: VolunteerRepository
 
 
 @asynccontextmanager
@@ -295,6 +298,19 @@ async def build_app(
         def wake_couriers() -> None:
             receipts.poke()
 
+        volunteers = VolunteerRepository(sessions)
+        volunteer_effects = VolunteerEffects(
+            volunteers=volunteers,
+            dossiers=dossiers,
+            files=files,
+            store=store,
+            audit=audit,
+            catalogue=know.catalogue,
+            clock=lambda: datetime.now(UTC),
+            hotline=lambda: settings.commune().hotline,
+            wake=wake_couriers,
+            timezone=ZoneInfo(settings.deployment.timezone),
+        )
         effects = Effects(
             settings=settings,
             catalogue=know.catalogue,
@@ -306,6 +322,7 @@ async def build_app(
             fetchers=fetchers,
             wake_couriers=wake_couriers,
             clock=lambda: datetime.now(UTC),
+            volunteers=volunteer_effects,
         )
         dashboard = build_dashboard(settings, sessions, know.catalogue)
         leader_chats = LeaderChatRepository(sessions)
@@ -466,4 +483,5 @@ async def build_app(
             handoffs=handoffs,
             handoff_courier=handoff_courier,
             idle_handoffs=idle_handoffs,
+            volunteers=volunteers,
         )

@@ -22,7 +22,9 @@ from backoffice.wire import DossierOut
 from bot.config import Settings
 from bot.receipts import pays_by_transfer
 from bot.service import EffectOutcome
+from bot.volunteers import VolunteerEffects
 from dialogs import lookup, notices, validators
+from dialogs import volunteer as volunteer_flow
 from dialogs.engine import MENU, RECEIPT
 from dialogs.model import (
     SUPPLEMENT_SLOT,
@@ -45,6 +47,7 @@ from dialogs.texts import common as ctexts
 from dialogs.texts import notices as notice_texts
 from dialogs.texts import receipt as texts
 from dialogs.texts import tracking
+from dialogs.texts import volunteer as volunteer_texts
 from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from knowledge.catalogue import Catalogue
 from knowledge.model import Procedure
@@ -100,6 +103,7 @@ class Effects:
         fetchers: Mapping[str, AttachmentFetcher],
         wake_couriers: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime],
+        volunteers: VolunteerEffects | None = None,
     ) -> None:
         self._settings = settings
         self._catalogue = catalogue
@@ -112,8 +116,13 @@ class Effects:
         self._wake_couriers = wake_couriers  # new outbox rows: deliver them now
         self._clock = clock
         self._tz = ZoneInfo(settings.deployment.timezone)
+        self._volunteers = volunteers
 
     async def __call__(self, inbound: Inbound, effect: Effect) -> EffectOutcome:
+        if self._volunteers is not None:
+            done = await self._volunteers.run(inbound, effect)
+            if done is not None:
+                return done
         if isinstance(effect, CheckAttachments):
             return await self._check(inbound, effect)
         if isinstance(effect, SubmitDossier):
@@ -234,7 +243,7 @@ class Effects:
             log.warning("status lookup failed: %s", type(exc).__name__)
             menu = ((Button(ctexts.BTN_MENU, MENU),),)
             return EffectOutcome(replies=(Reply(tracking.LOOKUP_BUSY, buttons=menu),))
-        if found is not None and _filed_from(found) == key:
+        if found is not None and (_filed_from(found) == key or await self._handed_to(code, key)):
             return EffectOutcome(replies=(lookup.status_screen(self._status_view(found)),))
         if not effect.phone:
             return EffectOutcome(followup=_followup(inbound, f"{lookup.ASK_PHONE}:{code}"))
@@ -256,6 +265,11 @@ class Effects:
             replies=(lookup.status_screen(self._status_view(found)),),
             followup=_followup(inbound, f"{lookup.DONE}:{code}"),
         )
+
+    async def _handed_to(self, code: str, key: ConversationKey) -> bool:
+        """Whether a volunteer handed dossier ``code`` over to this chat (the villager's)."""
+        stored = await self._dossiers.by_code(code)
+        return stored is not None and stored.villager_key == key
 
     def _status_view(self, dossier: DossierOut) -> DossierStatus:
         procedure = self._catalogue.get(dossier.procedure_code)
@@ -319,6 +333,16 @@ class Effects:
             log.error("submission for unknown procedure %s", effect.procedure_code)
             return EffectOutcome(replies=(Reply(texts.SUBMIT_FAILED),))
         commune = self._settings.commune(effect.commune_code)
+        volunteer = None
+        filer = dict(effect.filer)
+        on_behalf_of = None if effect.filer.get("for_self", True) else dict(effect.filer)
+        if effect.on_behalf_of is not None:
+            # Filed for a villager: only by an approved volunteer, checked now, not at the start.
+            volunteer = await self._volunteers.approved(key) if self._volunteers else None
+            if volunteer is None:
+                return EffectOutcome(replies=(Reply(volunteer_texts.NOT_APPROVED),))
+            on_behalf_of = {**dict(effect.on_behalf_of), "volunteer_id": volunteer.id}
+            filer = {**filer, "name": volunteer.name, "volunteer_id": volunteer.id}
         submission = Submission(
             submission_key=effect.submission_key,
             commune_code=commune.code,
@@ -326,10 +350,11 @@ class Effects:
             filer_key=key,
             submitted_at=self._clock(),
             fields=dict(effect.fields),
-            filer=dict(effect.filer),
-            on_behalf_of=None if effect.filer.get("for_self", True) else dict(effect.filer),
+            filer=filer,
+            on_behalf_of=on_behalf_of,
             result_delivery="post" if effect.result_delivery == "post" else "counter",
             postal_address=dict(effect.postal_address) if effect.postal_address else None,
+            volunteer_id=volunteer.id if volunteer is not None else None,
         )
         try:
             receipt = await self._office.submit(submission)
@@ -353,7 +378,17 @@ class Effects:
             fee_text=procedure.fee.text if procedure.fee else "",
             payment_hint=texts.PAY_BY_QR if pays_by_transfer(self._settings, procedure) else "",
         )
-        return EffectOutcome(replies=(Reply(text), Reply(texts.queued_for_office())))
+        replies = (Reply(text), Reply(texts.queued_for_office()))
+        if volunteer is not None and self._volunteers is not None and effect.on_behalf_of:
+            await self._volunteers.filed_for(key, volunteer, receipt.code, effect.on_behalf_of)
+            done = Inbound(
+                key=key,
+                message_id=f"{effect.submission_key}:{volunteer_flow.FILED}",
+                received_at=self._clock(),
+                payload=f"{volunteer_flow.FILED}:{receipt.code}",
+            )
+            return EffectOutcome(replies=replies, followup=done)
+        return EffectOutcome(replies=replies)
 
 
 def _filed_from(dossier: DossierOut) -> ConversationKey:

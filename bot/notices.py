@@ -18,11 +18,13 @@ from backoffice.documents.vietqr import build_vietqr, fee_purpose, qr_png
 from bot.config import PaymentSettings
 from bot.notifier import Prepared
 from bot.service import ConversationService
+from bot.volunteers import notice_replies
 from dialogs.model import ConversationKey, Media, Notice
 from dialogs.texts.receipt import PAYMENT_QR_CAPTION
 from knowledge.catalogue import Catalogue
 from storage.dossiers import Dossier, DossierEvent, DossierRepository
 from storage.outbox import OutboxItem
+from storage.volunteers import VOLUNTEER_NOTICE
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,11 @@ class NoticeMaker:
         """The recipient and the replies for one row; None when its dossier or step is gone
         (the row is then parked for a person)."""
         payload = item.payload
+        if payload.get("kind") == VOLUNTEER_NOTICE:  # a decision or a handover, not a step
+            replies = notice_replies(payload)
+            if replies is None:
+                return None
+            return Prepared(key=_key_of(payload), replies=replies)
         event_id = payload.get("event_id")
         code = payload.get("code")
         if not isinstance(event_id, int) or not isinstance(code, str):
@@ -52,11 +59,7 @@ class NoticeMaker:
         dossier = await self._dossiers.by_code(code)
         if event is None or dossier is None or event.dossier_id != dossier.id:
             return None
-        key = ConversationKey(
-            channel=str(payload.get("channel", "")),
-            chat_id=str(payload.get("chat_id", "")),
-            user_id=str(payload.get("user_id", "")),
-        )
+        key = _key_of(payload)
         notice = self.notice(dossier, event)
         replies = await self._service.notify(key, notice)
         if notice.pay_to and notice.amount and replies:
@@ -104,6 +107,14 @@ class NoticeMaker:
             "pay_to": f"{holder}số {payment.account_number}",
             "pay_note": fee_purpose(dossier.code),
         }
+
+
+def _key_of(payload: dict[str, Any]) -> ConversationKey:
+    return ConversationKey(
+        channel=str(payload.get("channel", "")),
+        chat_id=str(payload.get("chat_id", "")),
+        user_id=str(payload.get("user_id", "")),
+    )
 
 
 def _day(value: Any) -> date | None:

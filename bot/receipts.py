@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.outbox import DeliveryQueue, LoopOptions, OutboxLoop
 from bot.push import Push
 from dialogs.filing_answers import address_display
-from dialogs.model import Media, Reply
+from dialogs.model import ConversationKey, Media, Reply
 from dialogs.texts import receipt as texts
 from dialogs.vnwords import date_in_words
 from knowledge.catalogue import Catalogue
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 # With backoff from 5 s doubling to 15 min, 12 attempts span about an hour and a half: long
 # enough for a citizen to come back to the web page, short of spamming a Zalo user later.
 MAX_ATTEMPTS = 12
+_KEY_PARTS = ("channel", "chat_id", "user_id")
 
 
 class DossierSource(Protocol):
@@ -185,14 +186,19 @@ class ReceiptCourier(OutboxLoop):
         if reply is None:
             await self._park(item, f"procedure {dossier.procedure_code} not in the catalogue")
             return
-        if await self._push.send(dossier.filer_key, (reply,)):
+        # A row may name its recipient: the villager a volunteer handed the dossier over to.
+        to = item.payload.get("to")
+        key = dossier.filer_key
+        if isinstance(to, dict) and all(isinstance(to.get(k), str) for k in _KEY_PARTS):
+            key = ConversationKey(to["channel"], to["chat_id"], to["user_id"])
+        if await self._push.send(key, (reply,)):
             await self._outbox.mark_done(item.id, self._clock())
-            log.info("receipt for dossier %s sent on %s", dossier.code, dossier.filer_key.channel)
+            log.info("receipt for dossier %s sent on %s", dossier.code, key.channel)
             return
         if item.attempts >= self._max_attempts:
-            await self._park(item, f"{dossier.filer_key.channel} unreachable")
+            await self._park(item, f"{key.channel} unreachable")
             return
-        await self._retry_later(item, f"{dossier.filer_key.channel} unreachable for now")
+        await self._retry_later(item, f"{key.channel} unreachable for now")
 
 
 def pays_by_transfer(settings: Settings, procedure: Procedure) -> bool:

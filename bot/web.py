@@ -115,6 +115,7 @@ def _mount_console(web: FastAPI, app: App) -> None:
             public_url=app.settings.web.public_url,
             dashboard=app.dashboard,
             leader_chats=app.leader_chats,
+            volunteers=app.volunteers,
         )
     )
     web.add_middleware(officer_console.ConsoleHeaders)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from dialogs import engine, qa
+from dialogs import behalf, engine, qa
 from dialogs import filing_answers as fa
 from dialogs import filing_draft as fd
 from dialogs import validators as v
@@ -748,6 +748,7 @@ def _submission(filing: FormTurn) -> SubmitDossier:
         filer=filer,
         result_delivery=fd.POST if post else fd.COUNTER,
         postal_address=postal,
+        on_behalf_of=behalf.on_behalf(filing.turn.state, draft["id"]),
     )
 
 

@@ -114,8 +114,9 @@ def _on_wrong_phone(turn: Turn, code: str) -> Step | None:
 def _on_done(turn: Turn, code: str) -> Step | None:
     active = turn.state.get("lookup")
     if turn.state["mode"] == MODE and isinstance(active, dict) and active.get("code") == code:
-        _leave(turn.state)
-    return Step(state=turn.state)
+        _leave(turn.state)  # silent: the effect that sent this has shown the status
+        return Step(state=turn.state)
+    return None  # forged or stale: the engine answers it as a button no longer valid
 
 
 def _on_stop(turn: Turn, argument: str) -> Step | None:

@@ -212,6 +212,8 @@ class SubmitDossier(Effect):
     filer: Mapping[str, Any]  # {"for_self": bool, "relation": str, "name": str, "phone": str}
     result_delivery: str  # "counter" or "post"
     postal_address: Mapping[str, Any] | None = None
+    # The villager an approved volunteer files for, with their consent (dialogs.behalf).
+    on_behalf_of: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,9 @@ class Notice:
 
 
 SUPPLEMENT_SLOT = "bo_sung"  # photos sent in answer to a supplement request
+# The photo of a villager's signed consent, taken by a volunteer (dialogs.volunteer): it
+# belongs only to a dossier filed by a volunteer for that villager.
+CONSENT_SLOT = "dong_y"
 
 
 @dataclass(frozen=True, slots=True)

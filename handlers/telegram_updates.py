@@ -24,6 +24,8 @@ COMMANDS: Final[Mapping[str, str]] = {
     "/help": "menu",
     "/huy": "/huy",
     "/hoso": "/hoso",
+    "/tinhnguyen": "/tinhnguyen",
+    "/khaigiup": "/khaigiup",
 }
 # Message kinds a person sends that we cannot read: they still get an answer (the dialog's
 # "I only read text"), unlike service messages, which are ignored.

@@ -25,7 +25,7 @@ from sqlalchemy import Table, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialogs.model import SUPPLEMENT_SLOT, ConversationKey
+from dialogs.model import CONSENT_SLOT, SUPPLEMENT_SLOT, ConversationKey
 from knowledge.normalize import normalize
 from storage.batching import Batcher
 from storage.common import aware as _aware
@@ -125,6 +125,7 @@ class NewDossier:
     role: str = "citizen"
     # Photos uploaded while the form was a draft become the dossier's in the same transaction.
     attach_draft_files: bool = True
+    volunteer_id: int | None = None  # the approved volunteer who filed it for a villager
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,9 @@ class Dossier:
     version: int = 0
     processing_days: int = 0
     workflow: Workflow = field(default_factory=Workflow)
+    volunteer_id: int | None = None
+    # The villager's own chat once a volunteer handed the dossier over (None until then).
+    villager_key: ConversationKey | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +260,12 @@ def _dossier(row: DossierRow) -> Dossier:
         version=row.version or 0,
         processing_days=row.processing_days or 0,
         workflow=Workflow.from_json(row.workflow),
+        volunteer_id=row.volunteer_id,
+        villager_key=None
+        if not row.villager_channel
+        else ConversationKey(
+            row.villager_channel, row.villager_chat_id or "", row.villager_user_id or ""
+        ),
     )
 
 
@@ -420,7 +430,15 @@ class DossierRepository:
             ],
         )
         with_photos = [d for new, d in zip(news, made, strict=True) if new.attach_draft_files]
-        if with_photos:
+        # A supplement's photos wait for their own dossier, not the next filing; a villager's
+        # consent goes only with a volunteer's filing for them.
+        groups = (
+            ([d for d in with_photos if d.volunteer_id is not None], (SUPPLEMENT_SLOT,)),
+            ([d for d in with_photos if d.volunteer_id is None], (SUPPLEMENT_SLOT, CONSENT_SLOT)),
+        )
+        for group, kept_back in groups:
+            if not group:
+                continue
             await session.execute(
                 update(_FILES)
                 .where(
@@ -428,8 +446,7 @@ class DossierRepository:
                     _FILES.c.chat_id == bindparam("b_chat_id"),
                     _FILES.c.user_id == bindparam("b_user_id"),
                     _FILES.c.dossier_id.is_(None),
-                    # A supplement's photos wait for their own dossier, not the next filing.
-                    _FILES.c.slot != SUPPLEMENT_SLOT,
+                    _FILES.c.slot.not_in(kept_back),
                 )
                 .values(dossier_id=bindparam("b_dossier_id")),
                 [
@@ -439,7 +456,7 @@ class DossierRepository:
                         "b_user_id": d.filer_key.user_id,
                         "b_dossier_id": d.id,
                     }
-                    for d in with_photos
+                    for d in group
                 ],
             )
         # A dossier filed where no chat can be reached (paper at the counter: the officer
@@ -705,6 +722,7 @@ def _new_dossier(new: NewDossier, code: str, received_at: datetime) -> Dossier:
         updated_at=received_at,
         version=0,
         processing_days=new.processing_days,
+        volunteer_id=new.volunteer_id,
     )
 
 
@@ -731,6 +749,7 @@ def _dossier_values(d: Dossier) -> dict[str, Any]:
         "processing_days": d.processing_days,
         "workflow": d.workflow.to_json(),
         "search_text": search_text_of(d.fields, d.filer, d.on_behalf_of),
+        "volunteer_id": d.volunteer_id,
     }
 
 

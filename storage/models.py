@@ -151,6 +151,11 @@ class DossierRow(Base):
     volunteer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("volunteers.id"), index=True)
     # What the console's search reads (storage.dossiers.search_text_of): folded words, digits.
     search_text: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    # The villager's own chat, once a volunteer handed the dossier over (storage.volunteers):
+    # its notices go there as well as to the chat it was filed from.
+    villager_channel: Mapped[str | None] = mapped_column(String(128))
+    villager_chat_id: Mapped[str | None] = mapped_column(String(128))
+    villager_user_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class DossierEventRow(Base):
@@ -297,6 +302,24 @@ class VolunteerRow(Base):
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class HandoverCodeRow(Base):
+    """A one-time code a volunteer gave a villager to take a dossier into their own chat.
+    Only the code's SHA-256 is kept; ``used_at`` is set once, by the chat that typed it."""
+
+    __tablename__ = "handover_codes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    volunteer_id: Mapped[int] = mapped_column(BigId, ForeignKey("volunteers.id"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[str | None] = mapped_column(String(300))
 
 
 class ConsoleUserRow(Base):

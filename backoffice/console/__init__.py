@@ -53,6 +53,7 @@ from storage.dossiers import Dossier, DossierNotFoundError, DossierQuery
 from storage.files import FileStore
 from storage.handoffs import CLOSED_ALREADY, Handoff, HandoffRepository, Line
 from storage.leaders import LeaderChatRepository
+from storage.volunteers import VolunteerRepository
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +249,7 @@ def router(
     dashboard: Dashboard | None = None,
     leader_chats: LeaderChatRepository | None = None,
     poll_seconds: float = 3.0,
+    volunteers: VolunteerRepository | None = None,
 ) -> APIRouter:
     """The console's pages. Mount behind :class:`ConsoleHeaders`."""
     console = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -775,6 +777,51 @@ def router(
         return RedirectResponse(
             f"{PREFIX}/dossiers/{quote(receipt_.code)}?done=filed", status_code=303
         )
+
+    # --- volunteers: requests to file for villagers, approved by an officer ----------------
+
+    async def volunteers_page(
+        request: Request, viewer: Viewer, status_code: int = 200, **more: str
+    ) -> Response:
+        require(request, viewer, READERS)
+        if volunteers is None:
+            raise not_found(request, viewer)
+        return page(
+            request,
+            "volunteers.html",
+            viewer,
+            status_code,
+            pending=await volunteers.pending(viewer.communes),
+            may_decide=viewer.role is Role.OFFICER,
+            texts=texts,
+            **more,
+        )
+
+    @console.get("/volunteers", response_class=HTMLResponse)
+    async def volunteers_list(request: Request) -> Response:
+        viewer = await viewer_of(request)
+        done = request.query_params.get("done", "")
+        message = {"approved": texts.VOLUNTEER_APPROVED, "rejected": texts.VOLUNTEER_REJECTED}
+        return await volunteers_page(request, viewer, done=message.get(done, ""))
+
+    @console.post("/volunteers/{volunteer_id}")
+    async def volunteer_decide(volunteer_id: int, request: Request) -> Response:
+        viewer = await viewer_of(request)
+        form = await posted_form(request, viewer)
+        require(request, viewer, frozenset({Role.OFFICER}))
+        decision = form.get("decision", "")
+        if volunteers is None or decision not in ("approve", "reject"):
+            raise not_found(request, viewer)
+        decided = await volunteers.decide(
+            volunteer_id,
+            decision == "approve",
+            actor=viewer.actor,
+            commune_codes=viewer.communes,
+            now=datetime.now().astimezone(),
+        )
+        if decided is None:  # decided already, or another commune's: nothing leaks
+            return await volunteers_page(request, viewer, 404, error=texts.VOLUNTEER_GONE)
+        return RedirectResponse(f"{PREFIX}/volunteers?done={decided.status}", status_code=303)
 
     # --- accounts -------------------------------------------------------------------------
 

@@ -102,3 +102,13 @@ def handoff_state(
     if claimed_by:
         return f"Cán bộ {claimed_by} đang trả lời"
     return "Chờ cán bộ nhận"
+
+
+# --- volunteers --------------------------------------------------------------------------
+
+VOLUNTEERS_NONE = "Không có yêu cầu làm tình nguyện viên nào chờ duyệt."
+VOLUNTEER_APPROVE = "Duyệt"
+VOLUNTEER_REJECT = "Không duyệt"
+VOLUNTEER_APPROVED = "Đã duyệt tình nguyện viên; bạn ấy được báo trong chat."
+VOLUNTEER_REJECTED = "Đã không duyệt; bạn ấy được báo trong chat."
+VOLUNTEER_GONE = "Yêu cầu này đã được xử lý hoặc không thuộc xã của bạn."

@@ -12,6 +12,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "Hướng dẫn và menu chính"),
     ("huy", "Hủy việc đang làm"),
     ("hoso", "Xem hồ sơ của tôi"),
+    ("tinhnguyen", "Tình nguyện viên khai hồ sơ giúp bà con"),
 )
 
 CONTACT_BUTTON = "📱 Chia sẻ số điện thoại"

@@ -41,6 +41,7 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "leaders",
         "lookup",
         "officer",
+        "volunteer",
     ]
     assert DIALOG.verbs == {
         "menu",
@@ -68,8 +69,26 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "thongke",
         "lienket",
         "officerend",
+        "tnv",
+        "tnvst",
+        "tnvkhai",
+        "tnvds",
+        "tnvtrao",
+        "tnvanh",
+        "tnvstop",
+        "tnvok",
+        "tnvfile",
+        "tnvfiled",
     }
-    assert DIALOG.modes == {"qa", "filing", "supplement", "lookup", "officer", "officer_note"}
+    assert DIALOG.modes == {
+        "qa",
+        "filing",
+        "supplement",
+        "lookup",
+        "officer",
+        "officer_note",
+        "volunteer",
+    }
 
 
 def test_a_captive_mode_no_flow_has_is_refused() -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.dialog import build_dialog
+from dialogs import officer
 from dialogs.context import CommuneFacts, Context
 from dialogs.model import Attachment, Button, ConversationKey, Effect, Inbound, Reply
 from knowledge.catalogue import Catalogue
@@ -177,8 +178,9 @@ class Chat:
             assert 0 < len(reply.text) <= 4096
             for button in reply.flat_buttons():
                 assert 0 < len(button.payload.encode("utf-8")) <= 64, button
-        # Every turn gets an answer: from the dialog, or from the effect it asks for.
-        assert step.replies or step.effects
+        # Every turn gets an answer: from the dialog, or from the effect it asks for; but a
+        # message to a live officer, who reads it in the console, once the first was answered.
+        assert step.replies or step.effects or with_officer(step.state)
         self.replies = step.replies
         self.effects = step.effects
         return step.replies
@@ -202,3 +204,8 @@ class Chat:
     @property
     def text(self) -> str:
         return "\n\n".join(reply.text for reply in self.replies)
+
+
+def with_officer(state: dict[str, Any]) -> bool:
+    """Handed over to an officer, who already got the citizen an acknowledgement."""
+    return state.get("mode") == officer.MODE and bool(state.get(officer.KEY, {}).get("acked"))

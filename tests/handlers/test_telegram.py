@@ -595,7 +595,7 @@ async def test_startup_for_polling_sets_commands_and_removes_the_webhook(
     await channel_for(bot, Conversation()).startup(None, None)
     assert [c.method for c in server.calls] == ["setMyCommands", "deleteWebhook"]
     commands = server.calls[0].params["commands"]
-    assert [c["command"] for c in commands] == ["start", "help", "huy", "hoso"]
+    assert [c["command"] for c in commands] == ["start", "help", "huy", "hoso", "tinhnguyen"]
     assert all(c["description"] for c in commands)
 
 

@@ -31,6 +31,7 @@ TABLES = {
     "leader_chats",
     "conversation_lines",
     "handoffs",
+    "handover_codes",
 }
 
 
