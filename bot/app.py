@@ -23,7 +23,7 @@ from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
 from bot.dialog import build_dialog
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
-from bot.flood import FloodGate
+from bot.flood import SharedFloodGate
 from bot.housekeeping import Housekeeping
 from bot.notices import NoticeMaker
 from bot.notifier import Notifier
@@ -37,7 +37,7 @@ from dialogs.addresses import AddressBook
 from dialogs.context import CommuneFacts, Context
 from dialogs.model import ConversationKey, Reply
 from handlers import webchat
-from handlers.webchat import SessionIds, WebUploads
+from handlers.webchat import SessionIds, WebChatChannel
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.dossier_code import format_code
 from knowledge.search import Searcher
@@ -48,9 +48,11 @@ from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
+from storage.flood import FloodCounts
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.secrets import SecretRepository
+from storage.webchat import WebFiles, WebPages
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -168,7 +170,7 @@ class App:
     effects: Effects
     service: ConversationService
     channels: Channels
-    web_uploads: WebUploads
+    webchat: WebChatChannel
     web_sessions: SessionIds
     leases: LeaseRepository
     worker_id: str
@@ -214,7 +216,6 @@ async def build_app(
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         audit = AuditRepository(sessions)
         store = LocalFileStore(settings.files.path)
-        web_uploads = WebUploads()
         # Web chat session ids are signed with a key every worker reads from the database;
         # ids issued before there was a key stay valid for the conversations they began.
         key, since = await SecretRepository(sessions).get_or_create(
@@ -223,9 +224,18 @@ async def build_app(
         web_sessions = SessionIds(
             bytes.fromhex(key), await conversations.chats_created_before(webchat.CHANNEL, since)
         )
+        # The web chat's uploads, reply files and open pages are shared by every worker.
+        web_chat = WebChatChannel(
+            sessions=web_sessions,
+            files=WebFiles(sessions, store),
+            pages=WebPages(sessions, worker_id),
+            commune_name=settings.commune().name,
+            public_url=settings.web.public_url,
+            clock=lambda: datetime.now(UTC),
+        )
         fetchers: dict[str, AttachmentFetcher] = {
             "terminal": fetch_local_file,
-            "web": web_uploads.fetch,
+            web_chat.name: web_chat.fetch,
         }
         office = build_office(settings, dossiers, know.catalogue)
         accounts = build_accounts(settings, sessions, audit)
@@ -241,6 +251,7 @@ async def build_app(
         else:
             client = InProcessBackOffice(office)
         push = Push()
+        push.register(web_chat.name, web_chat.send)
         # The outbox rows this process claims carry its id: if it dies, they come back at once.
         outbox = OutboxRepository(sessions, owner=worker_id)
         receipts = ReceiptCourier(
@@ -254,6 +265,8 @@ async def build_app(
         def wake_couriers() -> None:
             receipts.poke()
 
+        # Counted in the database: a burst spread over several workers is one burst.
+        flood_counts = FloodCounts(sessions, timedelta(seconds=settings.flood.window_seconds))
         effects = Effects(
             settings=settings,
             catalogue=know.catalogue,
@@ -272,9 +285,7 @@ async def build_app(
             context_for=context_for,
             default_commune=settings.deployment.default_commune,
             run_effect=effects,
-            flood=FloodGate(
-                settings.flood.messages, timedelta(seconds=settings.flood.window_seconds)
-            ),
+            flood=SharedFloodGate(flood_counts, settings.flood.messages),
         )
         channels = await build_channels(
             settings,
@@ -313,7 +324,10 @@ async def build_app(
         if deliver:
             stop = asyncio.Event()
             housekeeping = Housekeeping(
-                conversations, outbox, lambda: datetime.now(UTC), sweeps=(accounts.sweep,)
+                conversations,
+                outbox,
+                lambda: datetime.now(UTC),
+                sweeps=(accounts.sweep, lambda: flood_counts.sweep(datetime.now(UTC))),
             )
             # Alive while it runs; a dead one's claimed rows are released at once.
             await leases.forget_dead_workers(socket.gethostname(), process_alive)
@@ -332,6 +346,7 @@ async def build_app(
             workers = [
                 asyncio.create_task(receipts.run(stop), name="receipts"),
                 asyncio.create_task(notifier.run(stop), name="notifier"),
+                asyncio.create_task(web_chat.run(stop), name="webchat"),
                 claimed("housekeeping", housekeeping.run_once),
                 claimed("draft-reminders", reminders.run_once),
                 asyncio.create_task(
@@ -373,7 +388,7 @@ async def build_app(
             service=service,
             channels=channels,
             reminders=reminders,
-            web_uploads=web_uploads,
+            webchat=web_chat,
             web_sessions=web_sessions,
             leases=leases,
             worker_id=worker_id,

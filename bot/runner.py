@@ -52,7 +52,7 @@ async def serve(settings: Settings) -> None:
 
     await upgrade(settings.database.url)
     async with build_app(settings) as app:
-        web = create_web_app(app, uploads=app.web_uploads)
+        web = create_web_app(app)
         tune_gc()
         stop = asyncio.Event()
         tasks: list[asyncio.Task[object]] = []

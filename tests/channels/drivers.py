@@ -39,7 +39,6 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bot.app import App, Knowledge, build_app
 from bot.config import Settings, TelegramSettings, ZaloSettings
-from bot.web import SESSION_COOKIE
 from dialogs.model import Attachment, Button, ConversationKey, Inbound
 from dialogs.texts import common as common_texts
 from dialogs.texts import telegram as telegram_texts
@@ -47,6 +46,7 @@ from dialogs.texts import zalo as zalo_texts
 from handlers import webchat
 from handlers.telegram import SECRET_HEADER, TelegramChannel
 from handlers.terminal import TerminalChannel
+from handlers.webchat import SESSION_COOKIE
 from storage.migrate import upgrade
 from tests.channels.deployment import TELEGRAM_SECRET, ZALO_OA_SECRET, Deployment
 from tests.channels.transcript import (

@@ -27,6 +27,10 @@ TABLES = {
     "console_sessions",
     "console_login_attempts",
     "volunteers",
+    "web_files",
+    "web_pages",
+    "web_pushes",
+    "flood_counts",
 }
 
 
