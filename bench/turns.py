@@ -444,6 +444,7 @@ async def run_workers(
                 env=env,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
+                limit=1 << 26,  # the result is one long line: every turn's latency
             )
         )
     try:

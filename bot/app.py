@@ -30,7 +30,7 @@ from bot.notifier import Notifier
 from bot.pacing import Pacer, QuietHours
 from bot.periodic import keep_lease, process_alive, run_claimed, sweep_orphans
 from bot.push import Push, WindowClosed
-from bot.receipts import ReceiptCourier, ReceiptMaker
+from bot.receipts import ReceiptCourier, ReceiptMaker, drawing_pool
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
 from dialogs.addresses import AddressBook
@@ -254,10 +254,12 @@ async def build_app(
         push.register(web_chat.name, web_chat.send)
         # The outbox rows this process claims carry its id: if it dies, they come back at once.
         outbox = OutboxRepository(sessions, owner=worker_id)
+        drawing = drawing_pool(settings)
+        stack.callback(drawing.shutdown, wait=True, cancel_futures=True)
         receipts = ReceiptCourier(
             outbox,
             dossiers,
-            ReceiptMaker(settings, know.catalogue),
+            ReceiptMaker(settings, know.catalogue, pool=drawing),
             push,
             lambda: datetime.now(UTC),
         )
