@@ -33,6 +33,7 @@ from bot.push import Push, WindowClosed
 from bot.receipts import ReceiptCourier, ReceiptMaker, drawing_pool
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
+from bot.zalo_inbox import ZaloInbox
 from dialogs.addresses import AddressBook
 from dialogs.context import CommuneFacts, Context
 from dialogs.model import ConversationKey, Reply
@@ -178,6 +179,7 @@ class App:
     push: Push
     receipts: ReceiptCourier
     notifier: Notifier
+    zalo_inbox: ZaloInbox | None = None
 
 
 @asynccontextmanager
@@ -300,6 +302,11 @@ async def build_app(
             ChoiceRepository(sessions),
         )
         register_messengers(push, channels)
+        zalo_inbox = (
+            ZaloInbox(outbox, channels.zalo, lambda: datetime.now(UTC))
+            if channels.zalo is not None and deliver
+            else None
+        )
         notify = settings.notifications
         notifier = Notifier(
             outbox,
@@ -349,6 +356,11 @@ async def build_app(
                 asyncio.create_task(receipts.run(stop), name="receipts"),
                 asyncio.create_task(notifier.run(stop), name="notifier"),
                 asyncio.create_task(web_chat.run(stop), name="webchat"),
+                *(
+                    [asyncio.create_task(zalo_inbox.run(stop), name="zalo-inbox")]
+                    if zalo_inbox is not None
+                    else []
+                ),
                 claimed("housekeeping", housekeeping.run_once),
                 claimed("draft-reminders", reminders.run_once),
                 asyncio.create_task(
@@ -397,4 +409,5 @@ async def build_app(
             push=push,
             receipts=receipts,
             notifier=notifier,
+            zalo_inbox=zalo_inbox,
         )

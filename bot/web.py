@@ -101,7 +101,14 @@ def _mount_channels_and_office(web: FastAPI, app: App) -> None:
             raw = await capped_body(request, zalo.body_limit)
             if raw is None:
                 return JSONResponse({"error": "too large"}, status_code=413)
-            status, body = await zalo.handle_webhook(request.headers, raw)
+            inbox = app.zalo_inbox
+            if inbox is None:  # no background loop (a tool's app): the turn before the answer
+                status, body = await zalo.handle_webhook(request.headers, raw)
+                return JSONResponse(body, status_code=status)
+            # Answered before the turn, and only once the event is committed (bot/zalo_inbox.py).
+            status, body, inbound = zalo.accept(request.headers, raw)
+            if inbound is not None:
+                await inbox.record(raw)
             return JSONResponse(body, status_code=status)
 
     office = app.settings.backoffice
