@@ -384,7 +384,10 @@ async def run_aiogram(conversations: int) -> Measured:
 ROOT = str(Path(__file__).resolve().parent.parent)
 POSTGRES_ENV = "MOTCUA_BENCH_POSTGRES_URL"  # a database the bench may empty
 WORKER_COUNTS = (1, 2, 4)
-OPEN_LOOP_TURNS_PER_S = 600  # offered load of the open-loop runs
+# Chats arrive at this rate times 1/TURNS_PER_CHAT per second: the turn rate they would offer
+# once as many chats start as finish. Runs are shorter than that: the offered load printed is
+# the peak one, the chats open at once divided by the think time.
+OPEN_LOOP_TURNS_PER_S = 600
 OPEN_LOOP_SECONDS = 10.0  # arrivals go on this long
 THINK_S = 2.0  # a citizen's mean pause between turns
 BURST_CHATS = 1_000
@@ -477,7 +480,11 @@ async def run_workers(
         await engine.dispose()
     latencies = [x for r in results for x in r["latencies_ms"]]
     seconds = max(r["last"] for r in results) - min(r["first"] for r in results)
-    offered = len(starts) * TURNS_PER_CHAT / max(starts[-1], 1e-9) if think_s else 0.0
+    # What the open chats would send if every answer were instant: at the peak, every chat
+    # that has arrived and not finished sends a turn per think time.
+    rate = len(starts) / max(starts[-1], 1e-9)
+    peak_open = min(len(starts), rate * (TURNS_PER_CHAT - 1) * think_s)
+    offered = peak_open / think_s if think_s else 0.0
     return WorkersRun(
         workers,
         "open" if think_s else "burst",
@@ -515,8 +522,9 @@ def workers_report(runs: Sequence[WorkersRun]) -> list[str]:
     lines = [
         "",
         f"several workers on PostgreSQL ({os.cpu_count()} CPUs): open loop = Poisson arrivals "
-        f"offering ~{OPEN_LOOP_TURNS_PER_S} turns/s for {OPEN_LOOP_SECONDS:.0f} s, citizens "
-        f"thinking {THINK_S:.0f} s on average between turns; burst = {BURST_CHATS} chats at once",
+        f"of {OPEN_LOOP_TURNS_PER_S / TURNS_PER_CHAT:.0f} chats/s for {OPEN_LOOP_SECONDS:.0f} s, "
+        f"citizens thinking {THINK_S:.0f} s on average between turns (offered = the peak rate "
+        f"the open chats send); burst = {BURST_CHATS} chats at once",
         f"{'workers':>7} {'mode':<6} {'offered/s':>9} {'turns':>6} {'seconds':>8} "
         f"{'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'filed':>6}",
     ]
