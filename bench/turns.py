@@ -18,6 +18,11 @@ Both systems take the same raw Telegram updates (dicts, as a webhook delivers th
 Both run in one process with the collector tuned as ``motcua run`` tunes it
 (``bot.runner.tune_gc``); that setting speeds both up alike.
 
+Then, with ``MOTCUA_BENCH_POSTGRES_URL`` naming a database it may empty: 1, 2 and 4 worker
+processes (bench/_turns_worker.py) on PostgreSQL, each a whole app, with open-loop arrivals
+(Poisson, citizens thinking between turns; each turn timed from when it was sent) and with
+the all-at-once burst.
+
 ``python -m bench turns``.
 """
 
@@ -26,7 +31,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import json
+import os
+import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
@@ -52,7 +61,7 @@ from aiogram.types import (
     Update,
 )
 
-from bot.app import Knowledge, build_app
+from bot.app import Knowledge, build_app, office_store
 from bot.config import settings_from_dict
 from bot.runner import tune_gc
 from dialogs import filing_answers as fa
@@ -63,8 +72,9 @@ from handlers.telegram_updates import inbound_from_update
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.model import FilingForm, FormField, Procedure
 from knowledge.search import Searcher
+from storage.db import create_engine, session_factory
 from storage.dossiers import DossierQuery
-from storage.migrate import upgrade
+from storage.migrate import downgrade, upgrade
 
 CONVERSATIONS = 1_000
 CODE = "9.999999"
@@ -116,8 +126,10 @@ class Measured:
 
 
 class _UpdateIds:
-    def __init__(self) -> None:
-        self._next = itertools.count(1)
+    def __init__(self, first: int = 1) -> None:
+        # Telegram's update ids are the bot's, not a chat's: each worker of a run has its own
+        # range, as updates from one bot never repeat an id.
+        self._next = itertools.count(first)
 
     def message(self, chat: int, text: str) -> dict[str, Any]:
         update_id = next(self._next)
@@ -367,6 +379,165 @@ async def run_aiogram(conversations: int) -> Measured:
     )
 
 
+# --- several workers on PostgreSQL -------------------------------------------------------------
+
+ROOT = str(Path(__file__).resolve().parent.parent)
+POSTGRES_ENV = "MOTCUA_BENCH_POSTGRES_URL"  # a database the bench may empty
+WORKER_COUNTS = (1, 2, 4)
+# Chats arrive at this rate times 1/TURNS_PER_CHAT per second: the turn rate they would offer
+# once as many chats start as finish. Runs are shorter than that: the offered load printed is
+# the peak one, the chats open at once divided by the think time.
+OPEN_LOOP_TURNS_PER_S = 600
+OPEN_LOOP_SECONDS = 10.0  # arrivals go on this long
+THINK_S = 2.0  # a citizen's mean pause between turns
+BURST_CHATS = 1_000
+TURNS_PER_CHAT = len(FIELDS) + 3  # start, who files, the answers, submit
+
+
+@dataclass(frozen=True, slots=True)
+class WorkersRun:
+    workers: int
+    mode: str  # "open" or "burst"
+    offered: float  # turns/s offered (open loop); 0 for the burst
+    turns: int
+    seconds: float
+    latencies_ms: list[float]
+    filed: int
+
+    @property
+    def per_second(self) -> float:
+        return self.turns / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def arrivals(offered: float, seconds: float, seed: int = 7) -> list[float]:
+    """Conversation start times (s) of a Poisson process offering ``offered`` turns/s."""
+    rng = random.Random(seed)
+    rate = offered / TURNS_PER_CHAT  # conversations per second
+    times: list[float] = []
+    t = rng.expovariate(rate)
+    while t < seconds:
+        times.append(t)
+        t += rng.expovariate(rate)
+    return times
+
+
+async def run_workers(
+    url: str, workers: int, starts: Sequence[float], think_s: float, folder: Path
+) -> WorkersRun:
+    """``workers`` processes on a freshly emptied database; chat ``i`` starts at ``starts[i]``
+    on worker ``i mod workers`` (a load balancer that keeps a chat on one worker: Telegram's
+    webhook is one connection per chat's update stream only by chance, so this is the kind
+    case; the two-process tests cover the other)."""
+    await downgrade(url, "base")
+    await upgrade(url)
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    processes = []
+    for _ in range(workers):
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench._turns_worker",
+                url,
+                str(folder / "files"),
+                env=env,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=1 << 26,  # the result is one long line: every turn's latency
+            )
+        )
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            ready = await process.stdout.readline()
+            if ready != b"ready\n":
+                raise RuntimeError(f"a bench worker did not start: {ready!r}")
+        start_at = time.time() + 1.0
+        for n, process in enumerate(processes):
+            chats = [[1000 + i, starts[i]] for i in range(n, len(starts), workers)]
+            job = {"start_at": start_at, "chats": chats, "think_s": think_s, "seed": n + 1}
+            assert process.stdin is not None
+            process.stdin.write((json.dumps(job) + "\n").encode())
+            await process.stdin.drain()
+        results = []
+        for process in processes:
+            assert process.stdout is not None
+            results.append(json.loads(await process.stdout.readline()))
+    finally:
+        for process in processes:
+            if process.stdin is not None:
+                process.stdin.close()
+            await process.wait()
+    engine = create_engine(url)
+    try:
+        dossiers = office_store(settings_from_dict(SETTINGS), session_factory(engine))
+        filed = len(await dossiers.list(DossierQuery(limit=len(starts) + 1)))
+    finally:
+        await engine.dispose()
+    latencies = [x for r in results for x in r["latencies_ms"]]
+    seconds = max(r["last"] for r in results) - min(r["first"] for r in results)
+    # What the open chats would send if every answer were instant: at the peak, every chat
+    # that has arrived and not finished sends a turn per think time.
+    rate = len(starts) / max(starts[-1], 1e-9)
+    peak_open = min(len(starts), rate * (TURNS_PER_CHAT - 1) * think_s)
+    offered = peak_open / think_s if think_s else 0.0
+    return WorkersRun(
+        workers,
+        "open" if think_s else "burst",
+        offered,
+        sum(r["turns"] for r in results),
+        seconds,
+        latencies,
+        filed,
+    )
+
+
+async def measure_workers(
+    url: str,
+    counts: Sequence[int] = WORKER_COUNTS,
+    *,
+    offered: float = OPEN_LOOP_TURNS_PER_S,
+    open_seconds: float = OPEN_LOOP_SECONDS,
+    burst_chats: int = BURST_CHATS,
+    think_s: float = THINK_S,
+) -> list[WorkersRun]:
+    runs = []
+    starts = arrivals(offered, open_seconds)
+    with tempfile.TemporaryDirectory(prefix="motcua-bench-") as folder:
+        for workers in counts:
+            runs.append(await run_workers(url, workers, starts, think_s, Path(folder)))
+            runs.append(await run_workers(url, workers, [0.0] * burst_chats, 0.0, Path(folder)))
+    for r in runs:
+        expected = len(starts) if r.mode == "open" else burst_chats
+        if r.filed != expected:
+            raise RuntimeError(f"{r.workers} workers ({r.mode}) filed {r.filed}, not {expected}")
+    return runs
+
+
+def workers_report(runs: Sequence[WorkersRun]) -> list[str]:
+    lines = [
+        "",
+        f"several workers on PostgreSQL ({os.cpu_count()} CPUs): open loop = Poisson arrivals "
+        f"of {OPEN_LOOP_TURNS_PER_S / TURNS_PER_CHAT:.0f} chats/s for {OPEN_LOOP_SECONDS:.0f} s, "
+        f"citizens thinking {THINK_S:.0f} s on average between turns (offered = the peak rate "
+        f"the open chats send); burst = {BURST_CHATS} chats at once",
+        f"{'workers':>7} {'mode':<6} {'offered/s':>9} {'turns':>6} {'seconds':>8} "
+        f"{'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'filed':>6}",
+    ]
+    for r in runs:
+        offered = f"{r.offered:.0f}" if r.offered else "-"
+        lines.append(
+            f"{r.workers:>7} {r.mode:<6} {offered:>9} {r.turns:>6} {r.seconds:>8.2f} "
+            f"{r.per_second:>8.0f} {statistics.median(r.latencies_ms):>8.1f} "
+            f"{r.percentile(0.99):>8.1f} {r.filed:>6}"
+        )
+    return lines
+
+
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -388,6 +559,14 @@ def run(conversations: int = CONVERSATIONS) -> list[str]:
 
 
 def _run(conversations: int) -> list[str]:
+    lines = _run_one_process(conversations)
+    url = os.environ.get(POSTGRES_ENV, "")
+    if not url:
+        return [*lines, "", f"several workers on PostgreSQL: not run (set {POSTGRES_ENV})"]
+    return [*lines, *workers_report(asyncio.run(measure_workers(url)))]
+
+
+def _run_one_process(conversations: int) -> list[str]:
     try:
         ours, baseline = asyncio.run(measure(conversations))
     except Exception as exc:  # a failed run is a result too: say how it failed, plainly

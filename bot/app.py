@@ -24,7 +24,7 @@ from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
 from bot.dialog import build_dialog
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
-from bot.flood import FloodGate
+from bot.flood import SharedFloodGate
 from bot.handoffs import HandoffMaker, IdleHandoffs
 from bot.housekeeping import Housekeeping
 from bot.leaders import LeaderDesk, WithLeaders
@@ -34,15 +34,16 @@ from bot.office_hours import OfficerHours
 from bot.pacing import Pacer, QuietHours
 from bot.periodic import keep_lease, process_alive, run_claimed, sweep_orphans
 from bot.push import Push, WindowClosed
-from bot.receipts import ReceiptCourier, ReceiptMaker
+from bot.receipts import ReceiptCourier, ReceiptMaker, drawing_pool
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
 from bot.volunteers import VolunteerEffects
+from bot.zalo_inbox import ZaloInbox
 from dialogs.addresses import AddressBook
 from dialogs.context import CommuneFacts, Context
 from dialogs.model import ConversationKey, Reply
 from handlers import webchat
-from handlers.webchat import SessionIds, WebUploads
+from handlers.webchat import SessionIds, WebChatChannel
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.dossier_code import format_code
 from knowledge.search import Searcher
@@ -53,6 +54,7 @@ from storage.conversations import ChoiceRepository, ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
+from storage.flood import FloodCounts
 from storage.handoffs import HandoffRepository
 from storage.leaders import LeaderChatRepository
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
@@ -60,6 +62,7 @@ from storage.outbox import OutboxRepository, handoff_topic
 from storage.secrets import SecretRepository
 from storage.stats import StatsRepository
 from storage.volunteers import VolunteerRepository
+from storage.webchat import WebFiles, WebPages
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -197,7 +200,7 @@ class App:
     effects: Effects
     service: ConversationService
     channels: Channels
-    web_uploads: WebUploads
+    webchat: WebChatChannel
     web_sessions: SessionIds
     leases: LeaseRepository
     worker_id: str
@@ -209,6 +212,7 @@ class App:
     handoff_courier: Notifier
     idle_handoffs: IdleHandoffs
     volunteers: VolunteerRepository
+    zalo_inbox: ZaloInbox | None = None
 
 
 @asynccontextmanager
@@ -258,7 +262,6 @@ async def build_app(
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         audit = AuditRepository(sessions)
         store = LocalFileStore(settings.files.path)
-        web_uploads = WebUploads()
         # Web chat session ids are signed with a key every worker reads from the database;
         # ids issued before there was a key stay valid for the conversations they began.
         key, since = await SecretRepository(sessions).get_or_create(
@@ -267,9 +270,18 @@ async def build_app(
         web_sessions = SessionIds(
             bytes.fromhex(key), await conversations.chats_created_before(webchat.CHANNEL, since)
         )
+        # The web chat's uploads, reply files and open pages are shared by every worker.
+        web_chat = WebChatChannel(
+            sessions=web_sessions,
+            files=WebFiles(sessions, store),
+            pages=WebPages(sessions, worker_id),
+            commune_name=settings.commune().name,
+            public_url=settings.web.public_url,
+            clock=lambda: datetime.now(UTC),
+        )
         fetchers: dict[str, AttachmentFetcher] = {
             "terminal": fetch_local_file,
-            "web": web_uploads.fetch,
+            web_chat.name: web_chat.fetch,
         }
         office = build_office(settings, dossiers, know.catalogue)
         accounts = build_accounts(settings, sessions, audit)
@@ -285,12 +297,15 @@ async def build_app(
         else:
             client = InProcessBackOffice(office)
         push = Push()
+        push.register(web_chat.name, web_chat.send)
         # The outbox rows this process claims carry its id: if it dies, they come back at once.
         outbox = OutboxRepository(sessions, owner=worker_id)
+        drawing = drawing_pool(settings)
+        stack.callback(drawing.shutdown, wait=True, cancel_futures=True)
         receipts = ReceiptCourier(
             outbox,
             dossiers,
-            ReceiptMaker(settings, know.catalogue),
+            ReceiptMaker(settings, know.catalogue, pool=drawing),
             push,
             lambda: datetime.now(UTC),
         )
@@ -311,6 +326,8 @@ async def build_app(
             wake=wake_couriers,
             timezone=ZoneInfo(settings.deployment.timezone),
         )
+        # Counted in the database: a burst spread over several workers is one burst.
+        flood_counts = FloodCounts(sessions, timedelta(seconds=settings.flood.window_seconds))
         effects = Effects(
             settings=settings,
             catalogue=know.catalogue,
@@ -338,9 +355,7 @@ async def build_app(
             context_for=context_for,
             default_commune=settings.deployment.default_commune,
             run_effect=WithLeaders(effects, leader_desk),
-            flood=FloodGate(
-                settings.flood.messages, timedelta(seconds=settings.flood.window_seconds)
-            ),
+            flood=SharedFloodGate(flood_counts, settings.flood.messages),
         )
         channels = await build_channels(
             settings,
@@ -353,6 +368,11 @@ async def build_app(
             ChoiceRepository(sessions),
         )
         register_messengers(push, channels)
+        zalo_inbox = (
+            ZaloInbox(outbox, channels.zalo, lambda: datetime.now(UTC))
+            if channels.zalo is not None and deliver
+            else None
+        )
         notify = settings.notifications
         # One pacer per channel for everything written first: notices and officers' answers.
         pacers = {
@@ -401,7 +421,11 @@ async def build_app(
                 conversations,
                 outbox,
                 lambda: datetime.now(UTC),
-                sweeps=(accounts.sweep, lambda: handoffs.trim(datetime.now(UTC))),
+                sweeps=(
+                    accounts.sweep,
+                    lambda: handoffs.trim(datetime.now(UTC)),
+                    lambda: flood_counts.sweep(datetime.now(UTC)),
+                ),
             )
             # Alive while it runs; a dead one's claimed rows are released at once.
             await leases.forget_dead_workers(socket.gethostname(), process_alive)
@@ -429,6 +453,12 @@ async def build_app(
                 asyncio.create_task(receipts.run(stop), name="receipts"),
                 asyncio.create_task(notifier.run(stop), name="notifier"),
                 asyncio.create_task(handoff_courier.run(stop), name="handoffs"),
+                asyncio.create_task(web_chat.run(stop), name="webchat"),
+                *(
+                    [asyncio.create_task(zalo_inbox.run(stop), name="zalo-inbox")]
+                    if zalo_inbox is not None
+                    else []
+                ),
                 claimed("housekeeping", housekeeping.run_once),
                 claimed("draft-reminders", reminders.run_once),
                 claimed("handoff-idle", idle_handoffs.run_once, interval=30.0),
@@ -473,7 +503,7 @@ async def build_app(
             service=service,
             channels=channels,
             reminders=reminders,
-            web_uploads=web_uploads,
+            webchat=web_chat,
             web_sessions=web_sessions,
             leases=leases,
             worker_id=worker_id,
@@ -484,4 +514,5 @@ async def build_app(
             handoff_courier=handoff_courier,
             idle_handoffs=idle_handoffs,
             volunteers=volunteers,
+            zalo_inbox=zalo_inbox,
         )

@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="start the assistant (web chat, channels with tokens)")
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes sharing the port and the database (default: web.workers, 1)",
+    )
+    # A worker started by `run --workers N`: serve on the socket its supervisor bound.
+    run.add_argument("--socket-fd", type=int, help=argparse.SUPPRESS)
     run.set_defaults(func=_cmd_run)
 
     chat = sub.add_parser("chat", help="talk to the assistant in the terminal (works over a pipe)")
@@ -119,11 +126,25 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from bot.runner import serve
+    from bot.runner import serve, supervise
 
     settings = _settings(args)
-    asyncio.run(serve(settings))
-    return 0
+    workers = args.workers if args.workers is not None else settings.web.workers
+    if workers < 1:
+        print("motcua: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.socket_fd is not None:
+        asyncio.run(serve(settings, socket_fd=args.socket_fd))
+        return 0
+    if workers == 1:
+        asyncio.run(serve(settings))
+        return 0
+    child = [sys.executable, "-m", "bot.cli"]
+    if args.config:
+        child += ["--config", args.config]
+    if args.verbose:
+        child.append("-v")
+    return supervise(settings, workers, [*child, "run"])
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:

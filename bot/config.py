@@ -79,6 +79,13 @@ class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str = ""
+    # Worker processes of `motcua run` on this port (`--workers` overrides it).
+    workers: int = Field(default=1, ge=1, le=64)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips): the per-address upload budget then counts the visitor, not the
+    # proxy. Comma-separated addresses or networks; "*" trusts anyone (only when nothing but
+    # the proxy can reach the port).
+    trusted_proxies: str = "127.0.0.1"
 
 
 class TelegramSettings(_Section):

@@ -1,11 +1,50 @@
 """Per-citizen inbound flood limit: a burst gets one polite slow-down message, and the excess is
-logged but not processed (a stuck key or a script must not flood the office's queue)."""
+logged but not processed (a stuck key or a script must not flood the office's queue).
+
+The server counts in the database (:class:`SharedFloodGate`), so a burst spread by a load
+balancer over several workers is one burst; :class:`FloodGate` counts in this process only
+(the terminal chat, tests).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
+
+from storage.flood import FloodCounts
+
+log = logging.getLogger(__name__)
+
+
+class Flood(Protocol):
+    async def verdict(self, key: str, now: datetime) -> str:
+        """``"ok"`` to process, ``"warn"`` to refuse with the slow-down message (once per
+        burst), ``"drop"`` to refuse silently."""
+        ...
+
+
+class SharedFloodGate:
+    """At most ``limit`` messages per window for each conversation, whichever worker gets
+    them: the window is fixed (aligned on its length), its count a row every worker adds to."""
+
+    def __init__(self, counts: FloodCounts, limit: int) -> None:
+        self._counts = counts
+        self._limit = limit
+
+    async def verdict(self, key: str, now: datetime) -> str:
+        try:
+            number = await self._counts.count(key, now)
+        except Exception:
+            # A database that refuses the count refuses the turn too, which then tells the
+            # citizen to send it again: let it through to say so.
+            log.warning("flood count failed; the message is let through", exc_info=True)
+            return "ok"
+        if number <= self._limit:
+            return "ok"
+        return "warn" if number == self._limit + 1 else "drop"
 
 
 @dataclass(slots=True)
@@ -21,6 +60,9 @@ class FloodGate:
         self._limit = limit
         self._window = window
         self._keys: dict[str, _Window] = {}
+
+    async def verdict(self, key: str, now: datetime) -> str:
+        return self.check(key, now)
 
     def check(self, key: str, now: datetime) -> str:
         """``"ok"`` to process, ``"warn"`` to refuse with the slow-down message (once per

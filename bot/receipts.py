@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -23,7 +26,7 @@ from zoneinfo import ZoneInfo
 from typing_extensions import Unpack
 
 from backoffice.documents.vietqr import build_vietqr, fee_purpose, qr_png
-from bot.config import Settings
+from bot.config import Settings, settings_from_dict
 from bot.outbox import DeliveryQueue, LoopOptions, OutboxLoop
 from bot.push import Push
 from dialogs.filing_answers import address_display
@@ -47,13 +50,56 @@ class DossierSource(Protocol):
     async def get(self, dossier_id: int) -> Dossier | None: ...
 
 
-class ReceiptMaker:
-    """Draws a dossier's documents: receipt slip, declaration where the form has one, QR."""
+# Processes drawing receipts for one worker: one core of two is left to the conversations.
+DRAWING_PROCESSES = max(1, (os.cpu_count() or 1) - 1)
 
-    def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
+
+def drawing_pool(settings: Settings, processes: int = DRAWING_PROCESSES) -> ProcessPoolExecutor:
+    """Processes that draw receipts. Drawing is CPU work in Python (font subsetting: about
+    0.3 s a filing); in a thread it holds the interpreter lock, and a burst of filings then
+    stalls every conversation of the worker. The processes start on the first receipt."""
+    # Not fork: the parent has threads (the database driver's) whose locks a fork would copy.
+    # The fork server is one clean process, started once, with the drawing code loaded: each
+    # pool process forks from it in milliseconds instead of importing everything again.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bot.receipts", "backoffice.documents.receipt"])
+    return ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=context,
+        initializer=_start_drawing_process,
+        # As plain data: a file's settings are of a class made in load_settings, not picklable.
+        initargs=(settings.model_dump(),),
+    )
+
+
+# The drawing process's own maker, built once by the pool's initializer (per process, not
+# shared state: each drawing process is a fresh interpreter with only this in it).
+_drawing_maker: ReceiptMaker | None = None
+
+
+def _start_drawing_process(settings: dict[str, Any]) -> None:
+    global _drawing_maker  # a pool process's one object, set once
+    _drawing_maker = ReceiptMaker(settings_from_dict(settings), Catalogue(()))
+
+
+def _draw_in_process(dossier: Dossier, procedure: Procedure) -> Reply:
+    assert _drawing_maker is not None, "the pool's initializer did not run"
+    return _drawing_maker.draw(dossier, procedure)
+
+
+class ReceiptMaker:
+    """Draws a dossier's documents: receipt slip, declaration where the form has one, QR.
+
+    With ``pool`` (:func:`drawing_pool`) the drawing happens in other processes; without, in a
+    thread of this one (a console's occasional receipt, tests)."""
+
+    def __init__(
+        self, settings: Settings, catalogue: Catalogue, *, pool: Executor | None = None
+    ) -> None:
         self._settings = settings
         self._catalogue = catalogue
         self._tz = ZoneInfo(settings.deployment.timezone)
+        self._pool = pool
 
     def payment_qr(self, dossier: Dossier, procedure: Procedure) -> str:
         """The VietQR payload for the fee, or "" when it is not paid by transfer."""
@@ -72,10 +118,13 @@ class ReceiptMaker:
         procedure = self._catalogue.get(dossier.procedure_code)
         if procedure is None:
             return None
+        if self._pool is not None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._pool, _draw_in_process, dossier, procedure)
         # Font subsetting is CPU work: off the event loop, so conversations keep moving.
-        return await asyncio.to_thread(self._draw, dossier, procedure)
+        return await asyncio.to_thread(self.draw, dossier, procedure)
 
-    def _draw(self, dossier: Dossier, procedure: Procedure) -> Reply:
+    def draw(self, dossier: Dossier, procedure: Procedure) -> Reply:
         # The PDF library and its fonts load on the first receipt, not at start-up.
         from backoffice.documents.declarations import render_declaration_pdf
         from backoffice.documents.receipt import ReceiptData, render_receipt_pdf
@@ -255,6 +304,7 @@ __all__: Sequence[str] = (
     "MAX_ATTEMPTS",
     "ReceiptCourier",
     "ReceiptMaker",
+    "drawing_pool",
     "pays_by_transfer",
     "place_name",
 )

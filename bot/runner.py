@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,14 +48,15 @@ POLL_LEASE = "telegram:poll"
 POLL_HOLD = 90.0  # seconds; renewed every third of it
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, *, socket_fd: int | None = None) -> None:
+    """One worker. ``socket_fd``: a listening socket bound by :func:`supervise`."""
     import uvicorn
 
     from bot.web import create_web_app
 
     await upgrade(settings.database.url)
     async with build_app(settings) as app:
-        web = create_web_app(app, uploads=app.web_uploads)
+        web = create_web_app(app)
         tune_gc()
         stop = asyncio.Event()
         tasks: list[asyncio.Task[object]] = []
@@ -91,6 +95,8 @@ async def serve(settings: Settings) -> None:
             log_level="info",
             lifespan="off",
             ws_max_size=64 * 1024,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.web.trusted_proxies,
         )
         server = _server_class()(config)
         # Said once the port is ours: a port already taken ends the start instead.
@@ -99,13 +105,78 @@ async def serve(settings: Settings) -> None:
             f"({len(app.knowledge.catalogue)} procedures, {settings.commune().name}); "
             f"officer console at http://{settings.web.host}:{settings.web.port}/console"
         )
+        sockets = None
+        if socket_fd is not None:
+            sockets = [socket.socket(fileno=socket_fd)]
+            server.announce = f"motcua: worker {os.getpid()} serving"
         try:
-            await server.serve()
+            await server.serve(sockets=sockets)
         finally:
             stop.set()
             for task in tasks:
                 await task
     print("motcua: stopped", flush=True)
+
+
+RESTART_DELAY = 1.0  # seconds before a worker that died is started again
+
+
+def supervise(settings: Settings, workers: int, command: list[str]) -> int:
+    """``motcua run --workers N``: migrate once, bind the port once, and run N worker
+    processes (``command`` plus ``--socket-fd``) that all accept on that socket; the kernel
+    spreads connections between them. A worker that dies is started again. SIGTERM or SIGINT
+    is passed on to every worker, each shuts down cleanly, and the supervisor exits 0.
+
+    State every worker needs is in the database and the file store, so any worker may take
+    any request: a page's upload on one, its turn on another, its receipt from a third."""
+    asyncio.run(upgrade(settings.database.url))
+    family = socket.AF_INET6 if ":" in settings.web.host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((settings.web.host, settings.web.port))
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    fd = listener.fileno()
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([*command, "--socket-fd", str(fd)], pass_fds=(fd,))
+
+    running = [start() for _ in range(workers)]
+    print(
+        f"motcua: web chat at http://{settings.web.host}:{settings.web.port}/ "
+        f"({workers} workers, {settings.commune().name})",
+        flush=True,
+    )
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for i, process in enumerate(running):
+                if process.poll() is not None and not stopping:
+                    log.warning("worker %d exited (%s); starting it again", i, process.returncode)
+                    time.sleep(RESTART_DELAY)
+                    running[i] = start()
+    finally:
+        for process in running:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in running:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        listener.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("motcua: stopped", flush=True)
+    return 0
 
 
 async def _start_telegram(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from bot.flood import FloodGate
+from bot.flood import Flood, FloodGate
 from bot.locks import KeyedLocks
 from bot.transcript import officer_thread, turn_thread
 from dialogs.context import Context
@@ -111,11 +111,11 @@ class ConversationService:
         default_commune: str,
         run_effect: EffectRunner | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        flood: FloodGate | None = None,
+        flood: Flood | None = None,
     ) -> None:
         self._dialog = dialog
         # Not "flood or ...": an empty gate has len() 0, which is false.
-        self._flood = flood if flood is not None else FloodGate()
+        self._flood: Flood = flood if flood is not None else FloodGate()
         self._store = store
         self._context_for = context_for
         self._default_commune = default_commune
@@ -131,7 +131,7 @@ class ConversationService:
         point either leaves the message unhandled (the channel redelivers it) or handled once.
         """
         key = inbound.key
-        verdict = self._flood.check(key.as_str(), self._clock())
+        verdict = await self._flood.verdict(key.as_str(), self._clock())
         if verdict != "ok":
             log.warning(
                 "flood limit on %s: message %s not processed", key.channel, inbound.message_id

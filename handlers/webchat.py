@@ -21,30 +21,44 @@ reconnect; the service drops ids it has seen, so a resend never runs a turn twic
 namespaced here by the session, so one browser can never collide with (or block) another's.
 
 Files go the other way over HTTP: the page POSTs each file to ``/upload``, gets back a token,
-and sends the tokens in a ``photo`` frame. The bytes wait in a :class:`WebUploads` shelf, in
-memory only, until the effect runner fetches them with :meth:`WebUploads.fetch`.
+and sends the tokens in a ``photo`` frame. The bytes wait in the deployment's shared store
+(:class:`Files`, storage/webchat.py) until the effect runner fetches them with
+:meth:`WebChatChannel.fetch`, on whichever worker the turn runs. A reply's files (a receipt, a
+QR code) are kept there too, and the page fetches them from ``/media/<token>``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import html
 import json
+import logging
 import re
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from importlib import resources
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.types import Message
 
 from dialogs.model import Attachment, ConversationKey, Inbound, Media, Reply
 from dialogs.texts import webchat as texts
 from handlers.files import MAX_DOWNLOAD
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "web"
 MAX_TEXT = 2000  # a chat message, not a document
@@ -164,8 +178,9 @@ def embed_script(page_url: str) -> str:
 
 
 def inbound_from_frame(
-    frame: Any, session_id: str, now: datetime, uploads: WebUploads | None = None
+    frame: Any, session_id: str, now: datetime, uploads: Mapping[str, FileInfo] | None = None
 ) -> Inbound | None:
+    """``uploads``: the session's uploads the frame names, by token (:func:`refs_of`)."""
     if not isinstance(frame, dict):
         return None
     kind = frame.get("type")
@@ -207,8 +222,18 @@ def frame_id_of(frame: Any) -> str | None:
     return frame_id
 
 
+def refs_of(frame: Any) -> list[str]:
+    """The well-formed upload tokens a ``photo`` frame names (to look them up first)."""
+    if not isinstance(frame, dict) or frame.get("type") != "photo":
+        return []
+    refs = frame.get("refs")
+    if not isinstance(refs, list):
+        return []
+    return [r for r in refs[:MAX_REFS] if isinstance(r, str) and _TOKEN.fullmatch(r)]
+
+
 def _attachments(
-    refs: Any, tag: str, frame_id: str, uploads: WebUploads | None
+    refs: Any, tag: str, frame_id: str, uploads: Mapping[str, FileInfo] | None
 ) -> tuple[Attachment, ...]:
     if not isinstance(refs, list) or not 0 < len(refs) <= MAX_REFS:
         return ()
@@ -219,7 +244,7 @@ def _attachments(
     for token in tokens:
         # An unknown or expired token still becomes an attachment: fetching it fails, and the
         # dialog then asks for the photo again instead of the page waiting in silence.
-        blob = uploads.describe(tag, token) if uploads is not None else None
+        blob = uploads.get(token) if uploads is not None else None
         mime_type = blob.mime_type if blob else ""
         found.append(
             Attachment(
@@ -227,7 +252,7 @@ def _attachments(
                 ref=f"{tag}/{token}",
                 filename=blob.filename if blob else "",
                 mime_type=mime_type,
-                size=len(blob.data) if blob else None,
+                size=blob.size if blob else None,
                 group_id=frame_id if len(tokens) > 1 else "",
             )
         )
@@ -266,121 +291,600 @@ def done_frame(frame_id: str) -> dict[str, Any]:
     return {"type": "done", "id": frame_id}
 
 
-# --- Files kept for a while ------------------------------------------------------------------
+# --- Shared state: what this channel needs from the deployment (storage/webchat.py) ----------
 
 
-@dataclass(frozen=True, slots=True)
-class Blob:
-    owner: str  # session tag
-    mime_type: str
-    filename: str
-    data: bytes = field(repr=False)
-    expires_at: float = 0.0
-
-
-class BlobShelf:
-    """Bytes kept in memory for one session, behind an unguessable token, for a limited time.
-
-    Bounded in total and per session. When full, a shelf either drops its oldest files (bot
-    replies: the newest receipt matters most) or refuses new ones (uploads: a stranger must not
-    be able to push out the photo someone else is sending).
-    """
-
-    def __init__(
-        self,
-        *,
-        ttl_seconds: float,
-        max_total_bytes: int,
-        max_owner_bytes: int,
-        evict_oldest: bool,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._ttl = ttl_seconds
-        self._max_total = max_total_bytes
-        self._max_owner = max_owner_bytes
-        self._evict_oldest = evict_oldest
-        self._clock = clock
-        self._blobs: OrderedDict[str, Blob] = OrderedDict()
-        self._total = 0
+class FileInfo(Protocol):
+    @property
+    def mime_type(self) -> str: ...
 
     @property
-    def total_bytes(self) -> int:
-        return self._total
+    def filename(self) -> str: ...
 
-    def put(self, owner: str, data: bytes, mime_type: str, filename: str = "") -> str | None:
-        """Keep ``data`` for ``owner``; None when there is no room for it."""
-        self._expire()
-        size = len(data)
-        if size > self._max_owner or size > self._max_total:
-            return None
-        owned = [t for t, b in self._blobs.items() if b.owner == owner]
-        owner_total = sum(len(self._blobs[t].data) for t in owned)
-        if owner_total + size > self._max_owner:
-            if not self._evict_oldest:
-                return None
-            for token in owned:
-                if owner_total + size <= self._max_owner:
-                    break
-                owner_total -= len(self._blobs[token].data)
-                self._drop(token)
-        while self._total + size > self._max_total:
-            if not self._evict_oldest or not self._blobs:
-                return None
-            self._drop(next(iter(self._blobs)))
-        token = secrets.token_urlsafe(24)
-        expires_at = self._clock() + self._ttl
-        self._blobs[token] = Blob(owner, mime_type, filename, data, expires_at)
-        self._total += size
-        return token
+    @property
+    def size(self) -> int: ...
 
-    def get(self, token: str, owner: str) -> Blob | None:
-        """The blob, only for the session that owns it and only until it expires."""
-        self._expire()
-        blob = self._blobs.get(token)
-        if blob is None or not secrets.compare_digest(blob.owner, owner):
-            return None
-        return blob
 
-    def _expire(self) -> None:
-        now = self._clock()
-        # Insertion order is expiry order: every blob gets the same time to live.
-        while self._blobs:
-            token, blob = next(iter(self._blobs.items()))
-            if blob.expires_at > now:
-                return
-            self._drop(token)
+class FileWithData(FileInfo, Protocol):
+    @property
+    def data(self) -> bytes: ...
 
-    def _drop(self, token: str) -> None:
-        blob = self._blobs.pop(token)
-        self._total -= len(blob.data)
+
+class Files(Protocol):
+    """Uploads and reply files behind tokens, for one session, shared by every worker."""
+
+    async def put(
+        self,
+        kind: Literal["upload", "media"],
+        owner: str,
+        data: bytes,
+        mime_type: str,
+        filename: str,
+        now: datetime,
+        *,
+        address: str = "",
+    ) -> str | None: ...
+
+    async def describe(
+        self, kind: Literal["upload", "media"], owner: str, tokens: Sequence[str], now: datetime
+    ) -> Mapping[str, FileInfo]: ...
+
+    async def get(
+        self,
+        kind: Literal["upload", "media"],
+        owner: str,
+        token: str,
+        now: datetime,
+        *,
+        confirm: bool = False,
+    ) -> FileWithData | None: ...
+
+    async def sweep(self, now: datetime) -> int: ...
+
+
+class PushedFrames(Protocol):
+    @property
+    def tag(self) -> str: ...
+
+    @property
+    def frames(self) -> list[dict[str, Any]]: ...
+
+
+class Pages(Protocol):
+    """Which sessions have a page open on which worker, and frames left for them."""
+
+    async def opened(self, tags: Sequence[str], now: datetime) -> None: ...
+
+    async def closed(self, tag: str) -> None: ...
+
+    async def open_anywhere(self, tag: str, now: datetime) -> bool: ...
+
+    async def post(self, tag: str, frames: list[dict[str, Any]], now: datetime) -> int: ...
+
+    async def take(self, tags: Sequence[str], now: datetime) -> Sequence[PushedFrames]: ...
+
+    async def taken(self, push_id: int) -> bool: ...
+
+    async def withdraw(self, push_id: int) -> bool: ...
+
+    async def sweep(self, now: datetime) -> None: ...
+
+
+class TurnOutcome(Protocol):
+    @property
+    def replies(self) -> Sequence[Reply]: ...
+
+    @property
+    def duplicate(self) -> bool: ...
+
+
+Handle = Callable[[Inbound], Awaitable[TurnOutcome]]
 
 
 class UploadMissingError(LookupError):
     """The upload expired, was never made, or belongs to another session."""
 
 
-class WebUploads:
-    """Files the page uploaded, waiting for the effect runner: raw, unchecked bytes."""
+# --- The channel: routes, sending, file fetching, background loop ----------------------------
 
-    def __init__(self, shelf: BlobShelf | None = None) -> None:
-        self._shelf = shelf or BlobShelf(
-            ttl_seconds=30 * 60,
-            max_total_bytes=256 * 1024 * 1024,
-            max_owner_bytes=3 * MAX_UPLOAD_BYTES,
-            evict_oldest=False,
-        )
+SESSION_COOKIE = "motcua_sid"
+EMBED_COOKIE = "motcua_esid"  # partitioned: the chat inside another site's page
+COOKIE_MAX_AGE = 365 * 24 * 3600  # a citizen picks the conversation up days later
+MAX_FRAME_BYTES = 16 * 1024
+MAX_UPLOAD_BODY = MAX_UPLOAD_BYTES + 64 * 1024  # the file plus multipart framing
+# Recent replies kept to answer a resend after a dropped connection: the last few of each page
+# session (a page resends only what it sent since it lost the connection), for the sessions
+# seen most recently. Per session, so one busy visitor cannot evict another's answer.
+REPLAY_FRAMES_PER_SESSION = 8
+REPLAY_SESSIONS = 2000
+MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "application/pdf"})
+UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/heic", "image/heif", "application/pdf"})
+POLL_SECONDS = 0.2  # how often a worker looks for frames left for its pages
+RENEW_SECONDS = 10.0  # how often it says its pages are still open
+SWEEP_SECONDS = 60.0
+PUSH_WAIT_SECONDS = 5.0  # how long a push to another worker's page waits to be taken
 
-    def add(self, session_id: str, data: bytes, mime_type: str, filename: str) -> str | None:
-        """Keep an upload for its session; the token to send in a ``photo`` frame, or None."""
-        return self._shelf.put(session_tag(session_id), data, mime_type, filename[:200])
 
-    def describe(self, tag: str, token: str) -> Blob | None:
-        return self._shelf.get(token, tag)
+class WebChatChannel:
+    """The web chat as one door: its routes (page, kiosk, embed, uploads, media, socket), how
+    to write first to a session (:meth:`send`), how the effect runner fetches an upload
+    (:meth:`fetch`) and its background loop (:meth:`run`), which hands this worker's pages the
+    frames other workers left for them.
+
+    Sessions: the conversation lives on the server, keyed by an HttpOnly cookie holding a
+    signed random id (:class:`SessionIds`). Only its hash (:func:`session_tag`) is the chat id.
+
+    Framing: the chat page and the kiosk may only be framed by motcua itself. The embed page
+    may be framed by the commune's website: by the origins given in ``embed_origins``, or else
+    by any HTTPS site. Allowing any site is safe enough because a framed chat never sees a real
+    conversation: the main cookie is SameSite=Lax (not sent to a cross-site frame) and the
+    embed cookie is Partitioned (one jar per top-level site), so a hostile page that frames the
+    chat only gets a fresh, empty session of its own.
+    """
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        *,
+        sessions: SessionIds,
+        files: Files,
+        pages: Pages,
+        commune_name: str,
+        public_url: str = "",
+        clock: Callable[[], datetime],
+        poll_seconds: float = POLL_SECONDS,
+        push_wait_seconds: float = PUSH_WAIT_SECONDS,
+    ) -> None:
+        self.sessions = sessions
+        self._files = files
+        self._pages = pages
+        self._commune_name = commune_name
+        self._public_url = public_url.rstrip("/")
+        self._clock = clock
+        self._poll = poll_seconds
+        self._push_wait = push_wait_seconds
+        self._live = LivePages()
+        self._replayed = ReplayCache()
+
+    # --- sending -----------------------------------------------------------------------------
+
+    async def send(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        """Write first to a session: True when a page of it, on any worker, got the replies."""
+        tag = key.chat_id
+        # Its own turn id, so the page scrolls to the top of this message.
+        frames = await self.frames(tag, replies, f"push-{secrets.token_hex(6)}")
+        if await self._live.send(tag, frames):
+            return True
+        now = self._clock()
+        if not await self._pages.open_anywhere(tag, now):
+            return False
+        push_id = await self._pages.post(tag, frames, now)
+        waited = 0.0
+        while waited < self._push_wait:
+            await asyncio.sleep(self._poll)
+            waited += self._poll
+            if await self._pages.taken(push_id):
+                return True
+        # Nobody took them: withdrawn, unless a worker took them just now.
+        return not await self._pages.withdraw(push_id)
+
+    async def frames(self, tag: str, replies: Sequence[Reply], re_id: str) -> list[dict[str, Any]]:
+        """The replies as frames; their files kept in the shared store for this session."""
+        links: dict[int, str] = {}
+        now = self._clock()
+        for reply in replies:
+            for item in (*reply.images, *reply.documents):
+                token = await self._files.put(
+                    "media", tag, item.data, item.mime_type, item.filename, now
+                )
+                links[id(item)] = f"/media/{token}" if token else ""
+        return [reply_to_frame(r, re_id, lambda m: links.get(id(m), "")) for r in replies]
+
+    # --- fetching ----------------------------------------------------------------------------
 
     async def fetch(self, attachment: Attachment) -> bytes:
         """The effect runner's fetcher for the ``web`` channel."""
         tag, _, token = attachment.ref.partition("/")
-        blob = self._shelf.get(token, tag)
-        if blob is None:
+        found = await self._files.get("upload", tag, token, self._clock(), confirm=True)
+        if found is None:
             raise UploadMissingError("upload expired or not this session's")
-        return blob.data
+        return found.data
+
+    # --- background loop ---------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: hand this worker's pages what other workers left for them, say
+        which pages are still open, and forget files that ran out."""
+        renewed = swept = 0.0
+        while not stop.is_set():
+            now = time.monotonic()
+            try:
+                tags = self._live.tags()
+                if tags and now - renewed >= RENEW_SECONDS:
+                    await self._pages.opened(tags, self._clock())
+                    renewed = now
+                for pushed in await self._pages.take(tags, self._clock()):
+                    await self._live.send(pushed.tag, pushed.frames)
+                if now - swept >= SWEEP_SECONDS:
+                    swept = now
+                    await self._files.sweep(self._clock())
+                    await self._pages.sweep(self._clock())
+            except Exception:  # a database hiccup: the next round tries again
+                log.exception("web chat background loop")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._poll)
+
+    # --- routes ------------------------------------------------------------------------------
+
+    def routes(
+        self, handle: Handle, *, embed_origins: Sequence[str] = (), kiosk_idle_minutes: int = 3
+    ) -> APIRouter:
+        """The web chat's routes; every turn goes to ``handle``. ``embed_origins``: the sites
+        that may frame ``/embed`` (none given: any HTTPS site)."""
+        router = APIRouter()
+        public_url = self._public_url
+        sessions = self.sessions
+        ancestors = " ".join(embed_origins) if embed_origins else "https:"
+
+        def page(request: Request, mode: PageMode) -> HTMLResponse:
+            response = HTMLResponse(page_html(self._commune_name, mode, kiosk_idle_minutes))
+            if _session_of(sessions, request.cookies) is None:
+                _set_session(response, sessions.new(), mode, _secure(request, public_url))
+            framers = f"'self' {ancestors}" if mode == "embed" else "'self'"
+            response.headers.update(_page_headers(framers))
+            if mode != "embed":
+                response.headers["X-Frame-Options"] = "SAMEORIGIN"
+            return response
+
+        @router.get("/", response_class=HTMLResponse)
+        async def chat_page(request: Request) -> HTMLResponse:
+            query = request.query_params
+            if query.get("kiosk") == "1":
+                return page(request, "kiosk")
+            if query.get("embed") == "1":
+                return page(request, "embed")
+            return page(request, "page")
+
+        @router.get("/kiosk", response_class=HTMLResponse)
+        async def kiosk_page(request: Request) -> HTMLResponse:
+            return page(request, "kiosk")
+
+        @router.get("/embed", response_class=HTMLResponse)
+        async def embed_page(request: Request) -> HTMLResponse:
+            return page(request, "embed")
+
+        @router.get("/static/{name}")
+        async def static(name: str) -> Response:
+            body = static_file(name)
+            if body is None:
+                return Response(status_code=404)
+            return Response(
+                body,
+                media_type=STATIC_FILES[name],
+                headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+            )
+
+        @router.get("/embed.js")
+        async def embed_js(request: Request) -> Response:
+            base = public_url or str(request.base_url).rstrip("/")
+            return Response(
+                embed_script(f"{base}/embed"),
+                media_type="text/javascript; charset=utf-8",
+                headers={
+                    "Cache-Control": "public, max-age=3600",
+                    "X-Content-Type-Options": "nosniff",
+                },
+            )
+
+        @router.post("/session/new")
+        async def new_session(request: Request) -> JSONResponse:
+            """The kiosk starts over for the next visitor: a new cookie, a new conversation."""
+            if not _same_origin(request.headers, public_url):
+                return JSONResponse({"error": "origin"}, status_code=403)
+            response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
+            mode: PageMode = "embed" if request.query_params.get("embed") == "1" else "page"
+            _set_session(response, sessions.new(), mode, _secure(request, public_url))
+            return response
+
+        @router.post("/upload")
+        async def upload(request: Request) -> JSONResponse:
+            session_id = _session_of(sessions, request.cookies)
+            if session_id is None or not _same_origin(request.headers, public_url):
+                return JSONResponse({"error": "session"}, status_code=403)
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_UPLOAD_BODY:
+                return _too_large()
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_UPLOAD_BODY:
+                    return _too_large()
+            sent = await _one_file(request, bytes(body))
+            if sent is None:
+                return JSONResponse({"error": "no_file"}, status_code=400)
+            data, declared_type, filename = sent
+            if len(data) > MAX_UPLOAD_BYTES:
+                return _too_large()
+            mime_type = declared_type if declared_type in UPLOAD_TYPES else ""
+            # The client's address as the server sees it: behind a reverse proxy, uvicorn's
+            # proxy headers (forwarded_allow_ips) make it the visitor's, not the proxy's.
+            address = request.client.host if request.client else ""
+            token = await self._files.put(
+                "upload",
+                session_tag(session_id),
+                data,
+                mime_type,
+                filename,
+                self._clock(),
+                address=address,
+            )
+            if token is None:
+                return JSONResponse({"error": "busy"}, status_code=503)
+            return JSONResponse({"ref": token}, headers={"Cache-Control": "no-store"})
+
+        @router.get("/media/{token}")
+        async def media_file(token: str, request: Request) -> Response:
+            session_id = _session_of(sessions, request.cookies)
+            blob = None
+            if session_id is not None and _TOKEN.fullmatch(token):
+                blob = await self._files.get("media", session_tag(session_id), token, self._clock())
+            if blob is None:
+                return Response(status_code=404, headers={"Cache-Control": "no-store"})
+            mime_type = (
+                blob.mime_type if blob.mime_type in MEDIA_TYPES else "application/octet-stream"
+            )
+            # The kiosk prints the receipt in the browser's own PDF viewer; everywhere else a
+            # PDF is a download, never a page rendered from our origin.
+            inline = mime_type.startswith("image/") or (
+                mime_type == "application/pdf" and request.query_params.get("inline") == "1"
+            )
+            disposition = "inline" if inline else "attachment"
+            name = blob.filename or "tep"
+            plain = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # for browsers that ignore filename*
+            return Response(
+                blob.data,
+                media_type=mime_type,
+                headers={
+                    "Content-Disposition": (
+                        f'{disposition}; filename="{plain}"; '
+                        f"filename*=UTF-8''{quote(name, safe='')}"
+                    ),
+                    "X-Content-Type-Options": "nosniff",
+                    "Cache-Control": "private, no-store",
+                },
+            )
+
+        @router.websocket("/ws")
+        async def chat_socket(socket: WebSocket) -> None:
+            if not _same_origin(socket.headers, public_url):
+                await socket.close(code=1008)
+                return
+            session_id = _session_of(sessions, socket.cookies)
+            headers: list[tuple[bytes, bytes]] = []
+            if session_id is None:
+                session_id = sessions.new()
+                mode: PageMode = "embed" if socket.query_params.get("embed") == "1" else "page"
+                secure = socket.url.scheme == "wss" or public_url.startswith("https://")
+                headers.append((b"set-cookie", _cookie(session_id, mode, secure).encode()))
+            await socket.accept(headers=headers)
+            await self._serve_socket(socket, session_id, handle)
+
+        return router
+
+    async def _serve_socket(self, socket: WebSocket, session_id: str, handle: Handle) -> None:
+        tag = session_tag(session_id)
+        live = LivePage(socket)
+        self._live.add(tag, live)
+        try:
+            # Other workers' pushes for this session come here from now on.
+            await self._pages.opened([tag], self._clock())
+            while True:
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                raw = message.get("text")
+                if not isinstance(raw, str) or len(raw.encode()) > MAX_FRAME_BYTES:
+                    continue
+                frame = _json(raw)
+                frame_id = frame_id_of(frame)
+                if frame_id is None:
+                    continue
+                now = self._clock()
+                refs = refs_of(frame)
+                uploads = await self._files.describe("upload", tag, refs, now) if refs else {}
+                inbound = inbound_from_frame(frame, session_id, now, uploads)
+                out: list[dict[str, Any]] = []
+                if inbound is not None:
+                    result = await handle(inbound)
+                    if result.duplicate:
+                        # A resend of a frame whose replies the dropped connection swallowed.
+                        out = self._replayed.get(tag, frame_id)
+                    else:
+                        out = await self.frames(tag, result.replies, frame_id)
+                        self._replayed.put(tag, frame_id, out)
+                await live.send([*out, done_frame(frame_id)])
+        except WebSocketDisconnect:
+            return
+        finally:
+            if not self._live.remove(tag, live):
+                with contextlib.suppress(Exception):  # the row runs out on its own otherwise
+                    await self._pages.closed(tag)
+
+
+class LivePage:
+    """One open chat page on this worker."""
+
+    def __init__(self, socket: WebSocket) -> None:
+        self.socket = socket
+        # A turn's answer and a pushed message must not interleave their frames.
+        self._sending = asyncio.Lock()
+
+    async def send(self, frames: Sequence[dict[str, Any]]) -> None:
+        async with self._sending:
+            for frame in frames:
+                await self.socket.send_json(frame)
+
+
+class LivePages:
+    """The chat pages open on this worker now, by session tag."""
+
+    def __init__(self) -> None:
+        self._pages: dict[str, set[LivePage]] = {}
+
+    def tags(self) -> list[str]:
+        return list(self._pages)
+
+    def add(self, tag: str, page: LivePage) -> None:
+        self._pages.setdefault(tag, set()).add(page)
+
+    def remove(self, tag: str, page: LivePage) -> bool:
+        """Forget a page; True while the session has another page open here."""
+        pages = self._pages.get(tag)
+        if pages is not None:
+            pages.discard(page)
+            if not pages:
+                del self._pages[tag]
+        return tag in self._pages
+
+    async def send(self, tag: str, frames: Sequence[dict[str, Any]]) -> bool:
+        """True when at least one open page of that session here got the frames."""
+        delivered = False
+        for page in list(self._pages.get(tag, ())):
+            try:
+                await page.send(frames)
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                continue  # closing as we speak: the other pages, or a later attempt
+            delivered = True
+        return delivered
+
+
+class ReplayCache:
+    """The replies to each session's last frames, newest sessions kept. In this worker: a page
+    that reconnects to another worker gets no replay of a lost answer (it can ask again)."""
+
+    def __init__(
+        self, per_session: int = REPLAY_FRAMES_PER_SESSION, sessions: int = REPLAY_SESSIONS
+    ) -> None:
+        self._per_session = per_session
+        self._sessions = sessions
+        self._frames: OrderedDict[str, OrderedDict[str, list[dict[str, Any]]]] = OrderedDict()
+
+    def put(self, session: str, frame_id: str, frames: list[dict[str, Any]]) -> None:
+        kept = self._frames.pop(session, None) or OrderedDict()
+        kept[frame_id] = frames
+        while len(kept) > self._per_session:
+            kept.popitem(last=False)
+        self._frames[session] = kept
+        while len(self._frames) > self._sessions:
+            self._frames.popitem(last=False)
+
+    def get(self, session: str, frame_id: str) -> list[dict[str, Any]]:
+        return self._frames.get(session, OrderedDict()).get(frame_id, [])
+
+
+# --- HTTP helpers ------------------------------------------------------------------------------
+
+
+def _session_of(ids: SessionIds, cookies: Mapping[str, str]) -> str | None:
+    """The session the cookie names, if this server issued it (a planted id starts afresh)."""
+    for name in (SESSION_COOKIE, EMBED_COOKIE):
+        value = cookies.get(name)
+        if ids.valid(value):
+            return value
+    return None
+
+
+def _secure(request: Request, public_url: str) -> bool:
+    return request.url.scheme == "https" or public_url.startswith("https://")
+
+
+def _cookie(session_id: str, mode: PageMode, secure: bool) -> str:
+    if mode == "embed" and secure:
+        # Inside another site's page a Lax cookie is never sent; a partitioned one is, and
+        # only within that site, so it cannot follow the citizen around the web.
+        return (
+            f"{EMBED_COOKIE}={session_id}; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; Secure; "
+            "SameSite=None; Partitioned"
+        )
+    flag = "; Secure" if secure else ""
+    return (
+        f"{SESSION_COOKIE}={session_id}; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; "
+        f"SameSite=Lax{flag}"
+    )
+
+
+def _set_session(response: Response, session_id: str, mode: PageMode, secure: bool) -> None:
+    response.headers.append("set-cookie", _cookie(session_id, mode, secure))
+
+
+def _page_headers(framers: str) -> dict[str, str]:
+    csp = "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: blob:",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {framers}",
+        )
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+
+
+def _same_origin(headers: Mapping[str, str], public_url: str) -> bool:
+    """Browsers always send Origin on WebSockets and POSTs; another site's page is refused.
+
+    No Origin means no browser, and so no cookie stolen from one.
+    """
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    netloc = urlsplit(origin).netloc
+    allowed = {headers.get("host", "")}
+    if public_url:
+        allowed.add(urlsplit(public_url).netloc)
+    return bool(netloc) and netloc in allowed
+
+
+def _json(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse({"error": "too_large"}, status_code=413)
+
+
+async def _one_file(request: Request, body: bytes) -> tuple[bytes, str, str] | None:
+    """The one file (bytes, declared type, name) in an already-read, size-checked form."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(request.scope, replay).form(max_files=1, max_fields=1)
+    except (HTTPException, MultiPartException):  # malformed multipart from an untrusted client
+        return None
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            return None
+        data = await file.read()
+        return (data, file.content_type or "", file.filename or "") if data else None
+    finally:
+        await form.close()

@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import mimetypes
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -47,6 +48,7 @@ MAX_ID = 64
 MAX_CHOICE_DIGITS = 2
 
 Handler = Callable[[Inbound], Awaitable[Sequence[Reply]]]
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9]{1,64}")  # Zalo's msg_id: hex, never a made-up one
 _MESSAGE_EVENTS = frozenset({"user_send_text", "user_send_image", "user_send_file"})
 
 
@@ -346,11 +348,13 @@ class ZaloChannel:
         return 200, {"ok": True}, inbound_from_event(event, self._clock())
 
     async def process(self, inbound: Inbound) -> None:
-        """Run one turn for an accepted Inbound and send the replies."""
+        """Run one turn for an accepted Inbound and send the replies, as answers to it."""
         inbound = await self._with_choice(inbound)
         replies = await self._handle(inbound)
+        # Events without a message of their own (follow, shared info) have made-up ids.
+        reply_to = inbound.message_id if _MESSAGE_ID.fullmatch(inbound.message_id) else ""
         try:
-            await self.send(inbound.key.user_id, replies)
+            await self.send(inbound.key.user_id, replies, reply_to=reply_to)
         except (ZaloError, httpx.HTTPError) as exc:
             # Not retried: a redelivery of the event would be dropped as a duplicate anyway.
             log.warning("sending Zalo replies failed: %s", exc)
@@ -371,9 +375,17 @@ class ZaloChannel:
             return replace(inbound, payload=payloads[number - 1])
         return inbound
 
-    async def send(self, user_id: str, replies: Sequence[Reply], *, pushed: bool = False) -> None:
+    async def send(
+        self,
+        user_id: str,
+        replies: Sequence[Reply],
+        *,
+        pushed: bool = False,
+        reply_to: str = "",
+    ) -> None:
         """Send one turn (or, ``pushed``, a message written first): texts with numbered
-        buttons (numbers run across the turn), files."""
+        buttons (numbers run across the turn), files. ``reply_to``: the user's message they
+        answer (Zalo counts those as replies, not proactive messages)."""
         if not replies:
             # A duplicate delivery yields no replies; the numbers shown before still stand.
             return
@@ -392,21 +404,28 @@ class ZaloChannel:
             text = render_text(reply, number, hint=index == last_with_buttons, numbered=numbered)
             number += len(reply.flat_buttons())
             if text:
-                await self._client.send_text(user_id, text)
+                await self._client.send_text(user_id, text, reply_to=reply_to)
             for image in reply.images:
                 await self._client.send_image(
-                    user_id, image.data, caption=image.caption, filename=image.filename
+                    user_id,
+                    image.data,
+                    caption=image.caption,
+                    filename=image.filename,
+                    reply_to=reply_to,
                 )
             for document in reply.documents:
                 if document.caption:
-                    await self._client.send_text(user_id, document.caption)
-                await self._client.send_file(user_id, document.data, document.filename)
+                    await self._client.send_text(user_id, document.caption, reply_to=reply_to)
+                await self._client.send_file(
+                    user_id, document.data, document.filename, reply_to=reply_to
+                )
             if reply.request_contact and self._contact_image_url:
                 await self._client.request_user_info(
                     user_id,
                     title=texts.CONTACT_TITLE,
                     subtitle=texts.CONTACT_SUBTITLE,
                     image_url=self._contact_image_url,
+                    reply_to=reply_to,
                 )
 
     async def notify(

@@ -182,16 +182,26 @@ class ZaloClient:
 
     # --- sending --------------------------------------------------------------------------------
 
-    async def send_text(self, user_id: str, text: str) -> list[str]:
-        """Send ``text`` as one or more CS messages; returns Zalo's message ids."""
+    async def send_text(self, user_id: str, text: str, *, reply_to: str = "") -> list[str]:
+        """Send ``text`` as one or more CS messages; returns Zalo's message ids.
+
+        ``reply_to``: the id of the user's message this answers. Zalo counts a message sent
+        to a ``message_id`` as a reply (free, within its reply quota) and one sent to the
+        ``user_id`` only as a proactive message, billed to the OA's quota (protocols.md §3.4)."""
         ids = []
         for chunk in split_text(text):
-            data = await self._cs(user_id, {"text": chunk})
+            data = await self._cs(user_id, {"text": chunk}, reply_to=reply_to)
             ids.append(str(data.get("message_id", "")))
         return ids
 
     async def send_image(
-        self, user_id: str, image: bytes, *, caption: str = "", filename: str = "image.png"
+        self,
+        user_id: str,
+        image: bytes,
+        *,
+        caption: str = "",
+        filename: str = "image.png",
+        reply_to: str = "",
     ) -> str:
         mime = "image/jpeg" if filename.lower().endswith((".jpg", ".jpeg")) else "image/png"
         uploaded = await self._call(
@@ -211,9 +221,11 @@ class ZaloClient:
         }
         if caption:
             message["text"] = caption[:MAX_TEXT]
-        return str((await self._cs(user_id, message)).get("message_id", ""))
+        return str((await self._cs(user_id, message, reply_to=reply_to)).get("message_id", ""))
 
-    async def send_file(self, user_id: str, data: bytes, filename: str) -> str:
+    async def send_file(
+        self, user_id: str, data: bytes, filename: str, *, reply_to: str = ""
+    ) -> str:
         uploaded = await self._call(
             f"{self._base}/v2.0/oa/upload/file",
             files={"file": (filename, data, "application/pdf")},
@@ -222,10 +234,10 @@ class ZaloClient:
         if not token:
             raise ZaloError(-1, "upload/file returned no token")
         message = {"attachment": {"type": "file", "payload": {"token": token}}}
-        return str((await self._cs(user_id, message)).get("message_id", ""))
+        return str((await self._cs(user_id, message, reply_to=reply_to)).get("message_id", ""))
 
     async def request_user_info(
-        self, user_id: str, *, title: str, subtitle: str, image_url: str
+        self, user_id: str, *, title: str, subtitle: str, image_url: str, reply_to: str = ""
     ) -> str:
         """Zalo's "share your phone number" card; the answer arrives as ``user_submit_info``."""
         element = {"title": title, "subtitle": subtitle, "image_url": image_url}
@@ -235,7 +247,7 @@ class ZaloClient:
                 "payload": {"template_type": "request_user_info", "elements": [element]},
             }
         }
-        return str((await self._cs(user_id, message)).get("message_id", ""))
+        return str((await self._cs(user_id, message, reply_to=reply_to)).get("message_id", ""))
 
     async def send_template(
         self, phone_84: str, template_id: str, data: Mapping[str, Any], tracking_id: str
@@ -250,9 +262,22 @@ class ZaloClient:
         result = await self._call(f"{self._business}/message/template", json_body=body)
         return str(result.get("msg_id", ""))
 
-    async def _cs(self, user_id: str, message: Mapping[str, Any]) -> dict[str, Any]:
+    async def _cs(
+        self, user_id: str, message: Mapping[str, Any], *, reply_to: str = ""
+    ) -> dict[str, Any]:
+        url = f"{self._base}/v3.0/oa/message/cs"
+        if reply_to:
+            try:
+                body = {"recipient": {"message_id": reply_to}, "message": dict(message)}
+                return await self._call(url, json_body=body)
+            except ZaloOutsideWindow:
+                raise
+            except ZaloError as exc:
+                # The message may be too old to answer (or Zalo refuses the form): the same
+                # words to the user, counted as proactive, rather than nothing.
+                log.info("Zalo refused a reply to a message (%s); sending to the user", exc.code)
         body = {"recipient": {"user_id": user_id}, "message": dict(message)}
-        return await self._call(f"{self._base}/v3.0/oa/message/cs", json_body=body)
+        return await self._call(url, json_body=body)
 
     async def _call(
         self,

@@ -449,3 +449,66 @@ class HandoffRow(Base):
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class WebFileRow(Base):
+    """A web chat file behind an unguessable token, for one session: a photo the page uploaded
+    (``upload``, until the turn that sent it fetches it) or a file a reply links to (``media``:
+    a receipt, a QR code). The bytes are in the shared file store under ``file_key``, so any
+    worker serves any worker's files (storage/webchat.py)."""
+
+    __tablename__ = "web_files"
+    __table_args__ = (
+        Index(None, "kind", "owner", "created_at"),
+        Index(None, "kind", "address", "created_at"),
+        Index(None, "expires_at"),
+    )
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    owner: Mapped[str] = mapped_column(String(64))  # the session's tag
+    address: Mapped[str] = mapped_column(String(64))  # who sent it; "" for media
+    mime_type: Mapped[str] = mapped_column(String(128))
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    file_key: Mapped[str] = mapped_column(String(48))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # An upload's turn fetched it (and the effect runner kept its own copy): evicted first.
+    confirmed_at: Mapped[datetime | None]
+
+
+class WebPageRow(Base):
+    """A chat page open on one worker now, renewed while its socket lives."""
+
+    __tablename__ = "web_pages"
+    __table_args__ = (Index(None, "seen_at"),)
+
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime]
+
+
+class WebPushRow(Base):
+    """Frames written first to a session whose page may be open on another worker: the worker
+    holding the page takes them (``taken_at``) and sends them."""
+
+    __tablename__ = "web_pushes"
+    __table_args__ = (Index(None, "taken_at", "tag"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tag: Mapped[str] = mapped_column(String(64))
+    frames: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    taken_at: Mapped[datetime | None]
+
+
+class FloodCountRow(Base):
+    """Messages a conversation sent in the current fixed window, counted across workers."""
+
+    __tablename__ = "flood_counts"
+    __table_args__ = (Index(None, "window_start"),)
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)

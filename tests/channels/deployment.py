@@ -81,7 +81,7 @@ async def running_deployment(
 ) -> AsyncIterator[Deployment]:
     await upgrade(settings.database.url)
     async with build_app(settings, knowledge) as app:
-        web = create_web_app(app, uploads=app.web_uploads)
+        web = create_web_app(app)
         config = uvicorn.Config(
             web,
             host="127.0.0.1",

@@ -39,7 +39,6 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bot.app import App, Knowledge, build_app
 from bot.config import Settings, TelegramSettings, ZaloSettings
-from bot.web import SESSION_COOKIE
 from dialogs.model import Attachment, Button, ConversationKey, Inbound
 from dialogs.texts import common as common_texts
 from dialogs.texts import telegram as telegram_texts
@@ -47,6 +46,7 @@ from dialogs.texts import zalo as zalo_texts
 from handlers import webchat
 from handlers.telegram import SECRET_HEADER, TelegramChannel
 from handlers.terminal import TerminalChannel
+from handlers.webchat import SESSION_COOKIE
 from storage.migrate import upgrade
 from tests.channels.deployment import TELEGRAM_SECRET, ZALO_OA_SECRET, Deployment
 from tests.channels.transcript import (
@@ -543,11 +543,12 @@ class ZaloDriver:
 
     name = "zalo"
 
-    def __init__(self, http: httpx.AsyncClient, api: FakeZalo) -> None:
+    def __init__(self, http: httpx.AsyncClient, api: FakeZalo, app: App) -> None:
         self.key = ConversationKey(channel="zalo", chat_id=ZALO_USER, user_id=ZALO_USER)
         self._http = http
         self._api = api
         self._serial = _ZALO_MESSAGES
+        self._app = app
         self._buttons: tuple[str, ...] = ()
         self._by_words = False
         self._seen = 0  # the messages the citizen has read
@@ -567,7 +568,13 @@ class ZaloDriver:
             headers={"X-ZEvent-Signature": f"mac={mac}", "Content-Type": "application/json"},
         )
         assert answer.status_code == 200, answer.text
+        # Answered before the turn (bot/zalo_inbox.py): the replies come once it is handled.
+        assert self._app.zalo_inbox is not None
+        await asyncio.wait_for(self._app.zalo_inbox.settled(), TURN_TIMEOUT)
         delivered = [d for d in self._api.delivered[mark:] if d.user_id == ZALO_USER]
+        # A turn's replies answer the citizen's message (free for the OA, not proactive).
+        msg_id = (fields.get("message") or {}).get("msg_id", "")
+        assert all(d.reply_to == msg_id for d in delivered), (msg_id, delivered)
         self._seen = len(self._api.delivered)
         screen = self._screen(delivered)
         self._buttons = screen.buttons
@@ -619,6 +626,8 @@ class ZaloDriver:
         return screen_of(texts, buttons)
 
     def _message(self, message: dict[str, Any]) -> dict[str, Any]:
+        if "msg_id" in message:  # the fake API knows whose message an answer may name
+            self._api.user_messages[message["msg_id"]] = ZALO_USER
         return {"sender": {"id": ZALO_USER}, "recipient": {"id": ZALO_OA}, "message": message}
 
     def _msg_id(self) -> str:
@@ -688,6 +697,6 @@ async def open_driver(
             if name == "telegram":
                 yield TelegramDriver(http, deployment.telegram_api)
             else:
-                yield ZaloDriver(http, deployment.zalo_api)
+                yield ZaloDriver(http, deployment.zalo_api, deployment.app)
     else:
         raise ValueError(f"no driver for channel {name!r}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypedDict
@@ -66,6 +66,7 @@ class Delivered:
     file_name: str = ""
     file_data: bytes | None = None
     template_type: str = ""
+    reply_to: str = ""  # the user's message it was sent as an answer to, if any
 
 
 class FakeZalo:
@@ -83,6 +84,9 @@ class FakeZalo:
         self.delivered: list[Delivered] = []
         self.templates: list[dict[str, Any]] = []
         self.outside_window: set[str] = set()
+        # Messages users sent the OA (msg_id -> user id): an answer may name one instead of
+        # the user. A test tells the fake about the events it posts to the webhook.
+        self.user_messages: dict[str, str] = {}
         self.refresh_count = 0
         self.used_refresh_tokens: set[str] = set()
         self._valid_access: set[str] = set()
@@ -191,7 +195,13 @@ class FakeZalo:
         if refused is not None:
             return refused
         body = call.json if isinstance(call.json, dict) else {}
-        user_id = (body.get("recipient") or {}).get("user_id")
+        recipient = body.get("recipient") or {}
+        reply_to = recipient.get("message_id", "")
+        user_id = recipient.get("user_id")
+        if reply_to:
+            user_id = self.user_messages.get(reply_to)
+            if user_id is None:
+                return _error(BAD_PARAMETER, "message_id not found")
         message = body.get("message") or {}
         if not isinstance(user_id, str) or not isinstance(message, dict):
             return _error(BAD_PARAMETER, "recipient or message missing")
@@ -200,7 +210,7 @@ class FakeZalo:
         delivered = self._delivery(user_id, message)
         if delivered is None:
             return _error(BAD_PARAMETER, "message is not valid")
-        self.delivered.append(delivered)
+        self.delivered.append(replace(delivered, reply_to=reply_to))
         self._serial += 1
         return _ok({"message_id": f"m{self._serial}", "user_id": user_id})
 

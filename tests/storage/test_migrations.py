@@ -32,6 +32,10 @@ TABLES = {
     "conversation_lines",
     "handoffs",
     "handover_codes",
+    "web_files",
+    "web_pages",
+    "web_pushes",
+    "flood_counts",
 }
 
 

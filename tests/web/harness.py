@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.service import ConversationService, TurnResult
 from bot.web import create_web_app
 from dialogs.model import Inbound, Reply
-from handlers.webchat import WebUploads
+from handlers.webchat import WebChatChannel
 from storage.migrate import upgrade
 
 START_TIMEOUT = 20.0
@@ -52,7 +52,7 @@ class SpyService(ConversationService):
 class RunningServer:
     base_url: str
     spy: SpyService
-    uploads: WebUploads
+    uploads: WebChatChannel  # its fetch is the effect runner's fetcher for web uploads
     errors: list[BaseException] = field(default_factory=list)
 
     @property
@@ -83,10 +83,8 @@ def running_server(
         await upgrade(settings.database.url)
         async with build_app(settings, knowledge) as app:
             spy = SpyService(app.service, canned or {})
-            uploads = app.web_uploads  # the shelf the effect runner fetches photos from
-            web = create_web_app(
-                replace(app, service=spy), uploads=uploads, embed_origins=embed_origins
-            )
+            uploads = app.webchat  # the effect runner fetches photos through it
+            web = create_web_app(replace(app, service=spy), embed_origins=embed_origins)
             config = uvicorn.Config(
                 web, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
             )
@@ -112,7 +110,7 @@ def running_server(
         time.sleep(0.02)
     spy = holder["spy"]
     uploads = holder["uploads"]
-    assert isinstance(spy, SpyService) and isinstance(uploads, WebUploads)
+    assert isinstance(spy, SpyService) and isinstance(uploads, WebChatChannel)
     try:
         yield RunningServer(f"http://127.0.0.1:{port}", spy, uploads, errors)
     finally:

@@ -20,9 +20,10 @@ from websockets.sync.client import ClientConnection, connect
 from bot.app import App, Knowledge, build_app
 from bot.config import Settings
 from bot.receipts import ReceiptCourier, ReceiptMaker
-from bot.web import SESSION_COOKIE, create_web_app
+from bot.web import create_web_app
 from dialogs.model import ConversationKey, Inbound, SubmitDossier
 from handlers import webchat
+from handlers.webchat import SESSION_COOKIE
 from storage.db import create_engine, session_factory
 from storage.dossiers import Dossier
 from storage.migrate import upgrade
@@ -95,7 +96,7 @@ def running(settings: Settings, knowledge: Knowledge) -> Iterator[Server]:
         engine = create_engine(settings.database.url)
         try:
             async with build_app(settings, knowledge, deliver=False) as app:
-                web = create_web_app(app, uploads=app.web_uploads)
+                web = create_web_app(app)
                 queue = OutboxRepository(session_factory(engine))
                 courier = ReceiptCourier(
                     queue,

@@ -4,7 +4,7 @@ cache of 2,000 frames for everybody let other sessions' traffic evict a citizen'
 
 from __future__ import annotations
 
-from bot.web import REPLAY_SESSIONS, ReplayCache
+from handlers.webchat import REPLAY_SESSIONS, ReplayCache
 
 
 def test_other_sessions_traffic_does_not_evict_a_citizens_pending_answer() -> None:

@@ -11,9 +11,10 @@ import httpx
 
 from bot.app import Knowledge, build_app
 from bot.config import Settings
-from bot.web import SESSION_COOKIE, create_web_app
+from bot.web import create_web_app
 from dialogs.model import Inbound
 from handlers import webchat
+from handlers.webchat import SESSION_COOKIE
 from storage.conversations import ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade

@@ -22,10 +22,9 @@ from websockets.typing import Origin
 from bot.app import Knowledge, build_app
 from bot.config import Settings
 from bot.effects import Effects
-from bot.web import EMBED_COOKIE, SESSION_COOKIE
 from dialogs.model import Attachment, CheckAttachments, Media, Reply
 from handlers import webchat
-from handlers.webchat import BlobShelf, UploadMissingError, WebUploads
+from handlers.webchat import EMBED_COOKIE, SESSION_COOKIE, UploadMissingError
 from storage.migrate import upgrade
 from tests.web.harness import RunningServer, running_server
 
@@ -196,7 +195,7 @@ def test_the_embed_script_opens_the_chat_from_this_server(server: RunningServer)
 
 
 def test_an_embedded_chat_over_https_gets_a_partitioned_cookie() -> None:
-    from bot.web import _cookie
+    from handlers.webchat import _cookie
 
     cookie = _cookie("s" * 43, "embed", secure=True)
     assert cookie.startswith(f"{EMBED_COOKIE}=")
@@ -402,37 +401,6 @@ def test_starting_over_gives_a_new_conversation(server: RunningServer) -> None:
 # --- the pieces ------------------------------------------------------------------------------
 
 
-def test_a_shelf_forgets_files_after_their_time() -> None:
-    now = [0.0]
-    shelf = BlobShelf(
-        ttl_seconds=60,
-        max_total_bytes=100,
-        max_owner_bytes=100,
-        evict_oldest=False,
-        clock=lambda: now[0],
-    )
-    token = shelf.put("a", b"x" * 10, "image/png")
-    assert token is not None and shelf.get(token, "a") is not None
-    assert shelf.get(token, "b") is None
-    now[0] = 61
-    assert shelf.get(token, "a") is None
-    assert shelf.total_bytes == 0
-
-
-def test_a_full_upload_shelf_refuses_and_a_full_media_shelf_drops_the_oldest() -> None:
-    uploads = BlobShelf(ttl_seconds=60, max_total_bytes=25, max_owner_bytes=20, evict_oldest=False)
-    assert uploads.put("a", b"x" * 15, "") is not None
-    assert uploads.put("a", b"x" * 10, "") is None  # over this session's share
-    assert uploads.put("b", b"x" * 10, "") is not None
-    assert uploads.put("c", b"x" * 5, "") is None  # over the total: nobody is pushed out
-
-    media = BlobShelf(ttl_seconds=60, max_total_bytes=25, max_owner_bytes=20, evict_oldest=True)
-    old = media.put("a", b"x" * 15, "")
-    new = media.put("a", b"x" * 10, "")
-    assert old is not None and new is not None
-    assert media.get(old, "a") is None and media.get(new, "a") is not None
-
-
 def test_frames_become_inbounds_named_by_session_not_by_cookie() -> None:
     now = datetime(2025, 7, 1, tzinfo=UTC)
     one = webchat.inbound_from_frame({"type": "text", "id": "c-1", "text": " hi "}, "s" * 43, now)
@@ -456,19 +424,21 @@ def test_frames_become_inbounds_named_by_session_not_by_cookie() -> None:
 async def test_the_web_fetcher_feeds_the_photo_checker(
     settings: Settings, knowledge: Knowledge
 ) -> None:
-    """How build_app is to wire it: ``fetchers["web"] = uploads.fetch``."""
+    """How build_app wires it: ``fetchers["web"] = app.webchat.fetch``."""
     await upgrade(settings.database.url)
-    uploads = WebUploads()
-    session = webchat.SessionIds(b"k" * 32).new()
-    photo = _jpeg(1200, 900)
-    refs = [uploads.add(session, photo, "image/jpeg", "cccd.jpg")]
-    frame = {"type": "photo", "id": "p9-1", "refs": refs}
-    inbound = webchat.inbound_from_frame(frame, session, datetime.now(UTC), uploads)
-    stranger = webchat.inbound_from_frame(
-        frame, webchat.SessionIds(b"k" * 32).new(), datetime.now(UTC)
-    )
-    assert inbound is not None and stranger is not None
     async with build_app(settings, knowledge) as app:
+        uploads = app.webchat
+        session = app.web_sessions.new()
+        tag = webchat.session_tag(session)
+        photo = _jpeg(1200, 900)
+        now = datetime.now(UTC)
+        ref = await app.webchat._files.put("upload", tag, photo, "image/jpeg", "cccd.jpg", now)
+        assert ref is not None
+        frame = {"type": "photo", "id": "p9-1", "refs": [ref]}
+        described = await app.webchat._files.describe("upload", tag, [ref], now)
+        inbound = webchat.inbound_from_frame(frame, session, now, described)
+        stranger = webchat.inbound_from_frame(frame, app.web_sessions.new(), now)
+        assert inbound is not None and stranger is not None
         effects = Effects(
             settings=settings,
             catalogue=knowledge.catalogue,
