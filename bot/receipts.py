@@ -31,6 +31,7 @@ from dialogs.model import Media, Reply
 from dialogs.texts import receipt as texts
 from dialogs.vnwords import date_in_words
 from knowledge.catalogue import Catalogue
+from knowledge.fees import fee_due
 from knowledge.model import Procedure
 from storage.dossiers import Dossier
 from storage.outbox import OutboxItem, receipt_topic
@@ -55,15 +56,14 @@ class ReceiptMaker:
         self._tz = ZoneInfo(settings.deployment.timezone)
 
     def payment_qr(self, dossier: Dossier, procedure: Procedure) -> str:
-        """The VietQR payload for the fee, or "" when it is not paid by transfer."""
+        """The VietQR payload for what the filing costs (the fee and the copies asked for),
+        or "" when nothing is paid by transfer."""
         payment = self._settings.payment
-        if not pays_by_transfer(self._settings, procedure) or procedure.fee is None:
+        amount = amount_due(procedure, dossier.fields)
+        if not pays_by_transfer(self._settings, amount):
             return ""
         return build_vietqr(
-            payment.bank_bin,
-            payment.account_number,
-            procedure.fee.amount_vnd or 0,
-            fee_purpose(dossier.code),
+            payment.bank_bin, payment.account_number, amount, fee_purpose(dossier.code)
         )
 
     async def documents(self, dossier: Dossier) -> Reply | None:
@@ -85,6 +85,7 @@ class ReceiptMaker:
         payment_qr = self.payment_qr(dossier, procedure)
         by_post = dossier.result_delivery == "post"
         fields = dossier.fields
+        due = fee_due(procedure.fee, fields)
         receipt = ReceiptData(
             agency_name=f"ỦY BAN NHÂN DÂN {commune.name.upper()}",
             place=place_name(commune.name),
@@ -100,8 +101,9 @@ class ReceiptMaker:
             appointment_on=appointment,
             return_method="post" if by_post else "counter",
             return_place=_display(dossier.postal_address) if by_post else commune.address,
-            fee_vnd=procedure.fee.amount_vnd if procedure.fee else None,
-            fee_payment=texts.PAY_BY_QR if payment_qr else texts.PAY_AT_COUNTER,
+            fee_vnd=due.total if due is not None else None,
+            fee_detail=texts.fee_detail(due) if due is not None else "",
+            fee_payment=texts.PAY_BY_QR_ON_SLIP if payment_qr else texts.PAY_AT_COUNTER,
             payment_qr=payment_qr,
         )
         documents = [
@@ -195,11 +197,16 @@ class ReceiptCourier(OutboxLoop):
         await self._retry_later(item, f"{dossier.filer_key.channel} unreachable for now")
 
 
-def pays_by_transfer(settings: Settings, procedure: Procedure) -> bool:
-    """A fee, and a commune account to pay it into: the citizen gets a VietQR code."""
+def amount_due(procedure: Procedure, fields: Mapping[str, Any]) -> int:
+    """What the filing costs in đồng: the fee and the copies asked for (0 when nothing)."""
+    due = fee_due(procedure.fee, fields)
+    return due.total if due is not None else 0
+
+
+def pays_by_transfer(settings: Settings, amount: int) -> bool:
+    """An amount to pay, and a commune account to pay it into: the citizen gets a VietQR."""
     payment = settings.payment
-    fee = procedure.fee.amount_vnd if procedure.fee else None
-    return bool(fee and payment.bank_bin and payment.account_number)
+    return bool(amount > 0 and payment.bank_bin and payment.account_number)
 
 
 def place_name(commune_name: str) -> str:
@@ -247,6 +254,7 @@ def _first_of_kind(procedure: Procedure, fields: Mapping[str, Any], kind: str) -
 
 __all__: Sequence[str] = (
     "MAX_ATTEMPTS",
+    "amount_due",
     "ReceiptCourier",
     "ReceiptMaker",
     "pays_by_transfer",

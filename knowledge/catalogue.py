@@ -340,6 +340,15 @@ def _check_meaning(procedure: Procedure, report: _Report) -> None:
     amount = procedure.fee.amount_vnd if procedure.fee is not None else None
     if amount is not None and amount < 0:
         report("fee", f"negative fee.amount_vnd ({amount})")
+    per_copy = procedure.fee.copy_vnd if procedure.fee is not None else None
+    if per_copy is not None and per_copy < 0:
+        report("fee", f"negative fee.copy_vnd ({per_copy})")
+    asks_copies = procedure.form is not None and any(
+        f.name == "copies" for f in procedure.form.fields
+    )
+    if asks_copies and procedure.fee is not None and per_copy is None:
+        if "/bản" in procedure.fee.text:  # "8.000 đồng/bản": the receipt could not count it
+            report("fee", "the form asks for copies at a price per copy but fee.copy_vnd is unset")
     for i, paper in enumerate(procedure.papers):
         if paper.count is not None and paper.count < 0:
             report("papers", f"negative papers[{i}].count ({paper.count})")
