@@ -254,9 +254,9 @@ def _first_of_kind(procedure: Procedure, fields: Mapping[str, Any], kind: str) -
 
 __all__: Sequence[str] = (
     "MAX_ATTEMPTS",
-    "amount_due",
     "ReceiptCourier",
     "ReceiptMaker",
+    "amount_due",
     "pays_by_transfer",
     "place_name",
 )

@@ -346,9 +346,10 @@ def _check_meaning(procedure: Procedure, report: _Report) -> None:
     asks_copies = procedure.form is not None and any(
         f.name == "copies" for f in procedure.form.fields
     )
-    if asks_copies and procedure.fee is not None and per_copy is None:
-        if "/bản" in procedure.fee.text:  # "8.000 đồng/bản": the receipt could not count it
-            report("fee", "the form asks for copies at a price per copy but fee.copy_vnd is unset")
+    # "8.000 đồng/bản" in words only: the receipt and the QR could not count the copies.
+    priced = procedure.fee is not None and "/bản" in procedure.fee.text
+    if asks_copies and priced and per_copy is None:
+        report("fee", "the form asks for copies at a price per copy but fee.copy_vnd is unset")
     for i, paper in enumerate(procedure.papers):
         if paper.count is not None and paper.count < 0:
             report("papers", f"negative papers[{i}].count ({paper.count})")
