@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,9 @@ from typing_extensions import Unpack
 from backoffice.documents.vietqr import build_vietqr, fee_purpose, qr_png
 from bot.config import Settings
 from bot.outbox import DeliveryQueue, LoopOptions, OutboxLoop
+from bot.printing import printable
 from bot.push import Push
+from dialogs.addresses import AddressBook
 from dialogs.filing_answers import address_display
 from dialogs.model import Media, Reply
 from dialogs.texts import receipt as texts
@@ -50,9 +52,12 @@ class DossierSource(Protocol):
 class ReceiptMaker:
     """Draws a dossier's documents: receipt slip, declaration where the form has one, QR."""
 
-    def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
+    def __init__(
+        self, settings: Settings, catalogue: Catalogue, addresses: AddressBook | None = None
+    ) -> None:
         self._settings = settings
         self._catalogue = catalogue
+        self._addresses = addresses
         self._tz = ZoneInfo(settings.deployment.timezone)
 
     def payment_qr(self, dossier: Dossier, procedure: Procedure) -> str:
@@ -121,7 +126,12 @@ class ReceiptMaker:
                     mime_type="application/pdf",
                     data=render_declaration_pdf(
                         procedure.form.declaration,
-                        printable(procedure, fields),
+                        printable(
+                            procedure,
+                            fields,
+                            self._addresses,
+                            for_self=bool(dossier.filer.get("for_self", False)),
+                        ),
                         commune.name,
                         place_name(commune.name),
                         received_local.date(),
@@ -222,25 +232,6 @@ def _display(value: Any) -> str:
     if isinstance(value, Mapping):
         return address_display(value) if "commune_name" in value else ""
     return "" if value is None else str(value)
-
-
-def printable(procedure: Procedure, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers as a declaration prints them: a date answer (stored ISO, "2026-11-20") as a
-    date, which the PDF writes dd/mm/yyyy and in words; an address as the line the citizen was
-    shown ("xóm Bắc, xã Thái Tân, thành phố Hải Phòng"), never the stored mapping."""
-    kinds = {f.name: f.kind for f in procedure.form.fields} if procedure.form else {}
-    shown: dict[str, Any] = {}
-    for name, value in fields.items():
-        if isinstance(value, Mapping):
-            shown[name] = _display(value)
-        elif kinds.get(name) == "date" and isinstance(value, str):
-            try:
-                shown[name] = date.fromisoformat(value)
-            except ValueError:
-                shown[name] = value
-        else:
-            shown[name] = value
-    return shown
 
 
 def _first_of_kind(procedure: Procedure, fields: Mapping[str, Any], kind: str) -> str:

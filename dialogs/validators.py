@@ -57,6 +57,12 @@ def _capitalise_word(word: str) -> str:
     return "".join(out)
 
 
+def title_name(text: str) -> str:
+    """ "tran van NAM" → "Tran Van Nam", "h'hen niê" → "H'Hen Niê": each word capitalised,
+    the diacritics as given."""
+    return " ".join(_capitalise_word(word) for word in clean_spaces(text).split(" "))
+
+
 def parse_name(text: str) -> Result:
     """A full name as on the ID card: "nguyễn văn AN" → "Nguyễn Văn An"."""
     name = clean_spaces(text).replace("’", "'").replace("`", "'")
@@ -80,7 +86,7 @@ def parse_name(text: str) -> Result:
         return Invalid(texts.NAME_TOO_LONG.format(length=len(name), limit=NAME_MAX_LENGTH))
     if sum(char.isalpha() for char in name) < 2:
         return Invalid(texts.NAME_TOO_SHORT)
-    proper = " ".join(_capitalise_word(word) for word in name.split(" "))
+    proper = title_name(name)
     return Valid(proper, proper)
 
 
