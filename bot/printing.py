@@ -51,8 +51,8 @@ _DEATH_NOTICE_KINDS = {
 _MARITAL_SENTENCES = {
     "chua dang ky ket hon voi ai": "Hiện tại chưa đăng ký kết hôn với ai",
     "dang co vo hoac chong": "Hiện tại đang có vợ/chồng",
-    "da ly hon, chua ket hon lai": "Đã ly hôn{details}; hiện tại chưa đăng ký kết hôn với ai",
-    "vo hoac chong da mat, chua ket hon lai": (
+    "da ly hon chua ket hon lai": "Đã ly hôn{details}; hiện tại chưa đăng ký kết hôn với ai",
+    "vo hoac chong da mat chua ket hon lai": (
         "Vợ/chồng đã chết{details}; hiện tại chưa đăng ký kết hôn với ai"
     ),
 }
@@ -181,10 +181,10 @@ def _death_notice(shown: dict[str, Any]) -> None:
 def _marital_status(shown: dict[str, Any], fields: Mapping[str, Any]) -> None:
     status = shown.pop("person_marital_status", None)
     details = shown.pop("person_marital_details", None)
+    earlier = shown.pop("person_previous_residences", None)
     if "marital_status" in shown or not isinstance(status, str):
         return
-    folded = ", ".join(part.strip() for part in normalize(status).split(","))
-    sentence = _MARITAL_SENTENCES.get(folded)
+    sentence = _MARITAL_SENTENCES.get(" ".join(normalize(status.replace(",", " ")).split()))
     detail = f" ({details})" if isinstance(details, str) and details else ""
     if sentence is None:
         shown["marital_status"] = f"{status}{detail}"
@@ -192,6 +192,8 @@ def _marital_status(shown: dict[str, Any], fields: Mapping[str, Any]) -> None:
         shown["marital_status"] = sentence.format(details=detail)
     else:
         shown["marital_status"] = f"{sentence}{detail}"
+    if isinstance(earlier, str) and earlier:  # the period is written inside the status (§12.5)
+        shown["marital_status"] += f"; nơi cư trú trước đây: {earlier}"
 
 
 def _marriage_certificate(shown: dict[str, Any], fields: Mapping[str, Any]) -> None:
