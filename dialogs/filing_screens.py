@@ -388,8 +388,9 @@ class FormTurn:
         return self.ask([*notes, *self.recheck_ids()])
 
     def recheck_ids(self) -> list[str]:
-        """An ID number checked against a birth date or sex that has since changed is asked
-        again: the draft never holds a value its validator would now refuse."""
+        """An ID number checked against a birth date or sex that has since changed (or become
+        known, as the requester's relation) is asked again: the draft never holds a value its
+        checks would now question, unless the citizen kept it on purpose ("sure")."""
         notes: list[str] = []
         answers = fd.field_answers(self.draft)
         today = fa.today_of(self.ctx.now)
@@ -400,14 +401,27 @@ class FormTurn:
                 continue
             number = str(answers[field.name]["value"])
             result = fa.check_answer(field, number, self.fields, answers, today)
-            message = (
-                result.message
-                if isinstance(result, v.Invalid)
-                else fa.doubt_of(field, number, self.fields, answers)
-            )
-            if message is not None:
-                fd.clear_item(self.draft, fd.field_item(field.name))
-                notes += [texts.ID_RECHECK, message]
+            item = fd.field_item(field.name)
+            if isinstance(result, v.Invalid):
+                fd.clear_item(self.draft, item)
+                notes += [texts.ID_RECHECK, result.message]
+                continue
+            doubt = fa.doubt_of(field, number, self.fields, answers)
+            if doubt is None:
+                continue
+            held = dict(answers[field.name])
+            fd.clear_item(self.draft, item)
+            notes.append(texts.ID_RECHECK)
+            if self.draft["sub"] is None:  # asked now, with its buttons; any other one later
+                self.draft["focus"] = item
+                self.draft["sub"] = {
+                    "item": item,
+                    "stage": "doubt",
+                    "text": doubt,
+                    "value": {"value": number, "display": str(held["display"])},
+                }
+            else:
+                notes.append(doubt)
         return notes
 
     def store_field(self, item: str, field: FormField, result: v.Valid) -> Step:

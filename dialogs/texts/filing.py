@@ -286,7 +286,7 @@ def about(name: str) -> str:
 
 
 ANSWER_WHERE: Final = "Nơi nộp: bộ phận một cửa của xã; nộp qua tin nhắn này cũng được."
-ID_RECHECK: Final = "Số định danh đã ghi không còn khớp với ngày sinh hoặc giới tính vừa sửa:"
+ID_RECHECK: Final = "Số định danh đã ghi chưa khớp với ngày sinh, giới tính hoặc quan hệ vừa ghi:"
 
 
 def successor_question(old: str, new: str, divided: bool) -> str:

@@ -139,6 +139,40 @@ def test_a_birth_date_typed_after_the_number_questions_it_again() -> None:
     assert texts.ID_RECHECK in chat.text
     assert "sinh năm 1900–1999, mà năm sinh đã ghi là 2005" in chat.text
     assert "father_id_number" not in answers(chat)
+    assert asked(chat) == "father_id_number"  # asked again at once, with its two buttons
+    assert chat.labels[:2] == [texts.BTN_ID_SURE, texts.BTN_RETYPE]
+    chat.press(texts.BTN_ID_SURE)
+    assert answers(chat)["father_id_number"]["value"] == "031095004321"
+    assert asked(chat) == "mother_residence"
+
+
+def test_a_relation_answered_after_the_number_questions_it_with_its_buttons() -> None:
+    """The requester's own number comes before the relation that says her sex."""
+    procedure = Procedure(
+        code="9.000002",
+        name="Thủ tục thử",
+        field="Hộ tịch",
+        form=FilingForm(
+            fields=(
+                PARENTS.form.fields[1],  # requester_id_number
+                PARENTS.form.fields[0],  # requester_relation
+                PARENTS.form.fields[4],
+            ),
+            photos=PARENTS.form.photos,
+        ),
+    )
+    chat = FormChat(procedures=(procedure,))
+    chat.send(payload=f"file:{procedure.code}")
+    chat.press(texts.BTN_FOR_SELF)
+    chat.say("030092001234")  # a man's digit: nothing known yet to doubt it
+    assert chat.asked(procedure) == "requester_relation"
+    chat.press("Mẹ")
+    assert texts.ID_RECHECK in chat.text and "mà người này là nữ" in chat.text
+    assert chat.asked(procedure) == "requester_id_number"
+    assert chat.labels[:2] == [texts.BTN_ID_SURE, texts.BTN_RETYPE]
+    chat.say("030192001234")
+    assert chat.asked(procedure) == "mother_residence"
+    assert answers(chat)["requester_id_number"]["value"] == "030192001234"
 
 
 # --- Old addresses -------------------------------------------------------------------------
