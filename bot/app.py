@@ -176,6 +176,7 @@ class App:
     push: Push
     receipts: ReceiptCourier
     notifier: Notifier
+    addresses: AddressBook  # the unit list, built once (it takes a second): dialogs and papers
 
 
 @asynccontextmanager
@@ -380,4 +381,5 @@ async def build_app(
             push=push,
             receipts=receipts,
             notifier=notifier,
+            addresses=addresses,
         )
