@@ -23,6 +23,7 @@ from backoffice.calendar import WorkCalendar
 from backoffice.domain import Command, Outcome, Refused, Role, Status
 from dialogs.model import ConversationKey
 from knowledge.catalogue import Catalogue
+from knowledge.fees import fee_due
 from storage.dossiers import (
     Applied,
     Change,
@@ -229,13 +230,10 @@ class OfficeService:
         return domain.allowed(self.to_domain(dossier), role)
 
     def suggested_amount(self, dossier: Dossier) -> int | None:
-        """The fee from the catalogue, times the copies asked for when the fee is per copy."""
+        """The fee from the catalogue with the copies asked for, as the receipt printed it."""
         procedure = self._catalogue.get(dossier.procedure_code)
-        if procedure is None or procedure.fee is None or not procedure.fee.amount_vnd:
-            return None
-        copies = dossier.fields.get("copies")
-        count = copies if isinstance(copies, int) and copies > 0 else 1
-        return procedure.fee.amount_vnd * count
+        due = fee_due(procedure.fee if procedure else None, dossier.fields)
+        return due.total if due is not None and due.total > 0 else None
 
     # --- moves ------------------------------------------------------------------------------
 

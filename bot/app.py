@@ -212,6 +212,7 @@ class App:
     handoff_courier: Notifier
     idle_handoffs: IdleHandoffs
     volunteers: VolunteerRepository
+    addresses: AddressBook  # the unit list, built once (it takes a second): dialogs and papers
     zalo_inbox: ZaloInbox | None = None
 
 
@@ -305,7 +306,7 @@ async def build_app(
         receipts = ReceiptCourier(
             outbox,
             dossiers,
-            ReceiptMaker(settings, know.catalogue, pool=drawing),
+            ReceiptMaker(settings, know.catalogue, addresses, pool=drawing),
             push,
             lambda: datetime.now(UTC),
         )
@@ -515,4 +516,5 @@ async def build_app(
             idle_handoffs=idle_handoffs,
             volunteers=volunteers,
             zalo_inbox=zalo_inbox,
+            addresses=addresses,
         )

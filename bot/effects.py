@@ -20,7 +20,7 @@ from backoffice.domain import Refused
 from backoffice.office import Submission
 from backoffice.wire import DossierOut
 from bot.config import Settings
-from bot.receipts import pays_by_transfer
+from bot.receipts import amount_due, pays_by_transfer
 from bot.service import EffectOutcome
 from bot.volunteers import VolunteerEffects
 from dialogs import lookup, notices, validators
@@ -50,6 +50,7 @@ from dialogs.texts import tracking
 from dialogs.texts import volunteer as volunteer_texts
 from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from knowledge.catalogue import Catalogue
+from knowledge.fees import fee_due
 from knowledge.model import Procedure
 from storage.attachments import FileRepository
 from storage.audit import AuditRepository
@@ -368,6 +369,7 @@ class Effects:
         # turn: see bot.receipts.
         self._wake_couriers()
         received_local = receipt.received_at.astimezone(self._tz)
+        amount = amount_due(procedure, effect.fields)
         text = texts.filed(
             code=receipt.code,
             procedure_name=procedure.name,
@@ -376,7 +378,8 @@ class Effects:
             by_post=effect.result_delivery == "post",
             office=commune.address or commune.name,
             fee_text=procedure.fee.text if procedure.fee else "",
-            payment_hint=texts.PAY_BY_QR if pays_by_transfer(self._settings, procedure) else "",
+            fee_due=fee_due(procedure.fee, effect.fields),
+            payment_hint=texts.PAY_BY_QR if pays_by_transfer(self._settings, amount) else "",
         )
         replies = (Reply(text), Reply(texts.queued_for_office()))
         if volunteer is not None and self._volunteers is not None and effect.on_behalf_of:

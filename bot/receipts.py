@@ -19,7 +19,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -28,12 +28,15 @@ from typing_extensions import Unpack
 from backoffice.documents.vietqr import build_vietqr, fee_purpose, qr_png
 from bot.config import Settings, settings_from_dict
 from bot.outbox import DeliveryQueue, LoopOptions, OutboxLoop
+from bot.printing import printable
 from bot.push import Push
+from dialogs.addresses import AddressBook
 from dialogs.filing_answers import address_display
 from dialogs.model import ConversationKey, Media, Reply
 from dialogs.texts import receipt as texts
 from dialogs.vnwords import date_in_words
 from knowledge.catalogue import Catalogue
+from knowledge.fees import fee_due
 from knowledge.model import Procedure
 from storage.dossiers import Dossier
 from storage.outbox import OutboxItem, receipt_topic
@@ -79,7 +82,10 @@ _drawing_maker: ReceiptMaker | None = None
 
 def _start_drawing_process(settings: dict[str, Any]) -> None:
     global _drawing_maker  # a pool process's one object, set once
-    _drawing_maker = ReceiptMaker(settings_from_dict(settings), Catalogue(()))
+    # The unit list (about a second to build) once per drawing process, for the papers' places.
+    _drawing_maker = ReceiptMaker(
+        settings_from_dict(settings), Catalogue(()), AddressBook.from_package()
+    )
 
 
 def _draw_in_process(dossier: Dossier, procedure: Procedure) -> Reply:
@@ -94,23 +100,28 @@ class ReceiptMaker:
     thread of this one (a console's occasional receipt, tests)."""
 
     def __init__(
-        self, settings: Settings, catalogue: Catalogue, *, pool: Executor | None = None
+        self,
+        settings: Settings,
+        catalogue: Catalogue,
+        addresses: AddressBook | None = None,
+        *,
+        pool: Executor | None = None,
     ) -> None:
         self._settings = settings
         self._catalogue = catalogue
+        self._addresses = addresses
         self._tz = ZoneInfo(settings.deployment.timezone)
         self._pool = pool
 
     def payment_qr(self, dossier: Dossier, procedure: Procedure) -> str:
-        """The VietQR payload for the fee, or "" when it is not paid by transfer."""
+        """The VietQR payload for what the filing costs (the fee and the copies asked for),
+        or "" when nothing is paid by transfer."""
         payment = self._settings.payment
-        if not pays_by_transfer(self._settings, procedure) or procedure.fee is None:
+        amount = amount_due(procedure, dossier.fields)
+        if not pays_by_transfer(self._settings, amount):
             return ""
         return build_vietqr(
-            payment.bank_bin,
-            payment.account_number,
-            procedure.fee.amount_vnd or 0,
-            fee_purpose(dossier.code),
+            payment.bank_bin, payment.account_number, amount, fee_purpose(dossier.code)
         )
 
     async def documents(self, dossier: Dossier) -> Reply | None:
@@ -135,6 +146,7 @@ class ReceiptMaker:
         payment_qr = self.payment_qr(dossier, procedure)
         by_post = dossier.result_delivery == "post"
         fields = dossier.fields
+        due = fee_due(procedure.fee, fields)
         receipt = ReceiptData(
             agency_name=f"ỦY BAN NHÂN DÂN {commune.name.upper()}",
             place=place_name(commune.name),
@@ -150,8 +162,9 @@ class ReceiptMaker:
             appointment_on=appointment,
             return_method="post" if by_post else "counter",
             return_place=_display(dossier.postal_address) if by_post else commune.address,
-            fee_vnd=procedure.fee.amount_vnd if procedure.fee else None,
-            fee_payment=texts.PAY_BY_QR if payment_qr else texts.PAY_AT_COUNTER,
+            fee_vnd=due.total if due is not None else None,
+            fee_detail=texts.fee_detail(due) if due is not None else "",
+            fee_payment=texts.PAY_BY_QR_ON_SLIP if payment_qr else texts.PAY_AT_COUNTER,
             payment_qr=payment_qr,
         )
         documents = [
@@ -169,7 +182,12 @@ class ReceiptMaker:
                     mime_type="application/pdf",
                     data=render_declaration_pdf(
                         procedure.form.declaration,
-                        printable(procedure, fields),
+                        printable(
+                            procedure,
+                            fields,
+                            self._addresses,
+                            for_self=bool(dossier.filer.get("for_self", False)),
+                        ),
                         commune.name,
                         place_name(commune.name),
                         received_local.date(),
@@ -250,11 +268,16 @@ class ReceiptCourier(OutboxLoop):
         await self._retry_later(item, f"{key.channel} unreachable for now")
 
 
-def pays_by_transfer(settings: Settings, procedure: Procedure) -> bool:
-    """A fee, and a commune account to pay it into: the citizen gets a VietQR code."""
+def amount_due(procedure: Procedure, fields: Mapping[str, Any]) -> int:
+    """What the filing costs in đồng: the fee and the copies asked for (0 when nothing)."""
+    due = fee_due(procedure.fee, fields)
+    return due.total if due is not None else 0
+
+
+def pays_by_transfer(settings: Settings, amount: int) -> bool:
+    """An amount to pay, and a commune account to pay it into: the citizen gets a VietQR."""
     payment = settings.payment
-    fee = procedure.fee.amount_vnd if procedure.fee else None
-    return bool(fee and payment.bank_bin and payment.account_number)
+    return bool(amount > 0 and payment.bank_bin and payment.account_number)
 
 
 def place_name(commune_name: str) -> str:
@@ -272,25 +295,6 @@ def _display(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def printable(procedure: Procedure, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers as a declaration prints them: a date answer (stored ISO, "2026-11-20") as a
-    date, which the PDF writes dd/mm/yyyy and in words; an address as the line the citizen was
-    shown ("xóm Bắc, xã Thái Tân, thành phố Hải Phòng"), never the stored mapping."""
-    kinds = {f.name: f.kind for f in procedure.form.fields} if procedure.form else {}
-    shown: dict[str, Any] = {}
-    for name, value in fields.items():
-        if isinstance(value, Mapping):
-            shown[name] = _display(value)
-        elif kinds.get(name) == "date" and isinstance(value, str):
-            try:
-                shown[name] = date.fromisoformat(value)
-            except ValueError:
-                shown[name] = value
-        else:
-            shown[name] = value
-    return shown
-
-
 def _first_of_kind(procedure: Procedure, fields: Mapping[str, Any], kind: str) -> str:
     if procedure.form is None:
         return ""
@@ -304,6 +308,7 @@ __all__: Sequence[str] = (
     "MAX_ATTEMPTS",
     "ReceiptCourier",
     "ReceiptMaker",
+    "amount_due",
     "drawing_pool",
     "pays_by_transfer",
     "place_name",

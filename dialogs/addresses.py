@@ -9,10 +9,12 @@ communes in different provinces, so every match carries its codes and all namesa
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -564,3 +566,115 @@ def parse_address(text: str, book: AddressBook, *, example: str = texts.ADDRESS_
 def _legacy_names(book: AddressBook, province: _Province) -> tuple[str, str]:
     new = book.province(province.code)
     return f"tỉnh {province.legacy_name}", _lower_type(new.name if new else "")
+
+
+# Addresses from before the 2025 reorganisation -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Successor:
+    """The unit that took over an old commune, offered for the citizen to confirm.
+
+    ``old`` names the old units as they were ("xã Minh Tân, huyện Nam Sách, tỉnh Hải Dương");
+    ``value`` and ``display`` are the new address in :func:`parse_address`'s shape, keeping
+    the hamlet and street the citizen typed. ``divided``: the old commune was split between
+    several new ones and this is the one that kept its main part.
+    """
+
+    old: str
+    value: dict[str, str]
+    display: str
+    divided: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _LegacyData:
+    parse: Any
+    legacy_mode: Any
+    new_mode: Any
+    provinces: Mapping[str, list[str]]
+    whole: Mapping[str, Mapping[str, list[str]]]
+    divided: Mapping[str, Mapping[str, list[dict[str, Any]]]]
+
+
+@functools.cache
+def _legacy_data() -> _LegacyData:
+    """``vietnamadminunits`` (MIT): its pre-2025 parser and its old → new tables, which use
+    the same unit codes as ``vietnam-provinces``. Imported on first use (its tables take about
+    a second to load). Its own ``convert_address`` is not used: given a street it geocodes the
+    address over the internet to choose between the parts of a divided commune; here only the
+    units are passed and a divided commune goes to the part its tables name as the default."""
+    from vietnamadminunits import ParseMode
+    from vietnamadminunits import parse_address as parse
+    from vietnamadminunits.converter import converter_2025 as tables
+
+    return _LegacyData(
+        parse=parse,
+        legacy_mode=ParseMode.LEGACY,
+        new_mode=ParseMode.FROM_2025,
+        provinces=tables.DICT_PROVINCE,
+        whole=tables.DICT_PROVINCE_WARD_NO_DIVIDED,
+        divided=tables.DICT_PROVINCE_WARD_DIVIDED,
+    )
+
+
+def _has_digit(text: str) -> bool:
+    return any(char.isdigit() for char in text)
+
+
+def successor(text: str, book: AddressBook) -> Successor | None:
+    """The 2025 commune that an old address names ("xã Minh Tân, huyện Nam Sách, Hải Dương"
+    → xã Thái Tân, thành phố Hải Phòng), or None when the line names no old commune that the
+    tables know. Works offline: nothing but the unit names is passed to the converter."""
+    line = unicodedata.normalize("NFC", text).strip()
+    parts = [m.group().strip() for m in re.finditer(r"[^,;\n]+", line)]
+    parts = [p for p in parts if p]
+    # The hamlet and street stay as typed; the units (commune, district, province) are looked
+    # up. A part with a house number or a hamlet word is not a unit.
+    kept = [p for p in parts if _has_digit(p) or _is_hamlet(tuple(normalize(p).split()))]
+    units = [p for p in parts if p not in kept]
+    if len(units) < 2:
+        return None
+    data = _legacy_data()
+    try:
+        old = data.parse(", ".join(units), mode=data.legacy_mode, keep_street=False, level=3)
+        if not (old.ward_key and old.district_key and old.province_key):
+            return None
+        province_key = next(
+            (new for new, olds in data.provinces.items() if old.province_key in olds), None
+        )
+        if province_key is None:
+            return None
+        old_key = f"{old.province_key}_{old.district_key}_{old.ward_key}"
+        ward_key = next(
+            (new for new, olds in data.whole.get(province_key, {}).items() if old_key in olds),
+            None,
+        )
+        divided = ward_key is None
+        if divided:
+            parts_of = data.divided.get(province_key, {}).get(old_key, [])
+            ward_key = next((p["newWardKey"] for p in parts_of if p["isDefaultNewWard"]), None)
+        if ward_key is None:
+            return None
+        new = data.parse(f"{ward_key}, {province_key}", mode=data.new_mode, level=2)
+        code = str(new.ward_code or "")
+    except Exception:  # a third-party parser: whatever it trips on, the dialog asks again
+        return None
+    commune = book.commune(code)
+    if commune is None or normalize(commune.name) != normalize(str(new.ward or "")):
+        return None  # the two packages disagree about this code: offer nothing
+    hamlets = [p for p in kept if _is_hamlet(tuple(normalize(p).split()))]
+    streets = [p for p in kept if p not in hamlets]
+    value = {
+        "street": ", ".join(streets),
+        "hamlet": ", ".join(hamlets),
+        "commune_code": commune.code,
+        "commune_name": commune.name,
+        "province_code": commune.province_code,
+        "province_name": commune.province_name,
+    }
+    old_name = ", ".join(
+        _lower_type(str(unit)) for unit in (old.ward, old.district, old.province) if unit
+    )
+    display = ", ".join([*kept, _lower_type(commune.name), _lower_type(commune.province_name)])
+    return Successor(old_name, value, display, divided)

@@ -28,6 +28,7 @@ from dialogs import behalf, engine, qa
 from dialogs import filing_answers as fa
 from dialogs import filing_draft as fd
 from dialogs import validators as v
+from dialogs.addresses import successor
 from dialogs.cards import shorten
 from dialogs.context import Context
 from dialogs.filing_draft import DraftInfo, draft_summary
@@ -342,9 +343,12 @@ def _typed_address(filing: FormTurn, item: str, field: FormField, text: str) -> 
         return filing.store(item, result.value, result.display)
     if text.strip() and filing.strong_hit(text):
         return filing.answer_then_ask(text)
-    if not fa.is_old_style_refusal(result.message) and book.find_commune(
-        text, limit=COMMUNE_CHOICES
-    ):
+    if fa.is_old_style_refusal(result.message):
+        found = successor(text, book)
+        if found is not None:
+            question = texts.successor_question(found.old, found.display, found.divided)
+            return filing.hold_for_confirmation(item, "successor", question, found.value)
+    elif book.find_commune(text, limit=COMMUNE_CHOICES):
         draft["sub"] = {"item": item, "stage": "commune", "text": text, "value": None}
         return filing.ask()
     return filing.ask([result.message])
@@ -529,6 +533,20 @@ def _commune(filing: FormTurn, code: str) -> Step:
             return filing.store(item, result.value, result.display)
     draft["sub"] = {"item": item, "stage": "village", "text": "", "value": value}
     return filing.ask()
+
+
+def _sure(filing: FormTurn, args: str) -> Step:
+    """ "Số này đúng" / "Đúng, dùng địa chỉ mới": keep the answer held back for confirmation."""
+    item = filing.current()
+    sub = filing.draft["sub"]
+    if args or item is None or sub is None or sub["item"] != item or not sub["value"]:
+        return filing.ask([texts.STALE_BUTTON])
+    value = dict(sub["value"])
+    if sub["stage"] == "doubt":
+        return filing.store(item, value["value"], value["display"], sure=True)
+    if sub["stage"] == "successor":
+        return filing.store(item, value, fa.address_display(value))
+    return filing.ask([texts.STALE_BUTTON])
 
 
 def _same_phone(filing: FormTurn, args: str) -> Step:
@@ -758,6 +776,7 @@ _ACTIONS: dict[str, Callable[[FormTurn, str], Step]] = {
     "rel": _relation,
     "pick": _pick,
     "addr": _commune,
+    "sure": _sure,
     "same": _same_phone,
     "back": _back,
     "keep": _keep,

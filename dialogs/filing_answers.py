@@ -44,7 +44,8 @@ class Person:
     """What the form already knows about one person (the fields sharing a ``who``)."""
 
     birth_date: date | None = None
-    sex: str | None = None
+    sex: str | None = None  # answered, or said by the requester's relation ("Mẹ")
+    role: str = ""  # the field's ``who``: "father" says the sex when no answer does
 
 
 def person_of(
@@ -66,7 +67,9 @@ def person_of(
                 continue
         elif other.kind == "sex" and value in (v.MALE, v.FEMALE):
             sex = value
-    return Person(birth, sex)
+        elif other.name == "requester_relation" and isinstance(value, str) and sex is None:
+            sex = v.sex_of_relation(value)
+    return Person(birth, sex, field.who)
 
 
 Validator = Callable[[FormField, str, Person, date], v.Result]
@@ -82,7 +85,9 @@ def validate_date(field: FormField, text: str, person: Person, today: date) -> v
 
 
 def validate_id_number(field: FormField, text: str, person: Person, today: date) -> v.Result:
-    return v.parse_id_number(text, birth_date=person.birth_date, sex=person.sex)
+    # The shape only: a number that disagrees with its owner's sex or birth date is a doubt
+    # the form asks about (doubt_of), not a refusal.
+    return v.parse_id_number(text)
 
 
 def validate_phone(field: FormField, text: str, person: Person, today: date) -> v.Result:
@@ -134,6 +139,18 @@ def check_answer(
         return v.Invalid(vtexts.TEXT_EMPTY)
     validate = VALIDATORS.get(field.kind, validate_text)
     return validate(field, text, person_of(field, fields, answers), today)
+
+
+def doubt_of(
+    field: FormField, value: object, fields: tuple[FormField, ...], answers: Mapping[str, Any]
+) -> str | None:
+    """The question to ask before keeping a valid answer that disagrees with other answers:
+    an ID number whose fourth digit is a woman's for the father, or of another century than
+    the birth date. None when the answer fits (or is of a kind with no such check)."""
+    if field.kind != "id_number" or not isinstance(value, str):
+        return None
+    person = person_of(field, fields, answers)
+    return v.id_number_doubt(value, birth_date=person.birth_date, sex=person.sex, role=person.role)
 
 
 def validate_address(field: FormField, text: str, book: AddressBook) -> v.Result:

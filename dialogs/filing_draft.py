@@ -50,7 +50,10 @@ POST = "post"
 COUNTER = "counter"
 SHORT_ID = 8  # draft id characters in a button payload: enough to tell drafts apart
 _STATUSES = frozenset({ANSWERED, SKIPPED, DONE})
-_SUB_STAGES = frozenset({"relation", "relation_text", "commune", "village"})
+# An answer held back for a one-tap confirmation: an ID number that disagrees with its owner
+# ("doubt"), an old address's successor ("successor"). ``text`` is the question asked.
+CONFIRM_STAGES = frozenset({"doubt", "successor"})
+_SUB_STAGES = frozenset({"relation", "relation_text", "commune", "village", *CONFIRM_STAGES})
 
 
 @dataclass(frozen=True, slots=True)

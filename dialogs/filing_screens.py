@@ -186,6 +186,8 @@ class FormTurn:
 
     def ask_field(self, item: str, field: FormField, notes: Sequence[str]) -> Reply:
         sub = self.draft["sub"]
+        if sub is not None and sub["item"] == item and sub["stage"] in fd.CONFIRM_STAGES:
+            return self.ask_confirm(item, sub, notes)
         if sub is not None and sub["item"] == item:
             return self.ask_address_step(item, sub, notes)
         lines = list(notes)
@@ -238,6 +240,27 @@ class FormTurn:
             lines.append(texts.example(texts.VILLAGE_EXAMPLE))
             rows += self.nav_rows(item, skip=True)
         return Reply("\n".join(lines), buttons=tuple(rows))
+
+    def ask_confirm(self, item: str, sub: dict[str, Any], notes: Sequence[str]) -> Reply:
+        """An answer held back: keep it with one tap, or type it again ("back")."""
+        doubt = sub["stage"] == "doubt"
+        lines = list(notes)
+        field = self.field_for(item)
+        if field is not None and item.startswith(fd.FIELD_PREFIX):
+            index = [f.name for f in self.fields].index(field.name) + 1
+            lines.append(f"{texts.progress(index, len(self.fields))}: {field.label}")
+        rows = [
+            (
+                self.button(texts.BTN_ID_SURE if doubt else texts.BTN_SUCCESSOR_SURE, "sure"),
+                self.button(texts.BTN_RETYPE, "back"),
+            ),
+            self.nav_rows(item, skip=False)[-1],
+        ]
+        return Reply("\n".join([*lines, sub["text"]]), buttons=tuple(rows))
+
+    def hold_for_confirmation(self, item: str, stage: str, question: str, value: Any) -> Step:
+        self.draft["sub"] = {"item": item, "stage": stage, "text": question, "value": value}
+        return self.ask()
 
     def ask_photo(self, item: str, slot: PhotoSlot, notes: Sequence[str]) -> Reply:
         index = [p.name for p in self.photos].index(slot.name) + 1
@@ -352,29 +375,60 @@ class FormTurn:
 
     # --- storing -----------------------------------------------------------------------------
 
-    def store(self, item: str, value: Any, display: str, notes: Sequence[str] = ()) -> Step:
+    def store(
+        self, item: str, value: Any, display: str, notes: Sequence[str] = (), *, sure: bool = False
+    ) -> Step:
         self.draft["answers"][item] = {"value": value, "display": display}
+        if sure:  # confirmed although it disagreed with another answer: not questioned again
+            self.draft["answers"][item]["sure"] = True
+        sub = self.draft["sub"]
+        if sub is not None and sub["item"] == item:
+            self.draft["sub"] = None
         fd.set_status(self.draft, item, fd.ANSWERED)
         return self.ask([*notes, *self.recheck_ids()])
 
     def recheck_ids(self) -> list[str]:
-        """An ID number checked against a birth date or sex that has since changed is asked
-        again: the draft never holds a value its validator would now refuse."""
+        """An ID number checked against a birth date or sex that has since changed (or become
+        known, as the requester's relation) is asked again: the draft never holds a value its
+        checks would now question, unless the citizen kept it on purpose ("sure")."""
         notes: list[str] = []
         answers = fd.field_answers(self.draft)
         today = fa.today_of(self.ctx.now)
         for field in self.fields:
             if field.kind != "id_number" or field.name not in answers:
                 continue
-            result = fa.check_answer(
-                field, str(answers[field.name]["value"]), self.fields, answers, today
-            )
+            if answers[field.name].get("sure"):
+                continue
+            number = str(answers[field.name]["value"])
+            result = fa.check_answer(field, number, self.fields, answers, today)
+            item = fd.field_item(field.name)
             if isinstance(result, v.Invalid):
-                fd.clear_item(self.draft, fd.field_item(field.name))
+                fd.clear_item(self.draft, item)
                 notes += [texts.ID_RECHECK, result.message]
+                continue
+            doubt = fa.doubt_of(field, number, self.fields, answers)
+            if doubt is None:
+                continue
+            held = dict(answers[field.name])
+            fd.clear_item(self.draft, item)
+            notes.append(texts.ID_RECHECK)
+            if self.draft["sub"] is None:  # asked now, with its buttons; any other one later
+                self.draft["focus"] = item
+                self.draft["sub"] = {
+                    "item": item,
+                    "stage": "doubt",
+                    "text": doubt,
+                    "value": {"value": number, "display": str(held["display"])},
+                }
+            else:
+                notes.append(doubt)
         return notes
 
     def store_field(self, item: str, field: FormField, result: v.Valid) -> Step:
+        doubt = fa.doubt_of(field, result.value, self.fields, fd.field_answers(self.draft))
+        if doubt is not None:  # the cross-field check: asked, never refused
+            held = {"value": str(result.value), "display": result.display}
+            return self.hold_for_confirmation(item, "doubt", doubt, held)
         if item == fd.DELIVERY:
             post = result.value == texts.BTN_POST
             value = fd.POST if post else fd.COUNTER

@@ -57,6 +57,12 @@ def _capitalise_word(word: str) -> str:
     return "".join(out)
 
 
+def title_name(text: str) -> str:
+    """ "tran van NAM" → "Tran Van Nam", "h'hen niê" → "H'Hen Niê": each word capitalised,
+    the diacritics as given."""
+    return " ".join(_capitalise_word(word) for word in clean_spaces(text).split(" "))
+
+
 def parse_name(text: str) -> Result:
     """A full name as on the ID card: "nguyễn văn AN" → "Nguyễn Văn An"."""
     name = clean_spaces(text).replace("’", "'").replace("`", "'")
@@ -80,7 +86,7 @@ def parse_name(text: str) -> Result:
         return Invalid(texts.NAME_TOO_LONG.format(length=len(name), limit=NAME_MAX_LENGTH))
     if sum(char.isalpha() for char in name) < 2:
         return Invalid(texts.NAME_TOO_SHORT)
-    proper = " ".join(_capitalise_word(word) for word in name.split(" "))
+    proper = title_name(name)
     return Valid(proper, proper)
 
 
@@ -368,6 +374,60 @@ def parse_id_number(text: str, *, birth_date: date | None = None, sex: str | Non
                 )
             )
     return Valid(number, number)
+
+
+# Whose number it is says the sex when the form asks no sex question: a father's number has
+# an even fourth digit. The requester's relation to the child says it too ("Mẹ", "Ông").
+ROLE_SEX: dict[str, str] = {
+    "father": MALE,
+    "husband": MALE,
+    "groom": MALE,
+    "mother": FEMALE,
+    "wife": FEMALE,
+    "bride": FEMALE,
+}
+_RELATION_SEX = {"cha": MALE, "bo": MALE, "ong": MALE, "me": FEMALE, "ma": FEMALE, "ba": FEMALE}
+
+
+def sex_of_relation(relation: str) -> str | None:
+    """ "Mẹ" → Nữ, "Ông" → Nam; None for "Cha/Mẹ", "Người thân khác" and the like."""
+    words = normalize(relation).split()
+    if len(words) != 1:
+        return None
+    return _RELATION_SEX.get(words[0])
+
+
+def id_number_doubt(
+    number: str, *, birth_date: date | None = None, sex: str | None = None, role: str = ""
+) -> str | None:
+    """A polite question when a well-formed number disagrees with what the form knows of its
+    owner: the fourth digit (century and sex, §4) against the sex answered, or the sex of the
+    role (a father's number with a woman's digit), and the century and year against the birth
+    date. None when nothing disagrees. The citizen may be right (a typo in the birth date, a
+    card that really reads so), so the dialog asks to confirm or retype; it never refuses."""
+    digit = int(number[3])
+    id_sex = FEMALE if digit % 2 else MALE
+    stated = _canonical_sex(sex) if sex is not None else ROLE_SEX.get(role)
+    if stated is not None and stated != id_sex:
+        person = texts.ID_ROLE_PERSON.get(role, texts.ID_SOMEONE).format(sex=stated.lower())
+        return texts.ID_DOUBT_SEX.format(
+            digit=digit, id_sex=id_sex.lower(), person=person, parity=_parity(stated)
+        )
+    if birth_date is None:
+        return None
+    first = 1900 + 100 * (digit // 2)
+    year = birth_date.year
+    if not first <= year < first + 100:
+        return texts.ID_DOUBT_CENTURY.format(digit=digit, first=first, last=first + 99, year=year)
+    if int(number[4:6]) != year % 100:
+        return texts.ID_DOUBT_YEAR.format(
+            digits=number[4:6], year=year, expected=f"{year % 100:02d}"
+        )
+    return None
+
+
+def _parity(sex: str) -> str:
+    return texts.ID_ODD if sex == FEMALE else texts.ID_EVEN
 
 
 def mask_id(number: str) -> str:

@@ -340,6 +340,16 @@ def _check_meaning(procedure: Procedure, report: _Report) -> None:
     amount = procedure.fee.amount_vnd if procedure.fee is not None else None
     if amount is not None and amount < 0:
         report("fee", f"negative fee.amount_vnd ({amount})")
+    per_copy = procedure.fee.copy_vnd if procedure.fee is not None else None
+    if per_copy is not None and per_copy < 0:
+        report("fee", f"negative fee.copy_vnd ({per_copy})")
+    asks_copies = procedure.form is not None and any(
+        f.name == "copies" for f in procedure.form.fields
+    )
+    # "8.000 đồng/bản" in words only: the receipt and the QR could not count the copies.
+    priced = procedure.fee is not None and "/bản" in procedure.fee.text
+    if asks_copies and priced and per_copy is None:
+        report("fee", "the form asks for copies at a price per copy but fee.copy_vnd is unset")
     for i, paper in enumerate(procedure.papers):
         if paper.count is not None and paper.count < 0:
             report("papers", f"negative papers[{i}].count ({paper.count})")

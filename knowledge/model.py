@@ -43,6 +43,8 @@ class Paper:
 class Fee:
     text: str  # plain Vietnamese, e.g. "Miễn phí nếu đăng ký trong 60 ngày kể từ ngày sinh"
     amount_vnd: int | None = None  # a single fixed amount when there is one
+    # Each extract (bản sao) asked for in the form's "copies" answer, on top of amount_vnd.
+    copy_vnd: int | None = None
     set_by_province: bool = False  # level set by the provincial People's Council (HĐND)
     exemptions: tuple[str, ...] = ()
     basis: str = ""  # legal basis of the fee

@@ -292,19 +292,21 @@ async def test_a_fee_with_a_commune_account_comes_with_a_vietqr_image(
     [image] = reply.images
     assert (image.filename, image.mime_type) == ("ma-qr-le-phi.png", "image/png")
     assert Image.open(io.BytesIO(image.data)).format == "PNG"
-    payload = build_vietqr(BANK_BIN, ACCOUNT, 8000, f"LE PHI {dossier.code[-11:]}")
-    assert ACCOUNT in payload and "54048000" in payload  # the account and the 8,000 đồng
+    # Two copies at 8.000 đồng: the QR asks for 16.000 đồng, as the slip says.
+    payload = build_vietqr(BANK_BIN, ACCOUNT, 16000, f"LE PHI {dossier.code[-11:]}")
+    assert ACCOUNT in payload and "540516000" in payload  # the account and the 16,000 đồng
     assert image.data == qr_png(payload)
     text = pdf_text(reply.documents[0].data)
-    assert dossier.code in text and "8.000" in text
-    assert "quét mã QR" in text
+    assert dossier.code in text
+    assert "7. Phí, lệ phí: 16.000 đồng (2 bản sao × 8.000 đồng)" in text
+    assert "Quét mã QR chuyển khoản ở bên phải dòng này" in text
 
 
 async def test_a_fee_without_a_commune_account_is_paid_at_the_counter(app: App) -> None:
     dossier, reply = await _documents_for(app, BIRTH_COPY)
     assert reply.images == ()
     text = pdf_text(reply.documents[0].data)
-    assert dossier.code in text and "8.000" in text
+    assert dossier.code in text and "16.000 đồng" in text
     assert "tại bộ phận một cửa" in text
 
 

@@ -182,6 +182,7 @@ _GAP = "   "  # between two fields sharing a line
 _DOT = "."
 _SHORT_BLANK = 32.0  # mm of dots for a blank value that shares its line with other fields
 _DMY_RE = re.compile(r"^\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s*$")
+_ISO_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9:.+\-Z]*)?$")
 _TYPE_WORDS = ("Xã ", "Phường ", "Đặc khu ", "Thị trấn ")
 
 
@@ -189,16 +190,28 @@ _TYPE_WORDS = ("Xã ", "Phường ", "Đặc khu ", "Thị trấn ")
 
 
 def _text(values: Mapping[str, Any], key: str) -> str:
+    """A value as printed. Only plain values print: a mapping, a list or any other shape is a
+    caller's mistake and leaves the line blank rather than putting Python on the page."""
     value = values.get(key)
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
     if isinstance(value, time):
         return f"{value:%H:%M}"
-    return " ".join(str(value).split())
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        return ""
+    text = " ".join(value.split())
+    iso = _ISO_RE.match(text)
+    if iso:  # an ISO date that slipped through: as the form writes dates
+        return f"{iso[3]}/{iso[2]}/{iso[1]}"
+    return text
 
 
 def _as_date(values: Mapping[str, Any], key: str) -> date | None:
@@ -207,9 +220,14 @@ def _as_date(values: Mapping[str, Any], key: str) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and (match := _DMY_RE.match(value)):
+    if isinstance(value, str):
+        match = _DMY_RE.match(value)
+        iso = _ISO_RE.match(value)
         try:
-            return date(int(match[3]), int(match[2]), int(match[1]))
+            if match:
+                return date(int(match[3]), int(match[2]), int(match[1]))
+            if iso:
+                return date(int(iso[1]), int(iso[2]), int(iso[3]))
         except ValueError:
             return None
     return None
@@ -231,13 +249,13 @@ def _identity(values: Mapping[str, Any], prefix: str) -> str:
 
 
 def _copies(values: Mapping[str, Any]) -> int:
+    """The extracts asked for; anything but a whole number above zero ticks "Không"."""
     raw = values.get("copies")
-    if raw is None or raw == "":
+    if isinstance(raw, bool):
         return 0
-    count = int(raw)
-    if count < 0:
-        raise ValueError("copies must be zero or more")
-    return count
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw)
+    return raw if isinstance(raw, int) and raw > 0 else 0
 
 
 def _authority(commune_name: str) -> str:
@@ -471,7 +489,8 @@ def _birth(
     _line(pdf, _Part("Quê quán:", _text(values, "child_hometown")))
     for parent, who in (("mother", "người mẹ"), ("father", "người cha")):
         birth = values.get(f"{parent}_birth_date")
-        year = str(birth) if isinstance(birth, int) else _text(values, f"{parent}_birth_date")
+        whole_year = isinstance(birth, int) and not isinstance(birth, bool)
+        year = str(birth) if whole_year else _text(values, f"{parent}_birth_date")
         _line(pdf, _Part(f"Họ, chữ đệm, tên {who}:", _text(values, f"{parent}_name")))
         _line(
             pdf,
@@ -553,9 +572,7 @@ def _death_moment(pdf: FPDF, values: Mapping[str, Any]) -> None:
 
 def _death_notice(pdf: FPDF, values: Mapping[str, Any]) -> None:
     """Item 14: strike the phrase that does not apply (note (4))."""
-    kind = _text(values, "death_notice_kind")
-    if kind not in ("", "giay_bao_tu", "thay_the"):
-        raise ValueError("death_notice_kind must be 'giay_bao_tu' or 'thay_the'")
+    kind = _text(values, "death_notice_kind")  # any other value strikes neither phrase
     pdf.set_x(pdf.l_margin)
     _font(pdf)
     pdf.write(_LINE, "Số ")

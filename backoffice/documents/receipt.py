@@ -60,6 +60,7 @@ class ReceiptData:
     dossier_sets: int = 1
     appointment_time: time | None = None
     fee_vnd: int | None = None
+    fee_detail: str = ""  # how the amount is made up, e.g. "2 bản sao × 8.000 đồng"
     fee_payment: str = ""  # how to pay, e.g. "Nộp tại quầy hoặc chuyển khoản (quét mã bên dưới)"
     payment_qr: str = ""  # a VietQR payload, printed beside the fee line when given
     receiving_officer: str = ""
@@ -250,6 +251,9 @@ def _fee(pdf: FPDF, data: ReceiptData, fee_vnd: int) -> None:
     pdf.write(_LINE, "7. Phí, lệ phí: ")
     _font(pdf, "B")
     pdf.write(_LINE, amount)
+    if data.fee_detail and fee_vnd > 0:
+        _font(pdf)
+        pdf.write(_LINE, f" ({data.fee_detail})")
     pdf.ln(_LINE)
     if data.fee_payment:
         pdf.set_x(pdf.l_margin + 5)

@@ -36,6 +36,9 @@ BTN_RESTART: Final = "Làm lại từ đầu"
 BTN_CONTINUE: Final = "Tiếp tục khai"
 BTN_COUNTER: Final = "Nhận tại bộ phận một cửa"
 BTN_POST: Final = "Nhận qua bưu điện (cước phí do bạn trả)"
+BTN_ID_SURE: Final = "Số này đúng"
+BTN_SUCCESSOR_SURE: Final = "Đúng, dùng địa chỉ mới"
+BTN_RETYPE: Final = "Gõ lại"
 YES: Final = "Có"
 NO: Final = "Không"
 
@@ -283,4 +286,13 @@ def about(name: str) -> str:
 
 
 ANSWER_WHERE: Final = "Nơi nộp: bộ phận một cửa của xã; nộp qua tin nhắn này cũng được."
-ID_RECHECK: Final = "Số định danh đã ghi không còn khớp với ngày sinh hoặc giới tính vừa sửa:"
+ID_RECHECK: Final = "Số định danh đã ghi chưa khớp với ngày sinh, giới tính hoặc quan hệ vừa ghi:"
+
+
+def successor_question(old: str, new: str, divided: bool) -> str:
+    """An old address answered with the unit that took it over, to confirm with one tap."""
+    lines = [f"Từ 1/7/2025 không còn huyện, quận: {old} nay là {new}."]
+    if divided:
+        lines.append("(Xã, phường cũ được chia cho nhiều nơi; đây là nơi nhận phần chính.)")
+    lines.append("Bạn dùng địa chỉ mới này nhé? Nếu không đúng, bạn gõ lại địa chỉ mới.")
+    return "\n".join(lines)

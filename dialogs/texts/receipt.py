@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from knowledge.fees import FeeDue
+
 RECEIPT_PDF_CAPTION = "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
 DECLARATION_PDF_CAPTION = "Tờ khai (bản nháp để bạn kiểm tra và ký khi đến nhận kết quả)"
 PAYMENT_QR_CAPTION = "Mã QR chuyển khoản lệ phí"
@@ -29,6 +31,7 @@ def filed(
     office: str,
     fee_text: str,
     payment_hint: str,
+    fee_due: FeeDue | None = None,
 ) -> str:
     where = (
         "Kết quả sẽ được gửi qua bưu điện đến địa chỉ bạn đã khai (cước phí bưu chính do bạn trả)."
@@ -45,6 +48,8 @@ def filed(
     ]
     if fee_text:
         lines.append(f"Lệ phí: {fee_text}")
+    if fee_due is not None and fee_due.total > 0:
+        lines.append(f"Số tiền cần nộp: {vnd(fee_due.total)} ({fee_detail(fee_due)})")
     if payment_hint:
         lines.append(payment_hint)
     lines.append(
@@ -73,4 +78,26 @@ PAY_BY_QR = (
 )
 PAY_AT_COUNTER = (
     "Bạn nộp lệ phí tại bộ phận một cửa khi đến nhận kết quả, hoặc cho nhân viên bưu điện."
+)
+
+
+def vnd(amount: int) -> str:
+    """16000 → "16.000 đồng"."""
+    return f"{amount:,}".replace(",", ".") + " đồng"
+
+
+def fee_detail(due: FeeDue) -> str:
+    """How the amount is made up: "2 bản sao × 8.000 đồng", "lệ phí 50.000 đồng và ..."."""
+    parts = []
+    if due.base:
+        parts.append(f"lệ phí {vnd(due.base)}")
+    if due.copies:
+        parts.append(f"{due.copies} bản sao × {vnd(due.per_copy)}")
+    return " và ".join(parts) if parts else ("miễn phí" if due.total == 0 else "")
+
+
+# On the paper slip the payment QR is printed at the right of these lines, beside the fee.
+PAY_BY_QR_ON_SLIP = (
+    "Quét mã QR chuyển khoản ở bên phải dòng này (số tiền và nội dung chuyển khoản "
+    "đã có sẵn), hoặc nộp tại bộ phận một cửa."
 )

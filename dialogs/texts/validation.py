@@ -93,6 +93,32 @@ ID_YEAR_MISMATCH: Final = (
 ID_BIRTH_YEAR_UNSUPPORTED: Final = (
     "Năm sinh {year} không hợp với số định danh. Bạn kiểm tra lại năm sinh giúp mình."
 )
+# A number that disagrees with its owner's sex or birth date is questioned, never refused.
+ID_DOUBT_TAIL: Final = (
+    "Bạn xem lại thẻ căn cước giúp mình: nếu số đúng như trên thẻ thì bấm “Số này đúng”, "
+    "nếu gõ nhầm thì gõ lại số nhé."
+)
+ID_DOUBT_SEX: Final = (
+    "Số thứ tư của số định danh ({digit}) là số của người {id_sex}, mà {person}; "
+    "với người như vậy số thứ tư thường là số {parity}. " + ID_DOUBT_TAIL
+)
+ID_DOUBT_CENTURY: Final = (
+    "Số thứ tư của số định danh ({digit}) là của người sinh năm {first}–{last}, "
+    "mà năm sinh đã ghi là {year}. " + ID_DOUBT_TAIL
+)
+ID_DOUBT_YEAR: Final = (
+    "Số thứ năm và thứ sáu của số định danh ({digits}) thường là hai số cuối của năm sinh, "
+    "mà năm sinh đã ghi là {year} (tức là {expected}). " + ID_DOUBT_TAIL
+)
+ID_SOMEONE: Final = "người này là {sex}"
+ID_ROLE_PERSON: Final = {
+    "father": "đây là số của người cha",
+    "husband": "đây là số của bên chồng",
+    "groom": "đây là số của bên nam",
+    "mother": "đây là số của người mẹ",
+    "wife": "đây là số của bên vợ",
+    "bride": "đây là số của bên nữ",
+}
 ID_EVEN: Final = "chẵn (0, 2, 4, 6, 8)"
 ID_ODD: Final = "lẻ (1, 3, 5, 7, 9)"
 ID_EITHER: Final = "{first} hoặc {second}"

@@ -503,3 +503,18 @@ async def test_each_move_is_judged_on_the_status_the_dossier_is_in(world: World)
     await world.applied(filed.code, ReturnAtCounter())
     closed = await world.move(filed.code, Withdraw(), role=Role.CITIZEN)
     assert isinstance(closed, Refused) and closed.reason == "final_status"
+
+
+async def test_the_suggested_payment_counts_the_copies_asked_for(world: World) -> None:
+    """The officer's payment request starts from what the receipt printed: 2 copies of a birth
+    certificate at 8.000 đồng are 16.000 đồng (the registration itself is free on time)."""
+    amounts = []
+    for key, copies in (("copies-2", 2), ("copies-0", 0)):
+        fields = {"child_name": CHILD, "copies": copies, "phone": PHONE}
+        filed = await world.office.receive(
+            submission(key, procedure_code="1.001193", fields=fields)
+        )
+        dossier = await world.store.by_code(filed.code)
+        assert dossier is not None
+        amounts.append(world.office.suggested_amount(dossier))
+    assert amounts == [16_000, None]

@@ -572,9 +572,14 @@ class ZaloDriver:
         assert self._app.zalo_inbox is not None
         await asyncio.wait_for(self._app.zalo_inbox.settled(), TURN_TIMEOUT)
         delivered = [d for d in self._api.delivered[mark:] if d.user_id == ZALO_USER]
-        # A turn's replies answer the citizen's message (free for the OA, not proactive).
+        # A turn's replies answer the citizen's message (free for the OA, not proactive). A
+        # notice pushed meanwhile (the receipt of a dossier handed over) is proactive: no id.
         msg_id = (fields.get("message") or {}).get("msg_id", "")
-        assert all(d.reply_to == msg_id for d in delivered), (msg_id, delivered)
+        assert all(d.reply_to in (msg_id, "") for d in delivered), (msg_id, delivered)
+        assert not delivered or not msg_id or any(d.reply_to == msg_id for d in delivered), (
+            msg_id,
+            delivered,
+        )
         self._seen = len(self._api.delivered)
         screen = self._screen(delivered)
         self._buttons = screen.buttons

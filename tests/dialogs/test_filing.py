@@ -315,9 +315,11 @@ def test_a_volunteer_files_a_whole_birth_registration() -> None:
     assert "chưa tới" in chat.text  # birth dates lie in the past
     chat.say("20/5/1998")
 
-    # The ID is checked against the same person's birth date; help explains it.
+    # The ID is checked against the same person's birth date: asked, not refused (the card
+    # may be right and the date mistyped); help explains it.
     chat.say("031199001234")
-    assert "(99) phải là hai số cuối của năm sinh (1998)" in chat.text
+    assert "(99) thường là hai số cuối của năm sinh, mà năm sinh đã ghi là 1998" in chat.text
+    assert texts.BTN_ID_SURE in chat.labels and texts.BTN_RETYPE in chat.labels
     assert chat.asked() == "requester_id_number"
     chat.say("?")
     assert texts.KIND_HELP["id_number"] in chat.text
@@ -529,7 +531,7 @@ def test_editing_a_birth_date_asks_again_for_an_id_number_it_no_longer_fits() ->
     assert texts.BTN_SEND in chat.labels
 
 
-def test_a_sex_that_contradicts_the_id_number_is_refused_with_the_reason() -> None:
+def test_a_sex_that_contradicts_the_id_number_is_questioned_with_the_reason() -> None:
     chat = FormChat()
     chat.send(payload=f"file:{SMALL.code}")
     chat.press(texts.BTN_FOR_SELF)
@@ -537,8 +539,13 @@ def test_a_sex_that_contradicts_the_id_number_is_refused_with_the_reason() -> No
     chat.say("01/01/1990")
     chat.press("Nữ")
     chat.say("031090001234")  # digit 4 is even: a man's number
-    assert "nhưng giới tính đã ghi là Nữ" in chat.text
+    assert "(0) là số của người nam, mà người này là nữ" in chat.text
+    assert chat.labels[:2] == [texts.BTN_ID_SURE, texts.BTN_RETYPE]
     assert chat.asked(SMALL) == "requester_id_number"
+    assert "requester_id_number" not in fd.field_answers(chat.draft)
+    chat.press(texts.BTN_RETYPE)  # the same question, nothing kept
+    assert chat.asked(SMALL) == "requester_id_number"
+    assert texts.BTN_ID_SURE not in chat.labels
     chat.press(texts.BTN_BACK)
     chat.press("Nam")
     chat.say("031090001234")

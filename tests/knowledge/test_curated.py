@@ -14,6 +14,7 @@ import tomllib
 import pytest
 
 from knowledge.catalogue import DATA_DIR, FORM_FIELD_KINDS, Catalogue, load_catalogue
+from knowledge.fees import fee_due
 from knowledge.model import Channel, FilingForm, Procedure
 from knowledge.normalize import normalize
 from knowledge.search import Searcher
@@ -208,7 +209,31 @@ def test_permanent_residence_fee_shows_online_and_in_person(catalogue: Catalogue
 
 def test_copy_of_a_civil_status_extract_costs_8000(catalogue: Catalogue) -> None:
     copies = _get(catalogue, "2.000635")
-    assert copies.fee is not None and copies.fee.amount_vnd == 8_000
+    assert copies.fee is not None and copies.fee.copy_vnd == 8_000
+    # Nothing but the copies is charged: two copies cost 16.000 đồng, none costs nothing.
+    assert copies.fee.amount_vnd is None
+    due = fee_due(copies.fee, {"copies": 2})
+    assert due is not None and due.total == 16_000
+    assert fee_due(copies.fee, {"copies": 0}) is None
+
+
+def test_every_form_that_sells_copies_says_what_a_copy_costs(catalogue: Catalogue) -> None:
+    """A copy fee only in words ("8.000 đồng/bản") never reached the receipt or the QR."""
+    selling = [
+        p
+        for p in catalogue.all()
+        if p.form is not None
+        and any(f.name == "copies" for f in p.form.fields)
+        and p.fee is not None
+        and "/bản" in p.fee.text
+    ]
+    assert len(selling) >= 10
+    for procedure in selling:
+        assert procedure.fee is not None and procedure.fee.copy_vnd == 8_000, procedure.code
+    birth = _get(catalogue, "1.001193")
+    assert birth.fee is not None
+    due = fee_due(birth.fee, {"copies": 3})  # on time: the registration itself is free
+    assert due is not None and (due.total, due.base, due.copies) == (24_000, None, 3)
 
 
 def test_replaced_codes_lead_to_the_current_linked_procedures(catalogue: Catalogue) -> None:

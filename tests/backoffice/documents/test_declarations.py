@@ -167,16 +167,12 @@ def test_death_form_time_and_notice() -> None:
         assert expected in text
 
 
-def test_death_notice_kind_is_checked() -> None:
-    with pytest.raises(ValueError):
-        render_declaration_pdf(
-            "death",
-            {"death_notice_kind": "other"},
-            "Xã A",
-            "A",
-            SIGNED,
-            date_in_words=date_in_words,
-        )
+def test_an_unknown_death_notice_kind_strikes_nothing_and_still_prints() -> None:
+    """It raised: the death form's own button text ("Giấy báo tử") stopped the receipt."""
+    for kind in ("other", "Giấy báo tử", "Không có"):
+        text = render("death", {"death_notice_kind": kind, "deceased_name": "Lê Văn Tư"})
+        assert "Số Giấy báo tử/Giấy tờ thay thế Giấy báo tử: (4)" in text
+        assert "Lê Văn Tư" in text
 
 
 def test_marital_status_form_has_no_copies_box() -> None:
