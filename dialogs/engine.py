@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from dialogs import notices, qa
+from dialogs import filing_draft, notices, qa
 from dialogs.cards import render_card, render_details, render_legal, render_papers, shorten
 from dialogs.context import Context
 from dialogs.flow import Flow, FlowConflict, Intercept, ModeHandler, Turn
@@ -43,6 +43,7 @@ from dialogs.model import (
     copy_json,
 )
 from dialogs.texts import common as texts
+from dialogs.texts import filing as filing_texts
 from knowledge.dossier_code import parse_code
 from knowledge.model import Channel, Procedure
 
@@ -277,7 +278,16 @@ def main_menu(turn: Turn, *, greet: bool = False, notice: str = "") -> Step:
         text = texts.greeting(turn.ctx.commune)
     else:
         text = texts.MENU_PROMPT
-    return Step(state=turn.state, replies=(Reply(text, buttons=_MENU_BUTTONS),))
+    return Step(state=turn.state, replies=(Reply(text, buttons=_menu_buttons(turn.state)),))
+
+
+def _menu_buttons(state: dict[str, Any]) -> tuple[tuple[Button, ...], ...]:
+    """The four ways on, after «Tiếp tục khai» when a draft is open (also after a restart:
+    the draft is in the stored state)."""
+    payload = filing_draft.resume_payload(state)
+    if payload is None:
+        return _MENU_BUTTONS
+    return ((Button(filing_texts.BTN_CONTINUE, payload),), *_MENU_BUTTONS)
 
 
 def _first_contact(turn: Turn, answer_in_qa: ModeHandler) -> Step:

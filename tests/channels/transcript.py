@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from PIL import Image, ImageDraw, ImageFont
@@ -42,7 +43,10 @@ class Press:
 
 @dataclass(frozen=True, slots=True)
 class SendPhoto:
-    """Send the transcript's one document photo (:func:`document_photo`)."""
+    """Send the transcript's document photo (:func:`document_photo`); another ``page`` is
+    another photo (a second paper is not the same picture twice)."""
+
+    page: int = 0
 
 
 Action = Start | Type | Press | SendPhoto
@@ -131,8 +135,8 @@ async def play(driver: Driver, steps: Sequence[Step], photo: bytes) -> list[Scre
                 screen = await driver.type(text)
             case Press(label):
                 screen = await driver.press(label)
-            case SendPhoto():
-                screen = await driver.send_photo(photo)
+            case SendPhoto(page):
+                screen = await driver.send_photo(photo if page == 0 else document_photo(seed=page))
         screens.append(screen)
         if step.expect not in screen.text:
             raise TranscriptError(
@@ -264,9 +268,9 @@ BARE_NUMBER = [
 # --- The photo -------------------------------------------------------------------------------
 
 
-def document_photo(width: int = 1200, height: int = 900) -> bytes:
+def document_photo(width: int = 1200, height: int = 900, seed: int = 0) -> bytes:
     """A sharp, well-lit photo of a typed page: passes storage.images.inspect_upload."""
-    rnd = random.Random(7)
+    rnd = random.Random(7 + seed)
     image = Image.new("RGB", (width, height), (246, 244, 238))
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=22)
@@ -280,3 +284,65 @@ def document_photo(width: int = 1200, height: int = 900) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=88)
     return out.getvalue()
+
+
+# --- A birth registration, as a parent does it (issue #11) -------------------------------------
+
+BIRTH_CODE = "1.001193"
+BIRTH_QUESTION = "lam giay khai sinh cho con can gi"
+BIRTH_TURNS = 15  # the target: from the first question to the receipt
+
+
+def _days_ago(days: int) -> str:
+    return f"{date.today() - timedelta(days=days):%d/%m/%Y}"
+
+
+CHILD_BORN = _days_ago(20)  # registered on time: within 60 days
+
+
+def birth_registration(child_born: str = CHILD_BORN) -> list[Step]:
+    """The mother files for her newborn, parents married, with two photos: every choice a
+    button, a line for each person."""
+    return [
+        Step(Type(BIRTH_QUESTION), "Đăng ký khai sinh\nGiấy tờ cần có:"),
+        Step(Press(BTN_FILE), "Bạn là gì của cháu ạ?"),
+        Step(Press("Mẹ"), "Họ tên, ngày sinh và số căn cước (12 số) của bạn"),
+        Step(Type("Trần Thị Hoa, 20/05/1998, 031198001234"), "Mẹ cháu là bạn"),
+        Step(Type(f"Nguyễn Văn An, {child_born}, bé trai"), "quốc tịch nước nào"),
+        Step(Press("Kinh, Việt Nam"), "Cháu sinh ở đâu ạ?"),
+        Step(Press("Trạm y tế xã Thái Tân, thành phố Hải Phòng"), "Quê quán của cháu"),
+        Step(Press("Xã Thái Tân, thành phố Hải Phòng"), "của cha cháu"),
+        Step(Type("Nguyễn Văn Bình, 10/02/1995, 031095004321"), "đăng ký kết hôn chưa"),
+        Step(Type("Số 15, quyển 01/2020, ngày 12/06/2020, UBND xã Thái Tân"), "mấy bản sao"),
+        Step(Press("1 bản"), "Số điện thoại"),
+        Step(Type("0912345678"), "Ảnh 1/2: Bạn chụp Giấy chứng sinh"),
+        Step(SendPhoto(), "Ảnh 2/2: Bạn chụp Giấy chứng nhận kết hôn"),
+        Step(SendPhoto(1), "Bạn kiểm tra lại hồ sơ Đăng ký khai sinh"),
+        Step(Press(ftexts.BTN_SEND), FILED),
+    ]
+
+
+BIRTH_FIELDS: dict[str, Any] = {
+    "requester_relation": "Mẹ",
+    "requester_name": "Trần Thị Hoa",
+    "requester_birth_date": "1998-05-20",
+    "requester_id_number": "031198001234",
+    "child_name": "Nguyễn Văn An",
+    "child_sex": "Nam",
+    "child_ethnicity": "Kinh",
+    "child_nationality": "Việt Nam",
+    "child_birth_place": "Trạm y tế xã Thái Tân, thành phố Hải Phòng",
+    "child_hometown": "Xã Thái Tân, thành phố Hải Phòng",
+    "mother_name": "Trần Thị Hoa",
+    "mother_birth_date": "1998-05-20",
+    "mother_id_number": "031198001234",
+    "father_name": "Nguyễn Văn Bình",
+    "father_birth_date": "1995-02-10",
+    "father_id_number": "031095004321",
+    "marriage_cert_number": "15",
+    "marriage_cert_book": "01/2020",
+    "marriage_cert_date": "2020-06-12",
+    "marriage_cert_place": "UBND xã Thái Tân",
+    "copies": 1,
+    "phone": "0912345678",
+}
