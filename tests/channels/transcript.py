@@ -302,8 +302,10 @@ CHILD_BORN = _days_ago(20)  # registered on time: within 60 days
 
 def birth_registration(child_born: str = CHILD_BORN) -> list[Step]:
     """The mother files for her newborn, parents married, with two photos: every choice a
-    button, a line for each person."""
+    button, a line for each person. The first step opens the chat the channel's way (it is not
+    a turn of the parent's: the count runs from the question)."""
     return [
+        Step(Start(), "Bạn cần giúp gì ạ?"),
         Step(Type(BIRTH_QUESTION), "Đăng ký khai sinh\nGiấy tờ cần có:"),
         Step(Press(BTN_FILE), "Bạn là gì của cháu ạ?"),
         Step(Press("Mẹ"), "Họ tên, ngày sinh và số căn cước (12 số) của bạn"),
