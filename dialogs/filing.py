@@ -798,6 +798,8 @@ def _submission(filing: FormTurn) -> SubmitDossier:
         if draft["status"].get(fd.photo_item(slot.name)) == fd.DONE
         for record in draft["files"].get(slot.name, [])
     )
+    form = filing.procedure.form
+    assert form is not None
     filer_value = draft["answers"].get(fd.FILER, {}).get("value") or _filer_by_relation(filing)
     for_self = bool(filer_value.get("for_self", True))
     requester = next(
@@ -811,7 +813,8 @@ def _submission(filing: FormTurn) -> SubmitDossier:
     filer = {
         "for_self": for_self,
         "relation": str(filer_value.get("relation", "")),
-        "name": requester if for_self else "",
+        # The form's own relation question asks the filer's own details ("của bạn").
+        "name": requester if for_self or fd.relation_field(form) is not None else "",
         "phone": filing.known_phone(),
     }
     post = filing.procedure.result_by_post is True and fd.delivery_of(draft) == fd.POST

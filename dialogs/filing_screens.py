@@ -536,8 +536,10 @@ class FormTurn:
                 field, str(answers[field.name]["value"]), self.fields, answers, today
             )
             if isinstance(result, v.Invalid):
+                copied = "from" in answers[field.name]  # its source is asked again instead
                 fd.clear_item(self.draft, fd.field_item(field.name))
-                notes += [texts.ID_RECHECK, result.message]
+                if not copied:
+                    notes += [texts.ID_RECHECK, result.message]
         return notes
 
     def store_field(self, item: str, field: FormField, result: v.Valid) -> Step:

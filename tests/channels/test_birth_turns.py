@@ -49,7 +49,7 @@ async def test_a_birth_registration_reaches_its_receipt_in_15_turns_on_every_cha
     assert dossier.filer == {
         "for_self": False,
         "relation": "Mẹ",
-        "name": "",
+        "name": "Trần Thị Hoa",
         "phone": "0912345678",
     }
     stored = await deployment.app.files.for_dossier(dossier.id)
