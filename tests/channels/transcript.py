@@ -212,16 +212,16 @@ FILING = [
     Step(Type("2 bản"), "Câu 9/9: Số điện thoại"),
     Step(Type("0912345678"), "Ảnh 1/1: Bạn chụp Văn bản ủy quyền"),
     Step(SendPhoto(), "Đã nhận 1 ảnh Văn bản ủy quyền"),
-    Step(Press(ftexts.BTN_DONE), ftexts.DELIVERY),
-    Step(Press(ftexts.BTN_COUNTER), "Bạn kiểm tra lại hồ sơ"),
+    # The result at the counter unless changed on the review.
+    Step(Press(ftexts.BTN_DONE), "Bạn kiểm tra lại hồ sơ"),
     Step(Press(ftexts.BTN_SEND), FILED),
 ]
 
 # The same dossier, with the result sent home by post (the office path test follows it to the
 # postman's door).
 FILING_BY_POST = [
-    *FILING[: FILING.index(Step(Press(ftexts.BTN_COUNTER), "Bạn kiểm tra lại hồ sơ"))],
-    Step(Press(ftexts.BTN_POST), ftexts.POSTAL_ADDRESS),
+    *FILING[: FILING.index(Step(Press(ftexts.BTN_SEND), FILED))],
+    Step(Press(ftexts.BTN_TO_POST), ftexts.POSTAL_ADDRESS),
     Step(Type("số 5 đường Trần Phú, xã Thái Tân, Hải Phòng"), ftexts.POSTAL_PHONE),
     Step(Press(ftexts.btn_same_phone("0912345678")), "Bạn kiểm tra lại hồ sơ"),
     Step(Press(ftexts.BTN_SEND), FILED),
