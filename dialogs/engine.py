@@ -29,7 +29,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from dialogs import filing_draft, notices, qa
-from dialogs.cards import render_card, render_details, render_legal, render_papers, shorten
+from dialogs.cards import (
+    difference,
+    render_card,
+    render_details,
+    render_legal,
+    render_papers,
+    shorten,
+)
 from dialogs.context import Context
 from dialogs.flow import Flow, FlowConflict, Intercept, ModeHandler, Turn
 from dialogs.model import (
@@ -381,7 +388,12 @@ def answer_question(turn: Turn) -> Step:
         return _card(turn, found[0])
     rows = [(_procedure_button(p),) for p in found]
     rows += [(Button(texts.BTN_BROWSE, BROWSE),), (Button(texts.BTN_MENU, MENU),)]
-    return _say(turn, texts.WHICH_ONE, tuple(rows))
+    return _say(turn, which_one(found), tuple(rows))
+
+
+def which_one(found: Sequence[Procedure]) -> str:
+    """ "Which one?" explained: what each of them is for, in a few words."""
+    return texts.which_one([(p.name, difference(p)) for p in found])
 
 
 # --- Browsing by field -----------------------------------------------------------------------

@@ -184,7 +184,7 @@ def _typed_filing(turn: Turn, query: str) -> Step | None:
         return None
     rows = [(Button(shorten(p.name, BUTTON_LENGTH), f"{engine.FILE}:{p.code}"),) for p in found]
     rows.append((Button(ctexts.BTN_MENU, engine.MENU),))
-    return Step(state=turn.state, replies=(Reply(ctexts.WHICH_ONE, buttons=tuple(rows)),))
+    return Step(state=turn.state, replies=(Reply(engine.which_one(found), buttons=tuple(rows)),))
 
 
 def on_text(turn: Turn) -> Step:
