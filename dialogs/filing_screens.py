@@ -390,7 +390,9 @@ class FormTurn:
             elif item in (fd.DELIVERY, fd.POSTAL_ADDRESS, fd.POSTAL_PHONE):
                 parts.setdefault(DELIVERY, []).append(item)
             elif field is not None:
-                parts.setdefault(field.who or OTHER, []).append(item)
+                # "copies", "phone": the dossier's, not a person's details
+                own = bool(field.who) and field.name.startswith(f"{field.who}_")
+                parts.setdefault(field.who if own else OTHER, []).append(item)
         ordered = [(k, v) for k, v in parts.items() if k not in (PHOTOS, DELIVERY)]
         ordered += [(k, parts[k]) for k in (PHOTOS, DELIVERY) if k in parts]
         return ordered

@@ -184,23 +184,24 @@ QUESTION = "xin bản sao giấy khai sinh"
 NAME = "Cấp bản sao Trích lục hộ tịch, bản sao Giấy khai sinh"
 BTN_FILE = "Nộp hồ sơ"  # the procedure card's button (dialogs.texts.common)
 BTN_ALL_PAPERS = "Xem đủ giấy tờ"  # the card's first detail button
+RELATION = "Của người khác (có ủy quyền)"
 SENDING = ftexts.SENDING
 FILED = "Đã nhận hồ sơ của bạn"
 
 _INTRO = [
     Step(Start(), "Bạn cần giúp gì ạ?"),
-    # The short first answer, then its full paper list (which names the code), then filing.
+    # The short first answer, then its full paper list (which names the code), then filing:
+    # who files comes first, in the procedure's own terms.
     Step(Type(QUESTION), f"{NAME}\nGiấy tờ cần có:"),
     Step(Press(BTN_ALL_PAPERS), f"{NAME}\nMã thủ tục: {CODE}"),
-    Step(Press(BTN_FILE), ftexts.WHO_FILES),
-    Step(Press(ftexts.BTN_FOR_SELF), "Câu 1/9: Họ và tên của bạn (người đi xin)"),
+    Step(Press(BTN_FILE), "Câu 1/9: Bạn xin bản sao giấy tờ của ai ạ?"),
+    Step(Press(RELATION), "Câu 2/9: Họ và tên của bạn (người đi xin)"),
 ]
 _UP_TO_COPIES = [
     *_INTRO,
-    Step(Type("nguyễn văn an"), "Câu 2/9: Số căn cước"),
-    Step(Type("031075001234"), "Câu 3/9: Bạn cần bản sao giấy gì ạ?"),
-    Step(Press("Giấy khai sinh"), "Câu 4/9: Giấy đó là của ai ạ?"),
-    Step(Press("Của người khác (có ủy quyền)"), "Câu 5/9: Họ và tên người có tên trên giấy"),
+    Step(Type("nguyễn văn an"), "Câu 3/9: Số căn cước"),
+    Step(Type("031075001234"), "Câu 4/9: Bạn cần bản sao giấy gì ạ?"),
+    Step(Press("Giấy khai sinh"), "Câu 5/9: Họ và tên người có tên trên giấy"),
     Step(Type("trần thị bình"), "Câu 6/9: Người đó sinh ngày nào ạ?"),
     Step(Type("15/3/2020"), "Câu 7/9: Giấy đó đăng ký ở xã nào"),
     Step(Type("UBND xã Thái Tân, năm 2020"), "Câu 8/9: Bạn cần mấy bản sao ạ?"),
@@ -230,10 +231,10 @@ FILING_BY_POST = [
 # What the dossier must hold, whatever the channel: names capitalised, the date in ISO form,
 # the number of copies as a number.
 FILED_FIELDS: dict[str, Any] = {
+    "requester_relation": RELATION,
     "requester_name": "Nguyễn Văn An",
     "requester_id_number": "031075001234",
     "document": "Giấy khai sinh",
-    "requester_relation": "Của người khác (có ủy quyền)",
     "person_name": "Trần Thị Bình",
     "person_birth_date": "2020-03-15",
     "registration_place": "UBND xã Thái Tân, năm 2020",
@@ -241,8 +242,8 @@ FILED_FIELDS: dict[str, Any] = {
     "phone": "0912345678",
 }
 FILER: dict[str, Any] = {
-    "for_self": True,
-    "relation": "",
+    "for_self": False,
+    "relation": RELATION,
     "name": "Nguyễn Văn An",
     "phone": "0912345678",
 }
@@ -253,7 +254,7 @@ PHOTO_SLOT = "authorization"
 DETOUR_AND_CANCEL = [
     *_INTRO,
     Step(Type("lệ phí bao nhiêu tiền?"), ftexts.CONTINUE),
-    Step(Type("nguyễn văn an"), "Câu 2/9: Số căn cước"),
+    Step(Type("nguyễn văn an"), "Câu 3/9: Số căn cước"),
     Step(Press(ftexts.BTN_CANCEL), ftexts.CONFIRM_CANCEL),
     Step(Press(ftexts.BTN_CANCEL_YES), ftexts.CANCELLED),
 ]
