@@ -246,7 +246,7 @@ async def build_app(
         receipts = ReceiptCourier(
             outbox,
             dossiers,
-            ReceiptMaker(settings, know.catalogue),
+            ReceiptMaker(settings, know.catalogue, files),
             push,
             lambda: datetime.now(UTC),
         )

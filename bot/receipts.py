@@ -46,12 +46,35 @@ class DossierSource(Protocol):
     async def get(self, dossier_id: int) -> Dossier | None: ...
 
 
+class SentFile(Protocol):
+    @property
+    def slot(self) -> str: ...
+
+
+class DossierFiles(Protocol):
+    async def for_dossier(self, dossier_id: int) -> Sequence[SentFile]: ...
+
+
+def papers_sent(procedure: Procedure, slots: Sequence[str] | None) -> tuple[str, ...]:
+    """The receipt's list of papers: with the dossier's photos known, the declaration the
+    answers fill in and each paper actually photographed (not the ones skipped or removed);
+    without them, every paper the procedure files."""
+    form = procedure.form
+    if slots is None or form is None:
+        return tuple(p.name for p in procedure.papers if not p.show_only)
+    filled = [p.name for p in procedure.papers if p.form and not p.show_only]
+    return (*filled, *(photo.label for photo in form.photos if photo.name in slots))
+
+
 class ReceiptMaker:
     """Draws a dossier's documents: receipt slip, declaration where the form has one, QR."""
 
-    def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
+    def __init__(
+        self, settings: Settings, catalogue: Catalogue, files: DossierFiles | None = None
+    ) -> None:
         self._settings = settings
         self._catalogue = catalogue
+        self._files = files
         self._tz = ZoneInfo(settings.deployment.timezone)
 
     def payment_qr(self, dossier: Dossier, procedure: Procedure) -> str:
@@ -71,10 +94,15 @@ class ReceiptMaker:
         procedure = self._catalogue.get(dossier.procedure_code)
         if procedure is None:
             return None
+        slots: list[str] | None = None
+        if self._files is not None:
+            slots = [f.slot for f in await self._files.for_dossier(dossier.id)]
         # Font subsetting is CPU work: off the event loop, so conversations keep moving.
-        return await asyncio.to_thread(self._draw, dossier, procedure)
+        return await asyncio.to_thread(self._draw, dossier, procedure, slots)
 
-    def _draw(self, dossier: Dossier, procedure: Procedure) -> Reply:
+    def _draw(
+        self, dossier: Dossier, procedure: Procedure, slots: Sequence[str] | None = None
+    ) -> Reply:
         # The PDF library and its fonts load on the first receipt, not at start-up.
         from backoffice.documents.declarations import render_declaration_pdf
         from backoffice.documents.receipt import ReceiptData, render_receipt_pdf
@@ -94,7 +122,7 @@ class ReceiptMaker:
             applicant_phone=_first_of_kind(procedure, fields, "phone")
             or str(dossier.filer.get("phone", "")),
             procedure_name=procedure.name,
-            papers=tuple(p.name for p in procedure.papers if not p.show_only),
+            papers=papers_sent(procedure, slots),
             processing_days=procedure.processing_days or 0,
             received_at=received_local,
             appointment_on=appointment,

@@ -95,7 +95,7 @@ def _mount_console(web: FastAPI, app: App) -> None:
     from bot.receipts import ReceiptMaker
     from storage.dossiers import Dossier
 
-    maker = ReceiptMaker(app.settings, app.knowledge.catalogue)
+    maker = ReceiptMaker(app.settings, app.knowledge.catalogue, app.files)
 
     async def receipt(dossier: Dossier) -> bytes | None:
         drawn = await maker.documents(dossier)
