@@ -18,7 +18,8 @@ The draft lives at ``state["filing"]`` and is plain JSON, so it survives a resta
       "sub": null | {"item", "stage": "relation" | "relation_text" | "commune" | "village",
                      "text": str, "value": {address} or null},
       "submitted": bool,
-    }
+      "late": [item, …], "told": [item, …],   # optional: dates past late_after_days, and
+    }                                         # those whose late_note was said
 
 Items are the things asked, in order: ``"filer"`` (only for a form without a relation question
 of its own, see ``FormField.parties``), ``"f:<field name>"`` per form field whose ``ask_if``

@@ -289,7 +289,7 @@ class FormTurn:
             "\n".join(lines),
             buttons=tuple(rows),
             request_contact=field.kind == "phone",
-            number_answer=field.kind == "number" and not suggested,
+            number_answer=field.kind == "number",  # a typed "2" is two, not the 2nd button
         )
 
     def ask_address_step(self, item: str, sub: dict[str, Any], notes: Sequence[str]) -> Reply:

@@ -368,6 +368,7 @@ def test_someone_else_files_a_whole_birth_registration() -> None:
     assert texts.line_read(["15", "01/2020", "12/06/2020", "UBND xã Thái Tân"]) in chat.text
     assert chat.asked() == "copies"
     assert chat.labels[:4] == ["Không cần", "1 bản", "2 bản", "3 bản"]
+    assert chat.replies[-1].number_answer  # a typed "2" is two copies, not the second button
     chat.say("mấy bản")  # a question, not a number
     assert chat.asked() == "copies"
     chat.say("hai bản")
