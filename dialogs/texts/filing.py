@@ -124,7 +124,7 @@ HELP_NAVIGATION: Final = (
 )
 KIND_HELP: Final = {
     "name": "Ghi đủ họ, chữ đệm và tên, có dấu, đúng như trên giấy tờ.",
-    "date": "Ghi ngày/tháng/năm, ví dụ 15/03/1990.",
+    "date": "Ghi ngày/tháng/năm bằng số, cách nhau dấu gạch chéo (ví dụ ở dưới).",
     "id_number": "Số định danh là 12 chữ số in trên thẻ căn cước (CCCD).",
     "phone": "Số điện thoại di động 10 số, bắt đầu bằng 0.",
     "choice": "Bấm một nút, hoặc gõ số thứ tự của mục bạn chọn.",

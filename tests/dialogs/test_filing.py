@@ -974,3 +974,14 @@ def test_the_main_menu_and_the_greeting_offer_the_open_draft_after_a_restart() -
     chat.press(texts.BTN_CANCEL)
     chat.press(texts.BTN_CANCEL_YES)
     assert texts.BTN_CONTINUE not in chat.labels  # nothing left to continue
+
+
+def test_a_childs_birth_date_is_helped_with_a_childs_example() -> None:
+    chat = FormChat()
+    start_birth(chat)
+    fill_until(chat, "child_name")
+    chat.say("Nguyễn Văn An")
+    assert chat.asked() == "child_birth_date"
+    chat.say("?")
+    assert "1990" not in chat.text and "1998" not in chat.text
+    assert "Ví dụ: 15/11/2026" in chat.text
