@@ -224,7 +224,11 @@ FILING_BY_POST = [
     *FILING[: FILING.index(Step(Press(ftexts.BTN_SEND), FILED))],
     Step(Press(ftexts.BTN_TO_POST), ftexts.POSTAL_ADDRESS),
     Step(Type("số 5 đường Trần Phú, xã Thái Tân, Hải Phòng"), ftexts.POSTAL_PHONE),
-    Step(Press(ftexts.btn_same_phone("0912345678")), "Bạn kiểm tra lại hồ sơ"),
+    # The review again, now with the post (a text the first review did not show).
+    Step(
+        Press(ftexts.btn_same_phone("0912345678")),
+        f"{ftexts.REVIEW_DELIVERY}: {ftexts.DELIVERY_POST}",
+    ),
     Step(Press(ftexts.BTN_SEND), FILED),
 ]
 
