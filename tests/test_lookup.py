@@ -19,7 +19,6 @@ from bot.config import Settings
 from bot.effects import LOOKUP_REFUSALS, Effects
 from dialogs import lookup
 from dialogs.model import ConversationKey, Inbound, LookupDossier
-from dialogs.texts import filing as ftexts
 from dialogs.texts import tracking
 from storage.attachments import FileRepository
 from storage.audit import AuditRepository
