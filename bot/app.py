@@ -306,7 +306,7 @@ async def build_app(
         receipts = ReceiptCourier(
             outbox,
             dossiers,
-            ReceiptMaker(settings, know.catalogue, addresses, pool=drawing),
+            ReceiptMaker(settings, know.catalogue, addresses, files=files, pool=drawing),
             push,
             lambda: datetime.now(UTC),
         )

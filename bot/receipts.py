@@ -53,6 +53,26 @@ class DossierSource(Protocol):
     async def get(self, dossier_id: int) -> Dossier | None: ...
 
 
+class SentFile(Protocol):
+    @property
+    def slot(self) -> str: ...
+
+
+class DossierFiles(Protocol):
+    async def for_dossier(self, dossier_id: int) -> Sequence[SentFile]: ...
+
+
+def papers_sent(procedure: Procedure, slots: Sequence[str] | None) -> tuple[str, ...]:
+    """The receipt's list of papers: with the dossier's photos known, the declaration the
+    answers fill in and each paper actually photographed (not the ones skipped or removed);
+    without them, every paper the procedure files."""
+    form = procedure.form
+    if slots is None or form is None:
+        return tuple(p.name for p in procedure.papers if not p.show_only)
+    filled = [p.name for p in procedure.papers if p.form and not p.show_only]
+    return (*filled, *(photo.label for photo in form.photos if photo.name in slots))
+
+
 # Processes drawing receipts for one worker: one core of two is left to the conversations.
 DRAWING_PROCESSES = max(1, (os.cpu_count() or 1) - 1)
 
@@ -88,9 +108,9 @@ def _start_drawing_process(settings: dict[str, Any]) -> None:
     )
 
 
-def _draw_in_process(dossier: Dossier, procedure: Procedure) -> Reply:
+def _draw_in_process(dossier: Dossier, procedure: Procedure, slots: Sequence[str] | None) -> Reply:
     assert _drawing_maker is not None, "the pool's initializer did not run"
-    return _drawing_maker.draw(dossier, procedure)
+    return _drawing_maker.draw(dossier, procedure, slots)
 
 
 class ReceiptMaker:
@@ -105,11 +125,13 @@ class ReceiptMaker:
         catalogue: Catalogue,
         addresses: AddressBook | None = None,
         *,
+        files: DossierFiles | None = None,
         pool: Executor | None = None,
     ) -> None:
         self._settings = settings
         self._catalogue = catalogue
         self._addresses = addresses
+        self._files = files
         self._tz = ZoneInfo(settings.deployment.timezone)
         self._pool = pool
 
@@ -129,13 +151,20 @@ class ReceiptMaker:
         procedure = self._catalogue.get(dossier.procedure_code)
         if procedure is None:
             return None
+        slots: list[str] | None = None
+        if self._files is not None:
+            slots = [f.slot for f in await self._files.for_dossier(dossier.id)]
         if self._pool is not None:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, _draw_in_process, dossier, procedure)
+            return await loop.run_in_executor(
+                self._pool, _draw_in_process, dossier, procedure, slots
+            )
         # Font subsetting is CPU work: off the event loop, so conversations keep moving.
-        return await asyncio.to_thread(self.draw, dossier, procedure)
+        return await asyncio.to_thread(self.draw, dossier, procedure, slots)
 
-    def draw(self, dossier: Dossier, procedure: Procedure) -> Reply:
+    def draw(
+        self, dossier: Dossier, procedure: Procedure, slots: Sequence[str] | None = None
+    ) -> Reply:
         # The PDF library and its fonts load on the first receipt, not at start-up.
         from backoffice.documents.declarations import render_declaration_pdf
         from backoffice.documents.receipt import ReceiptData, render_receipt_pdf
@@ -156,7 +185,7 @@ class ReceiptMaker:
             applicant_phone=_first_of_kind(procedure, fields, "phone")
             or str(dossier.filer.get("phone", "")),
             procedure_name=procedure.name,
-            papers=tuple(p.name for p in procedure.papers if not p.show_only),
+            papers=papers_sent(procedure, slots),
             processing_days=procedure.processing_days or 0,
             received_at=received_local,
             appointment_on=appointment,

@@ -54,7 +54,7 @@ def _mount_console(web: FastAPI, app: App) -> None:
     from bot.receipts import ReceiptMaker
     from storage.dossiers import Dossier
 
-    maker = ReceiptMaker(app.settings, app.knowledge.catalogue, app.addresses)
+    maker = ReceiptMaker(app.settings, app.knowledge.catalogue, app.addresses, files=app.files)
 
     async def receipt(dossier: Dossier) -> bytes | None:
         drawn = await maker.documents(dossier)

@@ -385,3 +385,12 @@ def _hard_cut(text: str, limit: int) -> list[str]:
     if current:
         chunks.append("".join(current))
     return chunks
+
+
+DIFFERENCE_LENGTH = 90
+
+
+def difference(procedure: Procedure) -> str:
+    """A few words that tell a procedure from its neighbours: its summary's first sentence."""
+    first = procedure.summary.split(". ")[0].strip().rstrip(".")
+    return shorten(first, DIFFERENCE_LENGTH) if first else ""

@@ -29,8 +29,15 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from dialogs import notices, qa
-from dialogs.cards import render_card, render_details, render_legal, render_papers, shorten
+from dialogs import filing_draft, notices, qa
+from dialogs.cards import (
+    difference,
+    render_card,
+    render_details,
+    render_legal,
+    render_papers,
+    shorten,
+)
 from dialogs.context import Context
 from dialogs.flow import Flow, FlowConflict, Intercept, ModeHandler, Turn
 from dialogs.model import (
@@ -46,6 +53,7 @@ from dialogs.model import (
     copy_json,
 )
 from dialogs.texts import common as texts
+from dialogs.texts import filing as filing_texts
 from knowledge.dossier_code import parse_code
 from knowledge.model import Channel, Procedure
 
@@ -314,7 +322,16 @@ def main_menu(turn: Turn, *, greet: bool = False, notice: str = "") -> Step:
         text = texts.greeting(turn.ctx.commune)
     else:
         text = texts.MENU_PROMPT
-    return Step(state=turn.state, replies=(Reply(text, buttons=_MENU_BUTTONS),))
+    return Step(state=turn.state, replies=(Reply(text, buttons=_menu_buttons(turn.state)),))
+
+
+def _menu_buttons(state: dict[str, Any]) -> tuple[tuple[Button, ...], ...]:
+    """The four ways on, after «Tiếp tục khai» when a draft is open (also after a restart:
+    the draft is in the stored state)."""
+    payload = filing_draft.resume_payload(state)
+    if payload is None:
+        return _MENU_BUTTONS
+    return ((Button(filing_texts.BTN_CONTINUE, payload),), *_MENU_BUTTONS)
 
 
 def _first_contact(turn: Turn, answer_in_qa: ModeHandler) -> Step:
@@ -402,7 +419,12 @@ def answer_question(turn: Turn) -> Step:
         return _card(turn, found[0])
     rows = [(_procedure_button(p),) for p in found]
     rows += [(Button(texts.BTN_BROWSE, BROWSE),), (Button(texts.BTN_MENU, MENU),)]
-    return _say(turn, texts.WHICH_ONE, tuple(rows))
+    return _say(turn, which_one(found), tuple(rows))
+
+
+def which_one(found: Sequence[Procedure]) -> str:
+    """ "Which one?" explained: what each of them is for, in a few words."""
+    return texts.which_one([(p.name, difference(p)) for p in found])
 
 
 # --- Browsing by field -----------------------------------------------------------------------

@@ -18,7 +18,6 @@ over from another draft never acts on this one.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -113,7 +112,7 @@ def _begin(turn: Turn, procedure: Procedure, notes: Sequence[str] = ()) -> Step:
     key = fd.draft_id(turn.inbound.key.as_str(), turn.inbound.message_id, procedure.code)
     draft = fd.new_draft(procedure, key, turn.ctx.now)
     filing = FormTurn(turn, procedure, draft)
-    intro = texts.intro(procedure.name, len(procedure.form.fields), len(procedure.form.photos))
+    intro = texts.intro(procedure.name, len(procedure.form.photos))
     return filing.ask([*notes, intro])
 
 
@@ -186,7 +185,7 @@ def _typed_filing(turn: Turn, query: str) -> Step | None:
         return None
     rows = [(Button(shorten(p.name, BUTTON_LENGTH), f"{engine.FILE}:{p.code}"),) for p in found]
     rows.append((Button(ctexts.BTN_MENU, engine.MENU),))
-    return Step(state=turn.state, replies=(Reply(ctexts.WHICH_ONE, buttons=tuple(rows)),))
+    return Step(state=turn.state, replies=(Reply(engine.which_one(found), buttons=tuple(rows)),))
 
 
 def on_text(turn: Turn) -> Step:
@@ -292,6 +291,9 @@ def _typed(filing: FormTurn, text: str) -> Step:
     assert field is not None
     if field.kind == "address":
         return _typed_address(filing, item, field, text)
+    run = filing.line_run(item)
+    if len(run) > 1:
+        return _typed_line(filing, run, text)
     result = fa.check_answer(
         field,
         text,
@@ -304,6 +306,31 @@ def _typed(filing: FormTurn, text: str) -> Step:
     if text.strip() and filing.strong_hit(text):
         return filing.answer_then_ask(text)
     return filing.ask([result.message])
+
+
+def _typed_line(filing: FormTurn, run: tuple[FormField, ...], text: str) -> Step:
+    """Several answers in one line ("Trần Thị Hoa, 20/05/1998, 031198001234"): each part is
+    checked by its own field's validator and kept if good; what is missing is asked next."""
+    parts = fa.split_line(run, text)
+    if not parts:
+        parts = [(run[0], text)]
+    today = fa.today_of(filing.ctx.now)
+    shown: list[str] = []
+    problems: list[str] = []
+    for field, part in parts:
+        answers = fd.field_answers(filing.draft)
+        result = fa.check_answer(field, part, filing.fields, answers, today)
+        if isinstance(result, v.Valid):
+            filing.put(fd.field_item(field.name), result.value, result.display)
+            shown.append(result.display)
+        else:
+            problems.append(result.message)
+    if not shown:
+        if text.strip() and filing.strong_hit(text):
+            return filing.answer_then_ask(text)
+        return filing.ask(problems[:1])
+    notes = [texts.line_read(shown)] if len(shown) > 1 else []
+    return filing.stored([*notes, *problems[:1]])
 
 
 def _typed_filer(filing: FormTurn, text: str) -> Step:
@@ -512,6 +539,66 @@ def _pick(filing: FormTurn, args: str) -> Step:
     return filing.store_field(item, field, result)
 
 
+def _suggested(filing: FormTurn, args: str) -> Step:
+    """A button with a common answer ("Kinh, Việt Nam"): as if it were typed."""
+    position, _, index = args.partition(":")
+    item = filing.current()
+    keys = filing.items()
+    if (
+        item is None
+        or not position.isdigit()
+        or int(position) >= len(keys)
+        or keys[int(position)] != item
+        or filing.draft["sub"] is not None
+    ):
+        return filing.ask([texts.STALE_BUTTON])
+    options = filing.suggestions(item)
+    if not index.isdigit() or int(index) >= len(options):
+        return filing.ask([texts.STALE_BUTTON])
+    option = options[int(index)]
+    if filing.skips(option):
+        for field in filing.line_run(item):
+            if not field.required:
+                fd.clear_item(filing.draft, fd.field_item(field.name))
+                fd.set_status(filing.draft, fd.field_item(field.name), fd.SKIPPED)
+        return filing.stored()
+    return _typed(filing, option)
+
+
+def _section(filing: FormTurn, key: str) -> Step:
+    """A section of the review, opened."""
+    shown = filing.section(key) if filing.current() is None else None
+    if shown is None:
+        return filing.ask()
+    return filing.step([shown])
+
+
+def _review(filing: FormTurn, args: str) -> Step:
+    return filing.ask()
+
+
+def _deliver(filing: FormTurn, how: str) -> Step:
+    """From the review: the result by post (its address and phone are asked next), or back
+    to the counter."""
+    if how not in (fd.POST, fd.COUNTER) or filing.procedure.result_by_post is not True:
+        return filing.ask([texts.STALE_BUTTON])
+    display = texts.DELIVERY_POST if how == fd.POST else texts.DELIVERY_COUNTER
+    return filing.store(fd.DELIVERY, how, display)
+
+
+def _drop(filing: FormTurn, name: str) -> Step:
+    """Photos sent by mistake to an optional paper: gone, and the paper is not sent."""
+    draft = filing.draft
+    slot = filing.slot_named(name)
+    if slot is None or slot.required or not draft["files"].get(name):
+        return filing.ask([texts.STALE_BUTTON])
+    draft["files"].pop(name, None)
+    if name in draft["reopened"]:
+        draft["reopened"].remove(name)
+    fd.set_status(draft, fd.photo_item(name), fd.SKIPPED)
+    return filing.ask([texts.photos_dropped(slot.label)])
+
+
 def _commune(filing: FormTurn, code: str) -> Step:
     item = filing.current()
     field = filing.field_for(item) if item is not None else None
@@ -693,14 +780,8 @@ def _switch(filing: FormTurn, code: str) -> Step:
 def _to_menu(filing: FormTurn, args: str) -> Step:
     filing.draft["prompt"] = ""
     filing.draft["sub"] = None
-    step = filing.step([])
-    menu = engine.main_menu(filing.turn, notice=texts.kept_for_later(filing.draft["name"]))
-    resume_row = (filing.button(texts.BTN_CONTINUE, "resume"),)
-    replies = tuple(
-        dataclasses.replace(reply, buttons=(resume_row, *reply.buttons)) if i == 0 else reply
-        for i, reply in enumerate(menu.replies)
-    )
-    return Step(state=step.state, replies=replies)
+    filing.step([])  # the draft, kept (the menu offers it: engine.main_menu)
+    return engine.main_menu(filing.turn, notice=texts.kept_for_later(filing.draft["name"]))
 
 
 def _edit(filing: FormTurn, args: str) -> Step:
@@ -723,14 +804,21 @@ def _send(filing: FormTurn, args: str) -> Step:
 def _submission(filing: FormTurn) -> SubmitDossier:
     draft = filing.draft
     answers = fd.field_answers(draft)
-    fields = {f.name: answers[f.name]["value"] for f in filing.fields if f.name in answers}
+    active = set(filing.items())
+    fields = {
+        f.name: answers[f.name]["value"]
+        for f in filing.fields
+        if f.name in answers and fd.field_item(f.name) in active
+    }
     files = tuple(
         {"slot": slot.name, **record}
         for slot in filing.photos
         if draft["status"].get(fd.photo_item(slot.name)) == fd.DONE
         for record in draft["files"].get(slot.name, [])
     )
-    filer_value = draft["answers"].get(fd.FILER, {}).get("value") or {}
+    form = filing.procedure.form
+    assert form is not None
+    filer_value = draft["answers"].get(fd.FILER, {}).get("value") or _filer_by_relation(filing)
     for_self = bool(filer_value.get("for_self", True))
     requester = next(
         (
@@ -743,7 +831,8 @@ def _submission(filing: FormTurn) -> SubmitDossier:
     filer = {
         "for_self": for_self,
         "relation": str(filer_value.get("relation", "")),
-        "name": requester if for_self else "",
+        # The form's own relation question asks the filer's own details ("của bạn").
+        "name": requester if for_self or fd.relation_field(form) is not None else "",
         "phone": filing.known_phone(),
     }
     post = filing.procedure.result_by_post is True and fd.delivery_of(draft) == fd.POST
@@ -770,11 +859,32 @@ def _submission(filing: FormTurn) -> SubmitDossier:
     )
 
 
+def _filer_by_relation(filing: FormTurn) -> dict[str, Any]:
+    """Who filed, from the form's own relation question: for themselves when the party they
+    chose is the one the dossier is about (``FilingForm.subject``)."""
+    form = filing.procedure.form
+    assert form is not None
+    relation = fd.relation_field(form)
+    if relation is None:
+        return {}
+    answer = filing.draft["answers"].get(fd.field_item(relation.name))
+    party = fd.party_of(form, filing.draft)
+    return {
+        "for_self": bool(party) and party == form.subject,
+        "relation": str(answer["display"]) if answer is not None else "",
+    }
+
+
 _ACTIONS: dict[str, Callable[[FormTurn, str], Step]] = {
     "self": _for_self,
     "other": _for_other,
     "rel": _relation,
     "pick": _pick,
+    "sug": _suggested,
+    "sec": _section,
+    "review": _review,
+    "deliver": _deliver,
+    "drop": _drop,
     "addr": _commune,
     "sure": _sure,
     "same": _same_phone,
@@ -795,7 +905,7 @@ _ACTIONS: dict[str, Callable[[FormTurn, str], Step]] = {
 }
 # Actions that answer the pause prompt itself, or need no "continue?" first.
 _ANY_TIME = frozenset({"resume", "restart", "switch", "cancel", "cancel_yes", "cancel_no"})
-_ANY_TIME |= {"menu", "send"}
+_ANY_TIME |= {"menu", "send", "sec", "review"}
 _PROMPT_ACTIONS = frozenset({"resume", "restart", "switch", "cancel", "cancel_yes", "cancel_no"})
 _NAV_ACTIONS = {
     fa.Nav.BACK: _back,

@@ -106,7 +106,12 @@ def validate_sex(field: FormField, text: str, person: Person, today: date) -> v.
     return v.parse_sex(text)
 
 
+_NONE_WANTED = frozenset({"khong", "khong can", "khong lay", "khong a", "khong can a"})
+
+
 def validate_number(field: FormField, text: str, person: Person, today: date) -> v.Result:
+    if fold(text) in _NONE_WANTED:  # "Không cần" (the button for no copies)
+        return v.Valid(0, "0")
     return v.parse_number(text, min_value=NUMBER_MIN, max_value=NUMBER_MAX)
 
 
@@ -346,4 +351,92 @@ def short_label(field: FormField) -> str:
                 text = text[: -len(tail)].rstrip()
                 changed = True
     text = text.rstrip("?:").strip() or field.name
+    return text[:1].upper() + text[1:]
+
+
+# --- Several answers in one line -----------------------------------------------------------
+
+# "031198001234", "031 198 001 234"; 9 digits too, so an old ID card number is refused politely.
+_ID_RUN = re.compile(r"(?<![\d/.-])\d(?:[ .]?\d){8,11}(?![\d/.-])")
+_DATE_RUN = re.compile(r"(?<!\d)\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{2,4}(?!\d)")
+_SEPARATORS = re.compile(r"\s*[,;\n]+\s*")
+# Words people put before a part ("số 15", "quyển 01/2020", "ngày …", "tại UBND …"), folded.
+_CUES: tuple[tuple[str, str], ...] = (
+    ("quyen so", "book"),
+    ("quyen", "book"),
+    ("so", "number"),
+    ("ngay", "date"),
+    ("tai", "place"),
+    ("noi dang ky", "place"),
+    ("sinh ngay", "date"),
+    ("can cuoc", "id_number"),
+    ("cccd", "id_number"),
+)
+_SEX_PARTS = frozenset(
+    {"nam", "nu", "trai", "gai", "be trai", "be gai", "con trai", "con gai", "chau trai"}
+)
+
+
+def _without_cue(part: str) -> tuple[str, str]:
+    """ "quyển 01/2020" -> ("01/2020", "book"); a part without a cue word is as typed."""
+    folded_words = fold(part).split()
+    for cue, kind in _CUES:
+        words = cue.split()
+        if folded_words[: len(words)] == words and len(folded_words) > len(words):
+            return " ".join(part.split()[len(words) :]).strip(" :."), kind
+        if folded_words == words:
+            return "", kind
+    return part, ""
+
+
+def split_line(run: tuple[FormField, ...], text: str) -> list[tuple[FormField, str]]:
+    """The part of ``text`` meant for each field of ``run`` (fields asked in one line), in the
+    run's order; fields the line says nothing about are left out.
+
+    An ID number and a date are found wherever they are; a part that is only "nam", "bé gái"
+    is the sex; the other parts, split at commas, go to the other fields in order (a part
+    starting "quyển" to the field named ``…_book``, "số" to ``…_number``, "tại" to ``…_place``)
+    and the last such field takes whatever is left over.
+    """
+    found: dict[str, str] = {}
+    rest = text
+    for kind, pattern in (("id_number", _ID_RUN), ("date", _DATE_RUN)):
+        wanted = [f for f in run if f.kind == kind]
+        if not wanted:
+            continue
+        for field, match in zip(wanted, list(pattern.finditer(rest)), strict=False):
+            found[field.name] = match.group(0)
+        rest = pattern.sub(",", rest, count=len(wanted))
+    others: list[FormField] = [f for f in run if f.name not in found and f.kind not in ("date",)]
+    others = [f for f in others if f.kind != "id_number"]
+    parts = [p for p in _SEPARATORS.split(rest) if p.strip()]
+    leftover: list[str] = []
+    for raw in parts:
+        part, cue = _without_cue(raw)
+        if not part:
+            continue
+        sex = next((f for f in others if f.kind == "sex"), None)
+        if sex is not None and fold(part) in _SEX_PARTS:
+            found[sex.name] = part
+            others.remove(sex)
+            continue
+        by_cue = next((f for f in others if cue and f.name.endswith(cue)), None)
+        if by_cue is not None:
+            found[by_cue.name] = part
+            others.remove(by_cue)
+        else:
+            leftover.append(part)
+    plain = [f for f in others if f.kind != "sex"]
+    for field, part in zip(plain, leftover, strict=False):
+        found[field.name] = part
+    if plain and len(leftover) > len(plain):
+        last = plain[-1]
+        found[last.name] = ", ".join(leftover[len(plain) - 1 :])
+    return [(f, found[f.name]) for f in run if f.name in found]
+
+
+def with_commune(template: str, commune: str, province: str) -> str:
+    """A suggested answer naming the commune: "Trạm y tế {commune}, {province}"."""
+    text = template.replace("{commune}", lower_unit(commune))
+    text = text.replace("{province}", lower_unit(province))
     return text[:1].upper() + text[1:]

@@ -18,12 +18,18 @@ The draft lives at ``state["filing"]`` and is plain JSON, so it survives a resta
       "sub": null | {"item", "stage": "relation" | "relation_text" | "commune" | "village",
                      "text": str, "value": {address} or null},
       "submitted": bool,
-    }
+      "late": [item, …], "told": [item, …],   # optional: dates past late_after_days, and
+    }                                         # those whose late_note was said
 
-Items are the things asked, in order: ``"filer"``, ``"f:<field name>"`` per form field,
-``"p:<slot name>"`` per photo slot, then ``"delivery"`` (when the result can come by post) and,
-for delivery by post, ``"postal_address"`` and ``"postal_phone"``. The item asked is the focus,
+Items are the things asked, in order: ``"filer"`` (only for a form without a relation question
+of its own, see ``FormField.parties``), ``"f:<field name>"`` per form field whose ``ask_if``
+holds, ``"p:<slot name>"`` per photo slot likewise, then ``"delivery"`` (when the result can come
+by post: never asked in turn, the review shows the counter and offers the post) and, for
+delivery by post, ``"postal_address"`` and ``"postal_phone"``. The item asked is the focus,
 else the first one with no status (Rasa's ``required_slots``); none left means the review.
+
+An answer copied from the filer's own (the mother's name when the filer is the mother) carries
+``"from": <requester field>`` and follows its source (:func:`sync_parties`).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from knowledge.model import Procedure
+from knowledge.model import FilingForm, FormField, Procedure
 
 DRAFT_LAYOUT = 1
 KEY = "filing"
@@ -185,13 +191,49 @@ def photo_item(name: str) -> str:
     return PHOTO_PREFIX + name
 
 
+def relation_field(form: FilingForm) -> FormField | None:
+    """The form's own question of who the filer is (``parties`` set), asked first."""
+    return next((f for f in form.fields if f.parties), None)
+
+
+_TRUE_WORDS = frozenset({"có", "true", "yes"})
+
+
+def _matches(answer: dict[str, Any] | None, wanted: str) -> bool:
+    if answer is None:
+        return False
+    value = answer["value"]
+    if isinstance(value, bool):
+        return value is (wanted.casefold() in _TRUE_WORDS)
+    return wanted in (str(value), answer["display"])
+
+
+def condition_holds(condition: str, draft: dict[str, Any]) -> bool:
+    """An ``ask_if``: "a" (answered), "!a" (not answered), "a=v", "a!=v"; "&" joins them."""
+    condition = condition.strip()
+    if not condition:
+        return True
+    if "&" in condition:
+        return all(condition_holds(part, draft) for part in condition.split("&"))
+    answers = draft["answers"]
+    if "=" in condition:
+        name, _, wanted = condition.partition("=")
+        negated = name.endswith("!")
+        answer = answers.get(field_item(name.rstrip("!").strip()))
+        return _matches(answer, wanted.strip()) is not negated
+    negated = condition.startswith("!")
+    answer = answers.get(field_item(condition.lstrip("!").strip()))
+    present = answer is not None and answer["value"] not in ("", None)
+    return present is not negated
+
+
 def items(procedure: Procedure, draft: dict[str, Any]) -> list[str]:
     form = procedure.form
     if form is None:
         return []
-    keys = [FILER]
-    keys += [field_item(f.name) for f in form.fields]
-    keys += [photo_item(p.name) for p in form.photos]
+    keys = [] if relation_field(form) is not None else [FILER]
+    keys += [field_item(f.name) for f in form.fields if condition_holds(f.ask_if, draft)]
+    keys += [photo_item(p.name) for p in form.photos if condition_holds(p.ask_if, draft)]
     if procedure.result_by_post:
         keys.append(DELIVERY)
         if delivery_of(draft) == POST:
@@ -209,7 +251,58 @@ def current_item(procedure: Procedure, draft: dict[str, Any]) -> str | None:
     keys = items(procedure, draft)
     if draft["focus"] in keys:
         return str(draft["focus"])
-    return next((k for k in keys if k not in draft["status"]), None)
+    # The delivery is a choice on the review (the counter unless the post is chosen there).
+    return next((k for k in keys if k not in draft["status"] and k != DELIVERY), None)
+
+
+def party_of(form: FilingForm, draft: dict[str, Any]) -> str:
+    """The ``who`` the filer is by their relation answer ("mother"), or ""."""
+    relation = relation_field(form)
+    answer = draft["answers"].get(field_item(relation.name)) if relation is not None else None
+    if relation is None or answer is None or answer["value"] not in relation.choices:
+        return ""
+    return relation.parties[relation.choices.index(answer["value"])]
+
+
+REQUESTER = "requester"
+
+
+def counterpart(form: FilingForm, field: FormField) -> FormField | None:
+    """The requester's field that says the same of the filer: mother_name -> requester_name."""
+    prefix = f"{field.who}_"
+    if not field.who or field.who == REQUESTER or not field.name.startswith(prefix):
+        return None
+    name = f"{REQUESTER}_{field.name[len(prefix) :]}"
+    return next((f for f in form.fields if f.name == name and f.kind == field.kind), None)
+
+
+def sync_parties(form: FilingForm, draft: dict[str, Any]) -> list[str]:
+    """Fill the filer's party from the filer's own answers (and drop copies that no longer
+    hold); the names of the fields newly filled."""
+    party = party_of(form, draft)
+    answers = draft["answers"]
+    for field in form.fields:
+        item = field_item(field.name)
+        answer = answers.get(item)
+        if answer is None or "from" not in answer:
+            continue
+        source = answers.get(field_item(str(answer["from"])))
+        if field.who != party or source is None or source["value"] != answer["value"]:
+            clear_item(draft, item)
+    filled: list[str] = []
+    if not party:
+        return filled
+    for field in form.fields:
+        source_field = counterpart(form, field) if field.who == party else None
+        item = field_item(field.name)
+        source = answers.get(field_item(source_field.name)) if source_field else None
+        if source_field is None or source is None or item in answers:
+            continue
+        answers[item] = {"value": source["value"], "display": source["display"]}
+        answers[item]["from"] = source_field.name
+        draft["status"][item] = ANSWERED
+        filled.append(field.name)
+    return filled
 
 
 def set_status(draft: dict[str, Any], item: str, status: str) -> None:
@@ -235,6 +328,17 @@ def field_answers(draft: dict[str, Any]) -> dict[str, Any]:
 
 def answered_count(draft: dict[str, Any]) -> int:
     return sum(1 for k in draft["status"] if k.startswith(FIELD_PREFIX))
+
+
+FORM_VERB = "form"  # the filing flow's payload verb (dialogs.filing_screens.FORM)
+
+
+def resume_payload(state: dict[str, Any] | None) -> str | None:
+    """The «Tiếp tục khai» payload of the open draft in ``state``, or None."""
+    draft = read_draft(state) if isinstance(state, dict) else None
+    if draft is None or draft["submitted"]:
+        return None
+    return ":".join([FORM_VERB, draft["id"][:SHORT_ID], "resume"])
 
 
 def draft_summary(state: dict[str, Any] | None) -> DraftInfo | None:

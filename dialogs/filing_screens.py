@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from dialogs import filing_answers as fa
@@ -23,11 +24,17 @@ from dialogs.model import Button, Effect, Reply, Step
 from dialogs.texts import common as ctexts
 from dialogs.texts import filing as texts
 from dialogs.texts import validation as vtexts
+from knowledge.catalogue import condition_field
 from knowledge.model import FormField, PhotoSlot, Procedure
 
 MODE = "filing"
-FORM = "form"
+FORM = fd.FORM_VERB
 STRONG_HIT = 0.8  # a failed answer this close to a procedure was a question, not an answer
+SUMMARY_LENGTH = 90  # a review line: one section's answers, shortened
+PHOTOS = "photos"  # review sections that are not a person's data
+DELIVERY = "delivery"
+OTHER = "other"
+SKIP_MARK = "-"  # a suggestion written "-Chưa đăng ký kết hôn" skips the fields asked
 COMMUNE_CHOICES = 5
 BUTTON_LENGTH = 60
 
@@ -49,6 +56,10 @@ KIND_EXAMPLES = {
     "address": vtexts.ADDRESS_EXAMPLE,
 }
 KIND_OPTIONS = {"sex": (v.MALE, v.FEMALE), "yes_no": (texts.YES, texts.NO)}
+
+
+def names_of(fields: Sequence[FormField]) -> list[str]:
+    return [f.name for f in fields]
 
 
 @functools.cache
@@ -184,6 +195,48 @@ class FormTurn:
         rows += self.nav_rows(fd.FILER, skip=False)
         return Reply("\n".join(lines), buttons=tuple(rows))
 
+    def field_items(self) -> list[str]:
+        return [k for k in self.items() if k.startswith(fd.FIELD_PREFIX)]
+
+    def line_run(self, item: str) -> tuple[FormField, ...]:
+        """The fields asked together with ``item``: it and the unanswered fields right after
+        it that may join it (``FormField.joins``); an item asked again is asked alone."""
+        field = self.field_for(item)
+        if field is None:
+            return ()
+        if not item.startswith(fd.FIELD_PREFIX) or self.draft["focus"] == item:
+            return (field,)
+        run = [field]
+        names = [f.name for f in self.fields]
+        for after in self.fields[names.index(field.name) + 1 :]:
+            key = fd.field_item(after.name)
+            if not after.joins or key in self.draft["status"]:
+                break
+            # A field asked only once the head is answered ("father_name") comes along.
+            needs = {condition_field(p) for p in after.ask_if.split("&")} if after.ask_if else set()
+            if not (fd.condition_holds(after.ask_if, self.draft) or needs <= set(names_of(run))):
+                break
+            run.append(after)
+        return tuple(run)
+
+    def suggestions(self, item: str) -> list[str]:
+        """Buttons for the common answers to the item (for a run, one answer for all)."""
+        run = self.line_run(item)
+        if not run:
+            return []
+        commune = self.ctx.commune
+        if len(run) > 1 and all(f.suggest for f in run):
+            count = min(len(f.suggest) for f in run)
+            options = [", ".join(f.suggest[i] for f in run) for i in range(count)]
+        else:
+            options = list(run[0].suggest)
+        return [fa.with_commune(o, commune.name, commune.province) for o in options]
+
+    @staticmethod
+    def skips(option: str) -> bool:
+        """A suggestion that means "none of these" ("Chưa đăng ký kết hôn") skips the run."""
+        return option.startswith(SKIP_MARK)
+
     def ask_field(self, item: str, field: FormField, notes: Sequence[str]) -> Reply:
         sub = self.draft["sub"]
         if sub is not None and sub["item"] == item and sub["stage"] in fd.CONFIRM_STAGES:
@@ -191,25 +244,39 @@ class FormTurn:
         if sub is not None and sub["item"] == item:
             return self.ask_address_step(item, sub, notes)
         lines = list(notes)
+        run = self.line_run(item)
+        label = run[0].line_label if len(run) > 1 and run[0].line_label else field.label
         if item.startswith(fd.FIELD_PREFIX):
-            index = [f.name for f in self.fields].index(field.name) + 1
-            lines.append(f"{texts.progress(index, len(self.fields))}: {field.label}")
+            active = self.field_items()
+            index = active.index(item) + 1 if item in active else 1
+            lines.append(f"{texts.progress(index, len(active))}: {label}")
         else:
-            lines.append(field.label)
+            lines.append(label)
         lines += self.done_note(item)
-        example = field.example or KIND_EXAMPLES.get(field.kind, "")
+        examples = [f.example or KIND_EXAMPLES.get(f.kind, "") for f in run]
+        example = ", ".join(e for e in examples if e) if len(run) > 1 else examples[0]
         if example:
             lines.append(texts.example(example))
+        if len(run) > 1:
+            lines.append(texts.LINE_HINT)
         if not field.required:
             lines.append(texts.OPTIONAL)
         rows: list[tuple[Button, ...]] = []
         position = self.items().index(item)
         options = field.choices if field.kind == "choice" else KIND_OPTIONS.get(field.kind, ())
+        suggested = self.suggestions(item) if field.kind not in ("choice", "sex", "yes_no") else []
         for start in range(0, len(options), 2):
             rows.append(
                 tuple(
                     self.button(option, "pick", position, i)
                     for i, option in enumerate(options[start : start + 2], start)
+                )
+            )
+        for start in range(0, len(suggested), 2):
+            rows.append(
+                tuple(
+                    self.button(option.removeprefix(SKIP_MARK), "sug", position, i)
+                    for i, option in enumerate(suggested[start : start + 2], start)
                 )
             )
         if field.kind == "address":
@@ -224,19 +291,19 @@ class FormTurn:
             "\n".join(lines),
             buttons=tuple(rows),
             request_contact=field.kind == "phone",
-            number_answer=field.kind == "number",
+            number_answer=field.kind == "number",  # a typed "2" is two, not the 2nd button
         )
 
     def ask_address_step(self, item: str, sub: dict[str, Any], notes: Sequence[str]) -> Reply:
         rows: list[tuple[Button, ...]] = []
         if sub["stage"] == "commune":
             matches = self.book.find_commune(sub["text"], limit=COMMUNE_CHOICES)
-            lines = [*notes, texts.WHICH_COMMUNE]
+            lines = [*notes, texts.which_commune(self.subject_of(item))]
             rows += [(self.button(m.full_name, "addr", m.code),) for m in matches]
             rows += self.nav_rows(item, skip=False)
         else:
             value = sub["value"] or {}
-            lines = [*notes, fa.address_display(value), texts.WHICH_VILLAGE]
+            lines = [*notes, fa.address_display(value), texts.which_village(self.subject_of(item))]
             lines.append(texts.example(texts.VILLAGE_EXAMPLE))
             rows += self.nav_rows(item, skip=True)
         return Reply("\n".join(lines), buttons=tuple(rows))
@@ -262,9 +329,17 @@ class FormTurn:
         self.draft["sub"] = {"item": item, "stage": stage, "text": question, "value": value}
         return self.ask()
 
+    def subject_of(self, item: str) -> str:
+        """Who an item is about, as the question names them ("Mẹ cháu", "Bạn")."""
+        field = self.field_for(item)
+        if item == fd.POSTAL_ADDRESS:
+            return texts.SUBJECT_RECIPIENT
+        return texts.subject(field.who if field is not None else "")
+
     def ask_photo(self, item: str, slot: PhotoSlot, notes: Sequence[str]) -> Reply:
-        index = [p.name for p in self.photos].index(slot.name) + 1
-        progress = texts.photo_progress(index, len(self.photos))
+        asked = [k for k in self.items() if k.startswith(fd.PHOTO_PREFIX)]
+        index = asked.index(item) + 1 if item in asked else 1
+        progress = texts.photo_progress(index, len(asked))
         lines = [*notes, f"{progress}: {texts.photo_prompt(slot.label)}"]
         have = len(self.draft["files"].get(slot.name, []))
         if self.draft["focus"] == item and item in self.draft["status"]:
@@ -276,6 +351,8 @@ class FormTurn:
         rows: list[tuple[Button, ...]] = []
         if slot.multi_page or have:
             rows.append((self.button(texts.BTN_DONE, "done"),))
+        if have and not slot.required:
+            rows.append((self.button(texts.BTN_DROP_PHOTOS, "drop", slot.name),))
         rows += self.nav_rows(item, skip=not slot.required)
         return Reply("\n".join(lines), buttons=tuple(rows))
 
@@ -323,61 +400,128 @@ class FormTurn:
 
     # --- review --------------------------------------------------------------------------
 
-    def review(self, notes: Sequence[str] = ()) -> list[Reply]:
-        draft = self.draft
-        lines = [*notes, texts.review_title(draft["name"])]
-        filer = draft["answers"].get(fd.FILER)
-        if filer is not None:
-            lines.append(f"{texts.REVIEW_FILER}: {filer['display']}")
-        rows: list[tuple[Button, ...]] = []
-        keys = self.items()
-        for position, item in enumerate(keys):
+    def sections(self) -> list[tuple[str, list[str]]]:
+        """The review's parts: (section key, its items), by whose data they are, in form order;
+        then the papers ("photos") and the result's delivery ("delivery")."""
+        parts: dict[str, list[str]] = {}
+        for item in self.items():
             field = self.field_for(item)
             if item == fd.FILER:
-                rows.append((self.button(texts.btn_edit(texts.REVIEW_FILER), "edit", position),))
-            elif field is not None and item.startswith(fd.FIELD_PREFIX):
-                label = fa.short_label(field)
-                answer = draft["answers"].get(item)
-                shown = answer["display"] if answer is not None else texts.REVIEW_SKIPPED
-                lines.append(f"{label}: {shown}")
-                rows.append((self.button(texts.btn_edit(label), "edit", position),))
-        photo_lines = []
-        for position, item in enumerate(keys):
-            slot = self.slot_for(item)
-            if slot is None:
-                continue
+                parts.setdefault(fd.REQUESTER, []).append(item)
+            elif self.slot_for(item) is not None:
+                parts.setdefault(PHOTOS, []).append(item)
+            elif item in (fd.DELIVERY, fd.POSTAL_ADDRESS, fd.POSTAL_PHONE):
+                parts.setdefault(DELIVERY, []).append(item)
+            elif field is not None:
+                # "copies", "phone": the dossier's, not a person's details
+                own = bool(field.who) and field.name.startswith(f"{field.who}_")
+                parts.setdefault(field.who if own else OTHER, []).append(item)
+        ordered = [(k, v) for k, v in parts.items() if k not in (PHOTOS, DELIVERY)]
+        ordered += [(k, parts[k]) for k in (PHOTOS, DELIVERY) if k in parts]
+        return ordered
+
+    def section_title(self, key: str) -> str:
+        return texts.section_title(key)
+
+    def item_line(self, item: str) -> tuple[str, str]:
+        """(label, what it holds) for the review."""
+        draft = self.draft
+        answer = draft["answers"].get(item)
+        if item == fd.FILER:
+            return texts.REVIEW_FILER, answer["display"] if answer else texts.REVIEW_SKIPPED
+        slot = self.slot_for(item)
+        if slot is not None:
             count = len(draft["files"].get(slot.name, []))
-            if draft["status"].get(item) == fd.SKIPPED and not count:
-                photo_lines.append(texts.review_photo_skipped(slot.label))
-            else:
-                photo_lines.append(texts.review_photo_count(slot.label, count))
-            rows.append((self.button(texts.btn_edit_photo(slot.label), "edit", position),))
-        if photo_lines:
-            lines += ["", texts.REVIEW_PHOTOS, *photo_lines]
-        for position, item in enumerate(keys):
-            if item not in (fd.DELIVERY, fd.POSTAL_ADDRESS, fd.POSTAL_PHONE):
-                continue
-            title = {
-                fd.DELIVERY: texts.REVIEW_DELIVERY,
-                fd.POSTAL_ADDRESS: texts.REVIEW_POSTAL_ADDRESS,
-                fd.POSTAL_PHONE: texts.REVIEW_POSTAL_PHONE,
-            }[item]
-            answer = draft["answers"].get(item)
-            if answer is not None:
-                lines.append(f"{title}: {answer['display']}")
-            rows.append((self.button(texts.btn_edit(title), "edit", position),))
+            sent = draft["status"].get(item) == fd.DONE and count
+            return slot.label, texts.photo_count(count) if sent else texts.REVIEW_NOT_SENT
+        if item == fd.DELIVERY:
+            post = fd.delivery_of(draft) == fd.POST
+            return texts.REVIEW_DELIVERY, texts.DELIVERY_POST if post else texts.DELIVERY_COUNTER
+        field = self.field_for(item)
+        assert field is not None
+        title = {fd.POSTAL_ADDRESS: texts.REVIEW_POSTAL_ADDRESS}.get(item)
+        title = title or {fd.POSTAL_PHONE: texts.REVIEW_POSTAL_PHONE}.get(item)
+        shown = answer["display"] if answer is not None else texts.REVIEW_SKIPPED
+        if answer is not None and "from" in answer:
+            shown = texts.from_filer(shown)
+        return title or fa.short_label(field), shown
+
+    def section_summary(self, key: str, keys: Sequence[str]) -> str:
+        if key == PHOTOS:
+            sent = [
+                texts.photo_summary(label, shown)
+                for label, shown in (self.item_line(i) for i in keys)
+                if shown != texts.REVIEW_NOT_SENT
+            ]
+            return ", ".join(sent) or texts.REVIEW_NO_PHOTOS
+        answers = self.draft["answers"]
+        given = [i for i in keys if i in answers]
+        if given and all("from" in answers[i] for i in given):  # the filer's own, copied
+            return texts.from_filer(answers[given[0]]["display"])
+        shown = [self.item_line(i)[1] for i in keys if i in answers or i == fd.DELIVERY]
+        return shorten("; ".join(shown) or texts.REVIEW_SKIPPED, SUMMARY_LENGTH)
+
+    def review(self, notes: Sequence[str] = ()) -> list[Reply]:
+        """Short on a phone: one line per section, «Gửi hồ sơ» first, a button to open each
+        section (and to change how the result comes back)."""
+        draft = self.draft
+        lines = [*notes, texts.review_title(draft["name"])]
+        rows: list[tuple[Button, ...]] = [(self.button(texts.BTN_SEND, "send"),)]
+        openers: list[Button] = []
+        for key, keys in self.sections():
+            lines.append(
+                f"{ctexts.BULLET} {self.section_title(key)}: {self.section_summary(key, keys)}"
+            )
+            if key != DELIVERY:
+                openers.append(self.button(texts.btn_open(self.section_title(key)), "sec", key))
+        rows += [tuple(openers[i : i + 2]) for i in range(0, len(openers), 2)]
+        if self.procedure.result_by_post:
+            post = fd.delivery_of(draft) == fd.POST
+            rows.append(
+                (
+                    self.button(
+                        texts.BTN_TO_COUNTER if post else texts.BTN_TO_POST,
+                        "deliver",
+                        fd.COUNTER if post else fd.POST,
+                    ),
+                )
+            )
         lines += ["", texts.REVIEW_FOOTER]
-        rows.append((self.button(texts.BTN_SEND, "send"), self.button(texts.BTN_CANCEL, "cancel")))
+        rows.append((self.button(texts.BTN_CANCEL, "cancel"),))
         parts = split_text("\n".join(lines))
         replies = [Reply(part) for part in parts[:-1]]
         replies.append(Reply(parts[-1], buttons=tuple(rows)))
         return replies
+
+    def section(self, key: str) -> Reply | None:
+        """One section of the review, opened: every item with a button to change it."""
+        found = dict(self.sections()).get(key)
+        if found is None:
+            return None
+        keys = self.items()
+        lines = [f"{self.section_title(key)}:"]
+        rows: list[tuple[Button, ...]] = [(self.button(texts.BTN_SEND, "send"),)]
+        for item in found:
+            label, shown = self.item_line(item)
+            lines.append(f"{ctexts.BULLET} {label}: {shown}")
+            slot = self.slot_for(item)
+            edit = texts.btn_edit_photo(label) if slot is not None else texts.btn_edit(label)
+            rows.append((self.button(edit, "edit", keys.index(item)),))
+            if slot is not None and not slot.required and self.draft["files"].get(slot.name):
+                rows.append((self.button(texts.btn_drop(label), "drop", slot.name),))
+        rows.append((self.button(texts.BTN_TO_REVIEW, "review"),))
+        return Reply("\n".join(lines), buttons=tuple(rows))
 
     # --- storing -----------------------------------------------------------------------------
 
     def store(
         self, item: str, value: Any, display: str, notes: Sequence[str] = (), *, sure: bool = False
     ) -> Step:
+        self.put(item, value, display, sure=sure)
+        return self.stored(notes)
+
+    def put(self, item: str, value: Any, display: str, *, sure: bool = False) -> None:
+        """Keep one answer (no question asked yet: see :meth:`stored`)."""
         self.draft["answers"][item] = {"value": value, "display": display}
         if sure:  # confirmed although it disagreed with another answer: not questioned again
             self.draft["answers"][item]["sure"] = True
@@ -385,7 +529,31 @@ class FormTurn:
         if sub is not None and sub["item"] == item:
             self.draft["sub"] = None
         fd.set_status(self.draft, item, fd.ANSWERED)
-        return self.ask([*notes, *self.recheck_ids()])
+        self.draft["late"] = [n for n in self.draft.get("late", []) if n != item]
+        field = self.field_for(item)
+        if field is not None and field.late_after_days is not None and isinstance(value, str):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                return
+            if (fa.today_of(self.ctx.now) - day).days > field.late_after_days:
+                self.draft["late"] = [*self.draft["late"], item]
+
+    def stored(self, notes: Sequence[str] = ()) -> Step:
+        """After answers were kept: what follows from them, then the next question."""
+        extra = list(notes)
+        for item in self.draft.get("late", []):
+            field = self.field_for(item)
+            if field is not None and field.late_note and item not in self.draft.get("told", []):
+                extra.append(field.late_note)
+                self.draft["told"] = [*self.draft.get("told", []), item]
+        assert self.procedure.form is not None
+        filled = fd.sync_parties(self.procedure.form, self.draft)
+        if filled:
+            party = fd.party_of(self.procedure.form, self.draft)
+            shown = [self.draft["answers"][fd.field_item(n)]["display"] for n in filled]
+            extra.append(texts.filled_from_filer(texts.subject(party), shown))
+        return self.ask([*extra, *self.recheck_ids()])
 
     def recheck_ids(self) -> list[str]:
         """An ID number checked against a birth date or sex that has since changed (or become
@@ -403,11 +571,17 @@ class FormTurn:
             result = fa.check_answer(field, number, self.fields, answers, today)
             item = fd.field_item(field.name)
             if isinstance(result, v.Invalid):
+                copied = "from" in answers[field.name]  # its source is asked again instead
                 fd.clear_item(self.draft, item)
-                notes += [texts.ID_RECHECK, result.message]
+                if not copied:
+                    notes += [texts.ID_RECHECK, result.message]
                 continue
             doubt = fa.doubt_of(field, number, self.fields, answers)
             if doubt is None:
+                continue
+            if "from" in answers[field.name]:
+                # Copied from the filer's answer: that one is questioned; the copy follows it.
+                fd.clear_item(self.draft, item)
                 continue
             held = dict(answers[field.name])
             fd.clear_item(self.draft, item)

@@ -407,7 +407,7 @@ def _start_filing(turn: Turn, code: str, record: dict[str, Any]) -> Step:
         draft["answers"][item] = {"value": record[source], "display": record[source]}
         fd.set_status(draft, item, fd.ANSWERED)
     form = procedure.form
-    intro = ftexts.intro(procedure.name, len(form.fields), len(form.photos))
+    intro = ftexts.intro(procedure.name, len(form.photos))
     return FormTurn(turn, procedure, draft).ask([intro, texts.prefilled(str(record["name"]))])
 
 

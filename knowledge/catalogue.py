@@ -374,11 +374,28 @@ def _check_form(form: FilingForm, report: _Report) -> None:
         if field.name in seen:
             report("form", f"duplicate form field name '{field.name}' ({where})")
         seen.add(field.name)
+        if field.parties and (field.kind != "choice" or len(field.parties) != len(field.choices)):
+            report("form", f"'{where}.parties' needs a choice field with one party per choice")
+        if field.joins and i == 0:
+            report("form", f"'{where}.joins' on the first field: there is no field before it")
+    names = {f.name for f in form.fields}
     photos: set[str] = set()
     for i, photo in enumerate(form.photos):
         if photo.name in photos:
             report("form", f"duplicate photo name '{photo.name}' (form.photos[{i}])")
         photos.add(photo.name)
+    conditions = [(f"form.fields[{i}]", f.ask_if) for i, f in enumerate(form.fields)]
+    conditions += [(f"form.photos[{i}]", p.ask_if) for i, p in enumerate(form.photos)]
+    for where, condition in conditions:
+        for part in condition.split("&") if condition else ():
+            named = condition_field(part)
+            if named not in names:
+                report("form", f"'{where}.ask_if' names '{named}', no field of this form")
+
+
+def condition_field(condition: str) -> str:
+    """The field an ``ask_if`` condition looks at: "!a" / "a=b" / "a!=b" -> "a"."""
+    return condition.strip().lstrip("!").partition("=")[0].rstrip("!").strip()
 
 
 @dataclass(frozen=True, slots=True)

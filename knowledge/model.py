@@ -69,6 +69,24 @@ class FormField:
     example: str = ""
     max_length: int | None = None
     who: str = ""  # whose data: "requester", "child", "mother", ... (for the declaration form)
+    # On the filer's relation question (asked first, instead of "for yourself or someone
+    # else?"): per choice, the ``who`` the filer is ("mother"), or "" when not a party. The
+    # party's fields that match a requester field (mother_name ~ requester_name) are then
+    # filled from the filer's answers, not asked again.
+    parties: tuple[str, ...] = ()
+    # Buttons for the common answers ("Kinh", "Việt Nam"); "{commune}" stands for the
+    # commune the conversation is with, "{province}" for its province.
+    suggest: tuple[str, ...] = ()
+    # This field may be answered in the same line as the field before it ("Trần Thị Hoa,
+    # 20/05/1998, 031198001234"); the first field of such a run asks ``line_label``.
+    joins: bool = False
+    line_label: str = ""
+    # Asked only when another answer says so: "name" (answered), "!name" (not answered),
+    # "name=value" / "name!=value" (by the stored value, or a choice's label).
+    ask_if: str = ""
+    # A date older than this many days (a birth registered late) is told ``late_note``.
+    late_after_days: int | None = None
+    late_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +97,7 @@ class PhotoSlot:
     label: str
     required: bool = True
     multi_page: bool = False
+    ask_if: str = ""  # as FormField.ask_if
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +105,7 @@ class FilingForm:
     fields: tuple[FormField, ...] = ()
     photos: tuple[PhotoSlot, ...] = ()
     declaration: str = ""  # "birth" | "marriage" | "death" | "marital_status" | ""
+    subject: str = ""  # whose the dossier is ("child", "person"): the filer for themselves
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ from bot.config import Settings
 from bot.effects import LOOKUP_REFUSALS, Effects
 from dialogs import lookup
 from dialogs.model import ConversationKey, Inbound, LookupDossier
-from dialogs.texts import filing as ftexts
 from dialogs.texts import tracking
 from storage.attachments import FileRepository
 from storage.audit import AuditRepository
@@ -187,14 +186,14 @@ async def test_a_code_typed_in_the_middle_of_a_form_answers_and_the_form_goes_on
         await _say(app, FILED_FROM, "/start")
         await _say(app, FILED_FROM, "xin bản sao giấy khai sinh")
         await _say(app, FILED_FROM, "Nộp hồ sơ")  # typed button labels work as presses
-        first = await _say(app, FILED_FROM, ftexts.BTN_FOR_SELF)
-        assert "Câu 1/9" in first
+        first = await _say(app, FILED_FROM, "Của chính tôi")  # who files, its own terms
+        assert "Câu 2/9" in first
 
         status = await _say(app, FILED_FROM, f"hồ sơ {code} của tôi")
         assert "Tình trạng" in status
 
         going_on = await _say(app, FILED_FROM, "nguyễn văn an")
-        assert "Câu 2/9" in going_on
+        assert "Câu 3/9" in going_on
 
 
 # --------------------------------------------------------------------------- both doors

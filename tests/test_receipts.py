@@ -364,3 +364,35 @@ async def test_the_birth_declaration_prints_answers_as_an_officer_writes_them(ap
     assert "Nơi cư trú: (2) xóm Bắc, xã Thái Tân, thành phố Hải Phòng" in text
     for raw in ("{", "'", "2026-11-20", "1992-07-20", "None", "commune_code"):
         assert raw not in text, raw
+
+
+class _SentSlots:
+    """The dossier's stored photos, by slot, as the file repository lists them."""
+
+    def __init__(self, *slots: str) -> None:
+        self.rows = [type("Row", (), {"slot": slot})() for slot in slots]
+
+    async def for_dossier(self, dossier_id: int) -> list[Any]:
+        return self.rows
+
+
+async def test_the_receipt_lists_only_the_papers_actually_sent(app: App) -> None:
+    """The marriage certificate's photo was removed and nobody filed for the parents: the
+    receipt names the declaration and the birth certificate, not every paper of the
+    procedure."""
+    dossier = await _file(app, TERMINAL, "s-papers", BIRTH)
+    maker = ReceiptMaker(
+        app.settings, app.knowledge.catalogue, files=_SentSlots("birth_certificate")
+    )
+    reply = await maker.documents(dossier)
+    assert reply is not None
+    text = " ".join(pdf_text(reply.documents[0].data).split())
+    assert "Tờ khai đăng ký khai sinh" in text
+    assert "Giấy chứng sinh" in text
+    assert "Giấy chứng nhận kết hôn" not in text
+    assert "Văn bản ủy quyền" not in text
+    assert "mang thai hộ" not in text  # a paper of another case
+
+    everything = await ReceiptMaker(app.settings, app.knowledge.catalogue).documents(dossier)
+    assert everything is not None
+    assert "mang thai hộ" in " ".join(pdf_text(everything.documents[0].data).split())

@@ -74,6 +74,13 @@ ASK_PROMPT = (
 WHICH_ONE = "Ý bạn là thủ tục nào? Bấm vào tên thủ tục:"
 
 
+def which_one(differences: list[tuple[str, str]]) -> str:
+    """The question with, under it, what tells the procedures apart (their first sentence)."""
+    lines = [WHICH_ONE]
+    lines += [f"• {name}: {what}" for name, what in differences if what]
+    return "\n".join(lines)
+
+
 def dont_know(commune: CommuneFacts) -> str:
     text = (
         "Tôi chưa biết thủ tục này. Bạn thử gõ cách khác, hoặc xem thủ tục theo lĩnh vực, "

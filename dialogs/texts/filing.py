@@ -66,13 +66,12 @@ def btn_switch(name: str) -> str:
 # --- Starting --------------------------------------------------------------------------------
 
 
-def intro(name: str, questions: int, photos: int) -> str:
-    text = f"Mình giúp bạn khai hồ sơ {name}. Có {questions} câu hỏi"
+def intro(name: str, photos: int) -> str:
+    text = f"Mình giúp bạn khai hồ sơ {name}: mỗi lần một câu ngắn"
     if photos:
-        text += f", sau đó bạn chụp {photos} loại giấy tờ"
+        text += ", rồi bạn chụp giấy tờ gửi vào đây"
     return text + (
-        ". Câu nào sai thì bấm Quay lại; câu không bắt buộc thì bấm Bỏ qua. "
-        "Mình lưu lại từng câu, bạn có thể khai tiếp lúc khác."
+        ". Câu nào sai thì bấm Quay lại. Mình lưu từng câu, bạn có thể khai tiếp lúc khác."
     )
 
 
@@ -128,7 +127,7 @@ HELP_NAVIGATION: Final = (
 )
 KIND_HELP: Final = {
     "name": "Ghi đủ họ, chữ đệm và tên, có dấu, đúng như trên giấy tờ.",
-    "date": "Ghi ngày/tháng/năm, ví dụ 15/03/1990.",
+    "date": "Ghi ngày/tháng/năm bằng số, cách nhau dấu gạch chéo (ví dụ ở dưới).",
     "id_number": "Số định danh là 12 chữ số in trên thẻ căn cước (CCCD).",
     "phone": "Số điện thoại di động 10 số, bắt đầu bằng 0.",
     "choice": "Bấm một nút, hoặc gõ số thứ tự của mục bạn chọn.",
@@ -153,10 +152,76 @@ def own_commune(name: str) -> str:
     return f"Ở {name}"
 
 
-WHICH_COMMUNE: Final = "Bạn ở xã, phường nào? Bấm để chọn, hoặc gõ lại địa chỉ đầy đủ:"
-WHICH_VILLAGE: Final = (
-    "Bạn ở thôn, xóm (tổ dân phố) nào, số nhà bao nhiêu? Không cần thì bấm Bỏ qua."
-)
+def which_commune(subject: str) -> str:
+    return f"{subject} ở xã, phường nào? Bấm để chọn, hoặc gõ lại địa chỉ đầy đủ:"
+
+
+def which_village(subject: str) -> str:
+    return f"{subject} ở thôn, xóm (tổ dân phố) nào, số nhà bao nhiêu? Không cần thì bấm Bỏ qua."
+
+
+WHICH_COMMUNE: Final = which_commune("Bạn")
+WHICH_VILLAGE: Final = which_village("Bạn")
+
+# Who a question is about, as it names them (FormField.who).
+SUBJECTS: Final = {
+    "requester": "Bạn",
+    "child": "Cháu",
+    "mother": "Mẹ cháu",
+    "father": "Cha cháu",
+    "parents": "Cha mẹ cháu",
+    "person": "Người đó",
+    "deceased": "Người mất",
+    "wife": "Bên nữ",
+    "husband": "Bên nam",
+}
+SUBJECT_RECIPIENT: Final = "Người nhận"
+
+
+def subject(who: str) -> str:
+    return SUBJECTS.get(who, "Bạn")
+
+
+# Review sections, by whose data they hold.
+SECTION_TITLES: Final = {
+    "requester": "Người đi khai",
+    "child": "Cháu",
+    "mother": "Mẹ cháu",
+    "father": "Cha cháu",
+    "parents": "Giấy chứng nhận kết hôn",
+    "person": "Người có tên trên giấy",
+    "deceased": "Người mất",
+    "wife": "Bên nữ",
+    "husband": "Bên nam",
+    "photos": "Ảnh giấy tờ",
+    "delivery": "Nhận kết quả",
+    "other": "Thông tin khác",
+}
+
+
+def section_title(key: str) -> str:
+    return SECTION_TITLES.get(key, SECTION_TITLES["other"])
+
+
+def btn_open(title: str) -> str:
+    return f"Xem, sửa: {title}"
+
+
+LINE_HINT: Final = "Gõ được cả dòng như ví dụ (cách nhau dấu phẩy), hoặc từng thứ một."
+
+
+def filled_from_filer(who: str, shown: list[str]) -> str:
+    return f"{who} là bạn, nên mình ghi luôn: {', '.join(shown)}. Sai thì sửa ở bước kiểm tra."
+
+
+def from_filer(display: str) -> str:
+    return f"{display} (như người đi khai)"
+
+
+def line_read(shown: list[str]) -> str:
+    return f"Mình đã ghi: {'; '.join(shown)}."
+
+
 VILLAGE_EXAMPLE: Final = "thôn Đông"
 
 # --- Photos ------------------------------------------------------------------------------------
@@ -178,6 +243,17 @@ def photos_so_far(count: int) -> str:
 
 PHOTO_WANTED: Final = "Ở bước này bạn gửi ảnh giúp mình nhé."
 CHECKING: Final = "Đang kiểm tra ảnh…"
+
+
+BTN_DROP_PHOTOS: Final = "Xóa ảnh đã gửi"
+
+
+def btn_drop(label: str) -> str:
+    return f"Xóa ảnh: {label}"
+
+
+def photos_dropped(label: str) -> str:
+    return f"Đã xóa ảnh {label}. Giấy này không gửi kèm nữa."
 
 
 def photo_received(label: str) -> str:
@@ -234,7 +310,22 @@ def review_photo_skipped(label: str) -> str:
 REVIEW_DELIVERY: Final = "Nhận kết quả"
 REVIEW_POSTAL_ADDRESS: Final = "Địa chỉ nhận"
 REVIEW_POSTAL_PHONE: Final = "Điện thoại người nhận"
-REVIEW_FOOTER: Final = "Nếu đúng hết, bấm Gửi hồ sơ. Muốn sửa mục nào thì bấm Sửa mục đó."
+REVIEW_FOOTER: Final = "Đúng hết thì bấm Gửi hồ sơ. Muốn xem kỹ hoặc sửa phần nào thì bấm phần đó."
+REVIEW_NOT_SENT: Final = "chưa gửi"
+REVIEW_NO_PHOTOS: Final = "chưa gửi ảnh nào"
+BTN_TO_POST: Final = "Đổi: nhận kết quả qua bưu điện"
+BTN_TO_COUNTER: Final = "Đổi: nhận tại bộ phận một cửa"
+BTN_TO_REVIEW: Final = "Về trang kiểm tra hồ sơ"
+
+
+def photo_count(count: int) -> str:
+    return f"{count} ảnh"
+
+
+def photo_summary(label: str, shown: str) -> str:
+    return f"{label.split(' (')[0]} ({shown})"
+
+
 SENDING: Final = "Đang gửi hồ sơ…"
 ALREADY_SENT: Final = "Hồ sơ này đã gửi rồi, không sửa được nữa ạ."
 

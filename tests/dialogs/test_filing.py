@@ -50,6 +50,7 @@ from tests.dialogs.transcript import (
 )
 
 BOOK = AddressBook.from_package()
+BIRTH_OPENING = "Bạn là gì của cháu ạ?"  # who files, in the birth form's own terms
 DATA = Path(__file__).resolve().parents[2] / "knowledge" / "data"
 
 
@@ -207,9 +208,8 @@ class FormChat:
         found = re.findall(r"Câu (\d+)/(\d+): (.*)", self.replies[-1].text)
         assert found, f"no question in {self.text!r}"
         index, total, label = found[-1]
-        assert int(total) == len(form.fields)
-        field = form.fields[int(index) - 1]
-        assert label == field.label
+        assert int(index) <= int(total) <= len(form.fields)
+        [field] = [f for f in form.fields if label in (f.label, f.line_label)]
         return field.name
 
 
@@ -217,11 +217,11 @@ class FormChat:
 
 # What a mother types for each field of the birth form; ("press", label) presses a button.
 BIRTH_ANSWERS: dict[str, Any] = {
+    "requester_relation": ("press", "Mẹ"),
     "requester_name": "trần thị hoa",
     "requester_birth_date": "20/5/1998",
     "requester_id_number": "031 198 001 234",
     "requester_residence": ("press", texts.BTN_SKIP),
-    "requester_relation": ("press", "Mẹ"),
     "child_name": "nguyễn văn an",
     "child_birth_date": "15/02/2026",
     "child_sex": "trai",
@@ -241,8 +241,10 @@ BIRTH_ANSWERS: dict[str, Any] = {
     "father_nationality": "Việt Nam",
     "father_id_number": "031095004321",
     "father_residence": ("press", texts.BTN_SKIP),
-    "parents_married": ("press", "Có"),
-    "parents_marriage_certificate": ("press", texts.BTN_SKIP),
+    "marriage_cert_number": "15",
+    "marriage_cert_book": "01/2020",
+    "marriage_cert_date": "12/06/2020",
+    "marriage_cert_place": "UBND xã Thái Tân",
     "copies": "hai bản",
     "phone": "0912 345 678",
 }
@@ -269,8 +271,8 @@ def fill_until(chat: FormChat, stop: str | None = None) -> None:
 def start_birth(chat: FormChat) -> None:
     chat.say("/start")
     chat.send(payload=f"file:{real_birth().code}")
-    assert texts.WHO_FILES in chat.text
-    chat.press(texts.BTN_FOR_SELF)
+    assert "Bạn là gì của cháu ạ?" in chat.text  # who files, in the procedure's terms
+    chat.press("Mẹ")
 
 
 def send_photos(chat: FormChat) -> None:
@@ -282,31 +284,28 @@ def send_photos(chat: FormChat) -> None:
 # --- The whole birth registration ------------------------------------------------------------
 
 
-def test_a_volunteer_files_a_whole_birth_registration() -> None:
+def test_someone_else_files_a_whole_birth_registration() -> None:
     birth = real_birth()
     assert birth.form is not None
-    total = len(birth.form.fields)
     chat = FormChat()
     chat.say("/start")
     chat.send(payload=f"file:{birth.code}")
     assert birth.name in chat.text
-    assert chat.labels[:2] == [texts.BTN_FOR_SELF, texts.BTN_FOR_OTHER]
+    # Who files, in the procedure's own terms (not "for yourself or someone else?").
+    assert BIRTH_OPENING in chat.text
+    assert chat.labels[:5] == ["Mẹ", "Cha", "Ông", "Bà", "Người khác"]
+    chat.press("Người khác")  # a neighbour, a volunteer: the parents are asked on their own
 
-    # Someone else files: the relation comes from buttons.
-    chat.press(texts.BTN_FOR_OTHER)
-    assert set(texts.RELATIONS) <= set(chat.labels)
-    chat.press("Cán bộ/Tình nguyện viên hỗ trợ")
+    # The filer's name, birth date and ID number may come in one line, or one by one.
     assert chat.asked() == "requester_name"
-    assert f"Câu 1/{total}" in chat.text
-    assert "Ví dụ: Trần Thị Hoa" in chat.text
-
+    assert "Họ tên, ngày sinh và số căn cước (12 số) của bạn ạ?" in chat.text
+    assert "Ví dụ: Trần Thị Hoa, 20/05/1998, 031198001234" in chat.text
     # Bad input: the validator's message, the same question, nothing stored.
     chat.say("Hoa 123")
     assert vtexts.NAME_HAS_DIGITS in chat.text
     assert chat.asked() == "requester_name"
     chat.say("bỏ qua")  # required: not skipped
     assert texts.REQUIRED in chat.text
-    assert chat.asked() == "requester_name"
     chat.say("trần thị hoa")
     assert chat.asked() == "requester_birth_date"
     chat.say("31/02/1998")
@@ -323,59 +322,58 @@ def test_a_volunteer_files_a_whole_birth_registration() -> None:
     assert chat.asked() == "requester_id_number"
     chat.say("?")
     assert texts.KIND_HELP["id_number"] in chat.text
-    assert chat.asked() == "requester_id_number"
     chat.say("031 198 001 234")
 
-    # An optional address is skipped; a choice is pressed.
-    assert chat.asked() == "requester_residence"
-    assert texts.OPTIONAL in chat.text
-    chat.press(texts.BTN_SKIP)
-    assert chat.asked() == "requester_relation"
-    assert chat.labels[:2] == ["Mẹ", "Cha"]
-    chat.press("Mẹ")
-
-    # A question mid-form is answered, never stored as the child's name.
+    # With an ID number, no residence question: the child comes next, in one line.
     assert chat.asked() == "child_name"
+    # A question mid-form is answered, never stored as the child's name.
     chat.say("lệ phí bao nhiêu")
     assert "Miễn lệ phí nếu đăng ký đúng hạn" in chat.text
     assert texts.CONTINUE in chat.text
     assert chat.asked() == "child_name"
     chat.say("mấy ngày thì có kết quả?")
     assert "Thời gian giải quyết: Trong ngày" in chat.text
-    assert chat.asked() == "child_name"
-    chat.say("nguyễn văn an")
-
-    # Text that is no date but a strong catalogue hit: answered briefly, then asked again.
-    assert chat.asked() == "child_birth_date"
-    chat.say("đăng ký kết hôn")
+    chat.say("nguyễn văn an, 15/02/2026")  # name and birth date; the sex is asked next
+    assert texts.line_read(["Nguyễn Văn An", "15/02/2026"]) in chat.text
+    assert chat.asked() == "child_sex"
+    assert chat.labels[:2] == ["Nam", "Nữ"]
+    chat.say("đăng ký kết hôn")  # no sex but a strong catalogue hit: answered, asked again
     assert "Về thủ tục Đăng ký kết hôn" in chat.text
-    assert chat.asked() == "child_birth_date"
+    assert chat.asked() == "child_sex"
 
     # Back shows the answer given; a new answer replaces it and the form goes on.
     chat.press(texts.BTN_BACK)
-    assert chat.asked() == "child_name"
-    assert texts.current_value("Nguyễn Văn An") in chat.text
-    chat.say("Nguyễn Minh An")
     assert chat.asked() == "child_birth_date"
-    chat.press(texts.BTN_BACK)
+    assert texts.current_value("15/02/2026") in chat.text
     chat.press(texts.BTN_KEEP)
-    assert chat.asked() == "child_birth_date"
-    chat.say("15/02/2026")
-    assert chat.asked() == "child_sex"
-    assert chat.labels[:2] == ["Nam", "Nữ"]
     chat.say("con trai")
+    # Common answers are buttons: one for the child's ethnicity and nationality together.
+    assert chat.asked() == "child_ethnicity"
+    chat.press("Kinh, Việt Nam")
+    assert chat.asked() == "child_birth_place"
+    assert "Trạm y tế xã Thái Tân, thành phố Hải Phòng" in chat.labels
+    chat.press("Xã Thái Tân, thành phố Hải Phòng")  # born at home
+    assert chat.asked() == "child_hometown"
+    chat.press("Xã Thái Tân, thành phố Hải Phòng")
 
-    fill_until(chat, "mother_residence")
-    # An address typed whole goes straight in.
-    chat.say("thôn Đông, xã Thái Tân, TP Hải Phòng")
-    fill_until(chat, "father_residence")
-    # An address without its province: the commune is offered, then the hamlet asked.
-    chat.say("thái tân")
-    assert texts.WHICH_COMMUNE in chat.text
-    chat.press("Xã Thái Tân, Thành phố Hải Phòng")
-    assert texts.WHICH_VILLAGE in chat.text
-    chat.say("xóm Bắc")
-    fill_until(chat, "copies")
+    # The mother, asked on her own: a line, worded for her.
+    assert chat.asked() == "mother_name"
+    assert "của mẹ cháu ạ?" in chat.text
+    chat.say("Trần Thị Hoa 20/05/1998 031198001234")  # without commas too
+    # Without a father, nothing of his (nor the marriage) is asked.
+    assert chat.asked() == "father_name"
+    chat.press(texts.BTN_BACK)
+    assert chat.asked() == "mother_id_number"
+    chat.press(texts.BTN_KEEP)
+    chat.say("Nguyễn Văn Bình, 10/02/1995, 031095004321")
+    # The marriage certificate: one line, read into its four parts.
+    assert chat.asked() == "marriage_cert_number"
+    assert "Chưa đăng ký kết hôn" in chat.labels
+    chat.say("Số 15, quyển 01/2020, ngày 12/06/2020, UBND xã Thái Tân")
+    assert texts.line_read(["15", "01/2020", "12/06/2020", "UBND xã Thái Tân"]) in chat.text
+    assert chat.asked() == "copies"
+    assert chat.labels[:4] == ["Không cần", "1 bản", "2 bản", "3 bản"]
+    assert chat.replies[-1].number_answer  # a typed "2" is two copies, not the second button
     chat.say("mấy bản")  # a question, not a number
     assert chat.asked() == "copies"
     chat.say("hai bản")
@@ -389,7 +387,8 @@ def test_a_volunteer_files_a_whole_birth_registration() -> None:
     chat.send(contact=Contact(phone="84912345678", user_id=KEY.user_id))
 
     # Photos: each slot in order; files go to bot/ for checking first.
-    assert texts.photo_prompt(birth.form.photos[0].label) in chat.text
+    slots = {p.name: p for p in birth.form.photos}
+    assert texts.photo_prompt(slots["birth_certificate"].label) in chat.text
     chat.say("xong rồi hả")
     assert texts.PHOTO_WANTED in chat.text
     first = photo("tg-file-1")
@@ -398,51 +397,54 @@ def test_a_volunteer_files_a_whole_birth_registration() -> None:
     assert chat.effects == (CheckAttachments(slot="birth_certificate", attachments=(first,)),)
     chat.send(attachments=(refused(first, "blurred"),))
     assert texts.PHOTO_PROBLEMS["blurred"] in chat.text
-    assert texts.photo_prompt(birth.form.photos[0].label) in chat.text
     second = photo("tg-file-2")
     chat.send(attachments=(second,))
     chat.send(attachments=(stored(second, "sha-a"),))
-    assert texts.photo_received(birth.form.photos[0].label) in chat.text
-    assert texts.photo_prompt(birth.form.photos[1].label) in chat.text
-
-    # A multi-page slot collects an album until Xong; a photo sent twice is kept once.
+    assert texts.photo_received(slots["birth_certificate"].label) in chat.text
+    # The marriage certificate (the parents are married); sent by mistake, then removed.
+    assert texts.photo_prompt(slots["marriage_certificate"].label) in chat.text
+    wrong = photo("tg-wrong")
+    chat.send(attachments=(wrong,))
+    chat.send(attachments=(stored(wrong, "sha-wrong"),))
+    # Someone else files: an authorization, several pages collected until Xong.
+    assert texts.photo_prompt(slots["authorization"].label) in chat.text
     pages = (photo("tg-3", group="album-1"), photo("tg-4", group="album-1"))
     chat.send(attachments=pages)
     assert chat.effects == (CheckAttachments(slot="authorization", attachments=pages),)
     chat.send(attachments=(stored(pages[0], "sha-b"), stored(pages[1], "sha-c")))
-    assert texts.photos_collected(2, birth.form.photos[1].label) in chat.text
+    assert texts.photos_collected(2, slots["authorization"].label) in chat.text
     again = photo("tg-5")
     chat.send(attachments=(again,))
     chat.send(attachments=(stored(again, "sha-a"),))
     assert texts.PHOTO_DUPLICATE in chat.text
     chat.press(texts.BTN_DONE)
 
-    # The result by post: an address and the recipient's phone (the phone given above).
-    assert texts.DELIVERY in chat.text
-    chat.press(texts.BTN_POST)
+    # Review: short, one line per section, «Gửi hồ sơ» first; sections open.
+    review = chat.text
+    assert texts.review_title(birth.name) in review
+    assert chat.labels[0] == texts.BTN_SEND
+    assert len(chat.replies[-1].text.splitlines()) <= 12
+    assert "• Cháu: Nguyễn Văn An; 15/02/2026; Nam; Kinh; Việt Nam" in review
+    assert f"• {texts.REVIEW_DELIVERY}: {texts.DELIVERY_COUNTER}" in review
+    chat.press(texts.btn_open("Ảnh giấy tờ"))
+    assert chat.labels[0] == texts.BTN_SEND
+    chat.press(texts.btn_drop(slots["marriage_certificate"].label))
+    assert texts.photos_dropped(slots["marriage_certificate"].label) in chat.text
+    assert "marriage_certificate" not in chat.draft["files"]
+    chat.press(texts.btn_open("Cháu"))
+    assert "Họ và tên đặt cho cháu: Nguyễn Văn An" in chat.text
+    chat.press(texts.btn_edit("Họ và tên đặt cho cháu"))
+    assert chat.asked() == "child_name"
+    chat.say("Nguyễn Minh Anh")
+    assert "Nguyễn Minh Anh" in chat.text and texts.BTN_SEND in chat.labels
+
+    # The result by post, chosen on the review: an address and the recipient's phone.
+    chat.press(texts.BTN_TO_POST)
     assert texts.POSTAL_ADDRESS in chat.text
     chat.say("số 5 đường Trần Phú, xã Thái Tân, Hải Phòng")
     assert texts.POSTAL_PHONE in chat.text
     chat.press(texts.btn_same_phone("0912345678"))
-
-    # Review: every answer with its label, photo counts, delivery; an edit comes back here.
-    review = chat.text
-    assert texts.review_title(birth.name) in review
-    assert "Họ và tên đặt cho cháu: Nguyễn Minh An" in review
-    assert "Số căn cước của bạn: 031198001234" in review
-    assert "Cháu là bé trai hay bé gái: Nam" in review
-    assert "Bạn đang cư trú ở đâu: (bỏ qua)" in review
-    assert "Cha cháu cư trú ở đâu: xóm Bắc, xã Thái Tân, thành phố Hải Phòng" in review
-    assert texts.review_photo_count(birth.form.photos[0].label, 1) in review
-    assert texts.review_photo_count(birth.form.photos[1].label, 2) in review
-    assert f"{texts.REVIEW_DELIVERY}: {texts.DELIVERY_POST}" in review
-    assert "Số điện thoại để cán bộ liên hệ với bạn: 0912345678" in review
-    assert chat.labels[-2:] == [texts.BTN_SEND, texts.BTN_CANCEL]
-    chat.press(texts.btn_edit("Họ và tên đặt cho cháu"))
-    assert chat.asked() == "child_name"
-    chat.say("Nguyễn Minh Anh")
-    assert "Họ và tên đặt cho cháu: Nguyễn Minh Anh" in chat.text
-    assert texts.BTN_SEND in chat.labels
+    assert f"{texts.REVIEW_DELIVERY}: {texts.DELIVERY_POST}" in chat.text
 
     # Submit: one effect with every value; a second tap repeats the same submission key.
     send = chat.payload(texts.BTN_SEND)
@@ -452,25 +454,32 @@ def test_a_volunteer_files_a_whole_birth_registration() -> None:
     assert isinstance(effect, SubmitDossier)
     assert effect.procedure_code == birth.code
     assert effect.commune_code == THAI_TAN.code
-    assert effect.fields["requester_name"] == "Trần Thị Hoa"
-    assert effect.fields["requester_birth_date"] == "1998-05-20"
-    assert effect.fields["requester_id_number"] == "031198001234"
-    assert effect.fields["requester_relation"] == "Mẹ"
-    assert effect.fields["child_name"] == "Nguyễn Minh Anh"
-    assert effect.fields["child_birth_date"] == "2026-02-15"
-    assert effect.fields["child_sex"] == "Nam"
-    assert effect.fields["parents_married"] is True
-    assert effect.fields["copies"] == 2
-    assert effect.fields["phone"] == "0912345678"
-    assert effect.fields["mother_residence"]["hamlet"] == "thôn Đông"
-    assert effect.fields["mother_residence"]["commune_code"] == "10642"
-    assert effect.fields["father_residence"]["hamlet"] == "xóm Bắc"
-    assert "requester_residence" not in effect.fields  # skipped
-    assert "parents_marriage_certificate" not in effect.fields
-    assert set(effect.fields) == set(BIRTH_ANSWERS) - {
-        "requester_residence",
-        "parents_marriage_certificate",
+    assert effect.fields == {
+        "requester_relation": "Người khác",
+        "requester_name": "Trần Thị Hoa",
+        "requester_birth_date": "1998-05-20",
+        "requester_id_number": "031198001234",
+        "child_name": "Nguyễn Minh Anh",
+        "child_birth_date": "2026-02-15",
+        "child_sex": "Nam",
+        "child_ethnicity": "Kinh",
+        "child_nationality": "Việt Nam",
+        "child_birth_place": "Xã Thái Tân, thành phố Hải Phòng",
+        "child_hometown": "Xã Thái Tân, thành phố Hải Phòng",
+        "mother_name": "Trần Thị Hoa",
+        "mother_birth_date": "1998-05-20",
+        "mother_id_number": "031198001234",
+        "father_name": "Nguyễn Văn Bình",
+        "father_birth_date": "1995-02-10",
+        "father_id_number": "031095004321",
+        "marriage_cert_number": "15",
+        "marriage_cert_book": "01/2020",
+        "marriage_cert_date": "2020-06-12",
+        "marriage_cert_place": "UBND xã Thái Tân",
+        "copies": 2,
+        "phone": "0912345678",
     }
+    # The photo removed is not sent: only the papers actually photographed.
     assert [(f["slot"], f["sha256"]) for f in effect.files] == [
         ("birth_certificate", "sha-a"),
         ("authorization", "sha-b"),
@@ -479,8 +488,8 @@ def test_a_volunteer_files_a_whole_birth_registration() -> None:
     assert all(f["stored_key"] for f in effect.files)
     assert effect.filer == {
         "for_self": False,
-        "relation": "Cán bộ/Tình nguyện viên hỗ trợ",
-        "name": "",
+        "relation": "Người khác",
+        "name": "Trần Thị Hoa",
         "phone": "0912345678",
     }
     assert effect.result_delivery == "post"
@@ -497,22 +506,29 @@ def test_a_volunteer_files_a_whole_birth_registration() -> None:
     assert filing.draft_summary(chat.state) is None
 
 
-def test_a_citizen_filing_for_themself_with_the_result_at_the_counter() -> None:
+def test_a_mother_files_for_her_child_with_the_result_at_the_counter() -> None:
     chat = FormChat()
     start_birth(chat)
-    assert chat.draft["answers"]["filer"]["value"] == {"for_self": True, "relation": ""}
+    assert "filer" not in chat.draft["answers"]  # the form's own relation question said it
     fill_until(chat)
     send_photos(chat)
-    chat.press(texts.BTN_COUNTER)
     assert texts.review_title(real_birth().name) in chat.text
+    assert chat.labels[0] == texts.BTN_SEND  # first, not the 33rd of 36
     chat.press(texts.BTN_SEND)
     (effect,) = chat.effects
     assert isinstance(effect, SubmitDossier)
     assert effect.result_delivery == "counter"
     assert effect.postal_address is None
-    assert effect.filer["for_self"] is True
-    assert effect.filer["name"] == "Trần Thị Hoa"
+    assert effect.filer == {
+        "for_self": False,
+        "relation": "Mẹ",
+        "name": "Trần Thị Hoa",
+        "phone": "0912345678",
+    }
     assert effect.files[0]["slot"] == "birth_certificate"
+    # The mother's part is the filer's own answers, asked once.
+    for part in ("name", "birth_date", "id_number"):
+        assert effect.fields[f"mother_{part}"] == effect.fields[f"requester_{part}"]
 
 
 def test_editing_a_birth_date_asks_again_for_an_id_number_it_no_longer_fits() -> None:
@@ -520,14 +536,21 @@ def test_editing_a_birth_date_asks_again_for_an_id_number_it_no_longer_fits() ->
     start_birth(chat)
     fill_until(chat)
     send_photos(chat)
-    chat.press(texts.BTN_COUNTER)
+    assert texts.review_title(real_birth().name) in chat.text  # the counter unless changed
+    chat.press(texts.btn_open("Người đi khai"))
+    assert "Bạn sinh ngày nào: 20/05/1998" in chat.text
+    assert chat.labels[0] == texts.BTN_SEND
     chat.press(texts.btn_edit("Bạn sinh ngày nào"))
     chat.say("20/05/1999")
-    assert texts.ID_RECHECK in chat.text
+    assert chat.text.count(texts.ID_RECHECK) == 1  # the mother's copy follows silently
     assert chat.asked() == "requester_id_number"
     assert "requester_id_number" not in fd.field_answers(chat.draft)
+    assert "mother_id_number" not in fd.field_answers(chat.draft)
     chat.say("031199001234")
-    assert "Số căn cước của bạn: 031199001234" in chat.text
+    assert texts.review_title(real_birth().name) in chat.text
+    answers = fd.field_answers(chat.draft)
+    assert answers["mother_birth_date"]["value"] == "1999-05-20"
+    assert answers["mother_id_number"]["value"] == "031199001234"
     assert texts.BTN_SEND in chat.labels
 
 
@@ -584,7 +607,10 @@ def test_the_menu_keeps_the_draft_and_continue_comes_back_to_the_question() -> N
     chat.say("đăng ký kết hôn")  # a question in between is a question, not an answer
     assert "Đăng ký kết hôn" in chat.text
     chat.send(payload=f"file:{real_birth().code}")
-    assert texts.resume_question(real_birth().name, 1, 28) in chat.text
+    assert chat.state is not None
+    answered = fd.answered_count(chat.state["filing"])
+    assert answered == 3  # the relation, the name and the mother's name (the filer's)
+    assert texts.resume_question(real_birth().name, answered, 30) in chat.text
     chat.press(texts.BTN_RESUME)
     assert chat.asked() == "requester_birth_date"
     assert chat.draft["answers"]["f:requester_name"]["value"] == "Trần Thị Hoa"
@@ -594,14 +620,12 @@ def test_coming_back_after_seven_hours_asks_whether_to_continue() -> None:
     chat = FormChat()
     start_birth(chat)
     for text in ("Trần Thị Hoa", "20/05/1998", "031198001234"):
-        chat.say(text)
-    chat.press(texts.BTN_SKIP)
-    chat.press("Mẹ")
+        chat.say(text)  # one at a time works as well as one line
     chat.later(hours=7)
     chat.say("Nguyễn Văn An")
     birth = real_birth()
     assert birth.form is not None
-    assert chat.text == texts.resume_question(birth.name, 5, len(birth.form.fields))
+    assert chat.text == texts.resume_question(birth.name, 7, len(birth.form.fields))
     assert chat.labels == [texts.BTN_RESUME, texts.BTN_RESTART, texts.BTN_CANCEL]
     assert "f:child_name" not in chat.draft["answers"]
     chat.press(texts.BTN_RESUME)
@@ -614,7 +638,7 @@ def test_coming_back_after_seven_hours_asks_whether_to_continue() -> None:
     assert texts.BTN_RESTART in chat.labels
     chat.press(texts.BTN_RESTART)
     assert texts.RESTARTED in chat.text
-    assert texts.WHO_FILES in chat.text
+    assert BIRTH_OPENING in chat.text
     assert chat.draft["answers"] == {}
 
 
@@ -626,7 +650,7 @@ def test_a_draft_older_than_thirty_days_has_expired_and_starts_afresh() -> None:
     chat.later(days=31)
     chat.say("20/05/1998")
     assert texts.expired(real_birth().name, 30) in chat.text
-    assert texts.WHO_FILES in chat.text
+    assert BIRTH_OPENING in chat.text
     assert chat.draft["answers"] == {}
     assert chat.draft["id"] != old_id
 
@@ -638,7 +662,7 @@ def test_one_reminder_before_expiry_with_a_button_to_continue() -> None:
     assert chat.state is not None
     info = filing.draft_summary(chat.state)
     assert info is not None
-    assert (info.procedure_code, info.name, info.answered) == ("1.001193", real_birth().name, 1)
+    assert (info.procedure_code, info.name, info.answered) == ("1.001193", real_birth().name, 3)
     assert info.updated_at == NOW
 
     chat.later(days=20)
@@ -690,7 +714,11 @@ def test_garbled_or_stale_payloads_during_the_form_never_lose_it() -> None:
     ):
         chat.send(payload=payload)
         assert chat.draft["answers"]["f:requester_name"]["value"] == "Trần Thị Hoa", payload
-        assert set(chat.draft["answers"]) == {"filer", "f:requester_name"}, payload
+        assert set(chat.draft["answers"]) == {
+            "f:requester_relation",
+            "f:requester_name",
+            "f:mother_name",
+        }, payload
         assert chat.asked() == "requester_birth_date", payload
     chat.say("20/05/1998")
     assert chat.asked() == "requester_id_number"
@@ -709,7 +737,7 @@ def test_an_unreadable_or_foreign_draft_starts_fresh_politely() -> None:
         assert texts.DRAFT_UNREADABLE in chat.text
         assert chat.state is not None and "filing" not in chat.state
         chat.send(payload=f"file:{real_birth().code}")
-        assert texts.WHO_FILES in chat.text
+        assert BIRTH_OPENING in chat.text
 
 
 def test_photos_and_contacts_where_none_is_asked_get_a_polite_notice() -> None:
@@ -742,7 +770,7 @@ def test_a_required_photo_cannot_be_skipped_and_done_needs_a_photo() -> None:
     chat.send(attachments=(refused(photo("b", group="g"), "too_dark"),))
     assert texts.PHOTO_PROBLEMS["too_dark"] in chat.text
     chat.press(texts.BTN_DONE)
-    assert texts.photo_prompt("Văn bản ủy quyền (nếu nhờ người khác đi khai thay)") in chat.text
+    assert texts.photo_prompt("Giấy chứng nhận kết hôn của cha mẹ cháu (nếu có)") in chat.text
 
 
 def test_every_refusal_reason_has_a_kind_hint() -> None:
@@ -762,28 +790,33 @@ def test_every_refusal_reason_has_a_kind_hint() -> None:
 def test_several_communes_of_the_same_name_are_offered_as_buttons() -> None:
     chat = FormChat()
     start_birth(chat)
-    fill_until(chat, "requester_residence")
+    fill_until(chat, "father_id_number")
+    chat.press(texts.BTN_SKIP)  # no ID number: his ethnicity, nationality, residence are asked
+    assert chat.asked() == "father_ethnicity"
+    chat.press("Kinh, Việt Nam")
+    assert chat.asked() == "father_residence"
     chat.say("tân hưng")
-    assert texts.WHICH_COMMUNE in chat.text
+    assert texts.which_commune("Cha cháu") in chat.text  # worded for whom it is about
     offered = [label for label in chat.labels if "Tân Hưng" in label]
     assert len(offered) >= 2
     chat.press(offered[0])
+    assert texts.which_village("Cha cháu") in chat.text
     chat.press(texts.BTN_SKIP)  # no hamlet: the commune alone
-    assert chat.asked() == "requester_relation"
-    value = chat.draft["answers"]["f:requester_residence"]["value"]
+    assert chat.asked() == "marriage_cert_number"
+    value = chat.draft["answers"]["f:father_residence"]["value"]
     assert "Tân Hưng" in value["commune_name"]
     chat.press(texts.BTN_BACK)
     chat.say("xã Minh Tân, huyện Nam Sách, Hải Dương")  # an old address: told why
     assert "không còn huyện" in chat.text
-    assert texts.WHICH_COMMUNE not in chat.text
+    assert texts.which_commune("Cha cháu") not in chat.text
 
 
 def test_typing_a_filing_request_starts_the_form() -> None:
     chat = FormChat(answers={"khai sinh": [hit(real_birth(), 0.95)]})
     chat.say("/start")
     chat.say("Nộp hồ sơ khai sinh")
-    assert texts.WHO_FILES in chat.text
-    chat.press(texts.BTN_FOR_SELF)
+    assert BIRTH_OPENING in chat.text
+    chat.press("Cha")
     assert chat.asked() == "requester_name"
 
 
@@ -808,7 +841,7 @@ def test_starting_another_procedure_offers_to_keep_or_replace_the_open_draft() -
     assert chat.asked() == "requester_birth_date"
     chat.send(payload=f"file:{SMALL.code}")
     chat.press(texts.btn_switch(SMALL.name))
-    assert texts.WHO_FILES in chat.text
+    assert texts.WHO_FILES in chat.text  # a form without its own relation question
     assert chat.draft["code"] == SMALL.code
 
 
@@ -905,6 +938,60 @@ def test_a_typed_filing_request_with_several_matches_asks_which_one() -> None:
     chat = FormChat(answers={"khai sinh": [hit(real_birth(), 0.8), hit(BIRTH_AGAIN, 0.75)]})
     chat.say("/start")
     chat.say("nộp hồ sơ khai sinh")
-    assert chat.text == ctexts.WHICH_ONE
+    assert chat.text.startswith(ctexts.WHICH_ONE)
     chat.press(real_birth().name)
-    assert texts.WHO_FILES in chat.text
+    assert BIRTH_OPENING in chat.text
+
+
+# --- Late registration, the menu after a restart ------------------------------------------------
+
+
+def test_a_birth_registered_past_sixty_days_is_told_its_fee_and_papers() -> None:
+    chat = FormChat()
+    start_birth(chat)
+    fill_until(chat, "child_name")
+    late = (NOW - timedelta(days=90)).strftime("%d/%m/%Y")
+    chat.say(f"Nguyễn Văn An, {late}, bé trai")
+    assert "đăng ký khai sinh quá hạn" in chat.text
+    assert "lệ phí theo mức của tỉnh" in chat.text
+    assert "Giấy chứng sinh" in chat.text
+    assert chat.asked() == "child_ethnicity"
+    chat.press("Kinh, Việt Nam")
+    assert "quá hạn" not in chat.text  # told once
+
+    on_time = FormChat()
+    start_birth(on_time)
+    fill_until(on_time, "child_name")
+    recent = (NOW - timedelta(days=59)).strftime("%d/%m/%Y")
+    on_time.say(f"Nguyễn Văn An, {recent}, bé trai")
+    assert "quá hạn" not in on_time.text
+
+
+def test_the_main_menu_and_the_greeting_offer_the_open_draft_after_a_restart() -> None:
+    chat = FormChat()
+    start_birth(chat)
+    chat.say("Trần Thị Hoa")
+    chat.state = json.loads(json.dumps(chat.state))  # what a restarted server reads back
+    chat.say("/start")
+    assert chat.labels[0] == texts.BTN_CONTINUE
+    chat.press(texts.BTN_CONTINUE)
+    assert chat.asked() == "requester_birth_date"
+    chat.press(texts.BTN_MENU)
+    assert chat.labels.count(texts.BTN_CONTINUE) == 1
+    chat.say("chào")
+    assert chat.labels[0] == texts.BTN_CONTINUE
+    chat.press(texts.BTN_CONTINUE)
+    chat.press(texts.BTN_CANCEL)
+    chat.press(texts.BTN_CANCEL_YES)
+    assert texts.BTN_CONTINUE not in chat.labels  # nothing left to continue
+
+
+def test_a_childs_birth_date_is_helped_with_a_childs_example() -> None:
+    chat = FormChat()
+    start_birth(chat)
+    fill_until(chat, "child_name")
+    chat.say("Nguyễn Văn An")
+    assert chat.asked() == "child_birth_date"
+    chat.say("?")
+    assert "1990" not in chat.text and "1998" not in chat.text
+    assert "Ví dụ: 15/11/2026" in chat.text

@@ -58,6 +58,11 @@ TYPED = [
     "-3",
     "Kinh",
     "Việt Nam",
+    "Trần Thị Hoa, 20/05/1998, 031198001234",
+    "Nguyễn Văn An, 15/02/2026, bé gái",
+    "Số 15, quyển 01/2020, ngày 12/06/2020, UBND xã Thái Tân",
+    "Kinh, Việt Nam",
+    "Không cần",
     "thôn Đông, xã Thái Tân, TP Hải Phòng",
     "thái tân",
     "tân hưng",
@@ -98,6 +103,11 @@ PAYLOAD_ACTIONS = [
     "menu",
     "edit",
     "send",
+    "sug",
+    "sec",
+    "review",
+    "deliver",
+    "drop",
     "zzz",
 ]
 
@@ -228,7 +238,7 @@ SMALL_ANSWERS = ["Lê Văn Tám", "01/01/1990", "nam", "031090001234", "bỏ qua
 def _prefill(chat: FormChat, procedure: Procedure, count: int) -> None:
     """Answer the first ``count`` questions well, so random turns also land on later steps
     (photos, delivery, review, submission)."""
-    chat.press(texts.BTN_FOR_SELF)
+    chat.press(texts.BTN_FOR_SELF if procedure is SMALL else "Mẹ")
     for index in range(count):
         if "Câu " not in chat.replies[-1].text:
             break
@@ -241,7 +251,8 @@ def _prefill(chat: FormChat, procedure: Procedure, count: int) -> None:
         chat.send(attachments=(stored(photo("first"), "first"),))
     if count > 35 and texts.BTN_SKIP in chat.labels:
         chat.press(texts.BTN_SKIP)
-        chat.press(texts.BTN_POST if count % 2 else texts.BTN_COUNTER)
+        if count % 2 and texts.BTN_TO_POST in chat.labels:
+            chat.press(texts.BTN_TO_POST)
 
 
 @settings(

@@ -84,7 +84,8 @@ def test_a_typed_consent_goes_to_bot_then_the_form_opens_filled_in_for_that_draf
     assert texts.ASK_PROCEDURE in chat.text
     chat.send(payload=f"{flow.PICK}:{real_birth().code}")
     assert texts.prefilled("Trần Thị Hoa") in chat.text
-    assert chat.asked() == "requester_birth_date"  # name and ID filled in, filer too
+    # Name and ID filled in, filer too: the form opens with its own relation question.
+    assert chat.asked() == "requester_relation"
     assert chat.state is not None
     draft_id = chat.draft["id"]
     filed_for = behalf.on_behalf(chat.state, draft_id)
