@@ -334,6 +334,18 @@ def router(
             raise _Stop(RedirectResponse(f"{PREFIX}/password", status_code=303))
         return viewer
 
+    async def polling_viewer(request: Request) -> Viewer:
+        """The viewer of live.js's polls: they never keep an idle session alive, and a poll
+        that finds the session gone answers 401 and leaves the cookie alone, so the officer's
+        next click is the one that shows "Phiên làm việc đã hết hạn" (a poll's redirect would
+        clear the cookie and the login page would not know why)."""
+        try:
+            return await viewer_of(request, touch=False)
+        except _Stop as stop:
+            if stop.response.status_code == 303:
+                raise _Stop(JSONResponse({"signed_in": False}, status_code=401)) from None
+            raise
+
     async def posted_form(request: Request, viewer: Viewer) -> Mapping[str, str]:
         """The form's fields once its CSRF token is the session's; a stop otherwise."""
         form = await request.form()
@@ -998,7 +1010,7 @@ def router(
     @console.get("/handoffs.json")
     async def handoffs_json(request: Request) -> Response:
         # Polled by live.js: it does not keep an idle session alive.
-        viewer = await viewer_of(request, touch=False)
+        viewer = await polling_viewer(request)
         require(request, viewer, READERS)
         rows = [handoff_row(h) for h in await listed(viewer)]
         waiting = sum(1 for r in rows if r["open"] and (r["unread"] or not r["claimed_by"]))
@@ -1013,7 +1025,7 @@ def router(
 
     @console.get("/handoffs/{handoff_id}/lines.json")
     async def handoff_lines(handoff_id: int, request: Request) -> Response:
-        viewer = await viewer_of(request, touch=False)
+        viewer = await polling_viewer(request)
         found = await visible_handoff(request, viewer, handoff_id)
         after = request.query_params.get("after", "0")
         lines = await handoffs.lines(found.key, after=int(after) if after.isdigit() else 0)

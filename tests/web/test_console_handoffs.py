@@ -5,6 +5,7 @@ answer is queued for the citizen's channel and audited; forms need the session's
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -137,3 +138,17 @@ def test_the_live_script_is_served_from_the_console(server: RunningServer) -> No
         assert script.status_code == 200
         assert script.headers["content-type"].startswith("text/javascript")
         assert "innerHTML" not in script.text  # rows are built with textContent
+
+
+def test_a_poll_that_finds_the_session_expired_leaves_the_next_click_to_say_so(
+    server: RunningServer, desk: Office
+) -> None:
+    with signed_in(server.base_url, "lan") as lan:
+        assert lan.get("/console/handoffs.json").status_code == 200
+        desk.age_sessions(timedelta(minutes=31))
+        polled = lan.get("/console/handoffs.json")
+        # 401 for live.js, and the cookie kept: not a redirect that clears it.
+        assert polled.status_code == 401 and "set-cookie" not in polled.headers
+        clicked = lan.get("/console/post")
+        assert clicked.status_code == 303
+        assert clicked.headers["location"] == "/console/login?m=expired"
