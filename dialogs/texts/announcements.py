@@ -39,7 +39,7 @@ NOT_HERE = (
 
 def announcement(commune_name: str, text: str) -> str:
     """The message a subscriber receives: who speaks, then the officer's words."""
-    return f"📢 Thông báo của {commune_name}:\n{text}"
+    return f"Thông báo của {commune_name}:\n{text}"
 
 
 __all__ = [
