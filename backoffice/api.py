@@ -302,7 +302,9 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
         received_from: Annotated[date | None, Query()] = None,
         received_to: Annotated[date | None, Query(description="inclusive")] = None,
         overdue: Annotated[bool, Query()] = False,
-        channel: Annotated[str | None, Query(max_length=32, description="filed from")] = None,
+        channel: Annotated[
+            str | None, Query(max_length=32, description="filed from, or handed over to")
+        ] = None,
         chat_id: Annotated[str | None, Query(max_length=128)] = None,
         user_id: Annotated[str | None, Query(max_length=128)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -325,8 +327,9 @@ def router(office: OfficeService, files: FileRepository, store: FileStore) -> AP
                 else _day_start(date.fromordinal(min(received_to.toordinal() + 1, _LAST)), tz),
                 overdue_on=today if overdue else None,
                 done=DONE,
-                # The conversation it was filed from: a remote citizen side's "my dossiers".
-                filer=None
+                # A remote citizen side's "my dossiers": filed from the conversation, or
+                # handed over to it by a volunteer.
+                chat=None
                 if channel is None
                 else ConversationKey(channel, chat_id or "", user_id or ""),
                 limit=limit,

@@ -120,7 +120,7 @@ class InProcessBackOffice:
 
     async def filed_from(self, key: ConversationKey, limit: int = 50) -> list[DossierSummary]:
         today = self._office.today()
-        found = await self._office.list(DossierQuery(filer=key, limit=limit))
+        found = await self._office.list(DossierQuery(chat=key, limit=limit))
         return [summary_of(d, self._office.to_domain(d).overdue(today)) for d in found]
 
     async def supplement(

@@ -20,6 +20,7 @@ from backoffice.calendar import WorkCalendar
 from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOffice
 from backoffice.dashboard import Dashboard
 from backoffice.office import OfficeService
+from bot.announcements import ANNOUNCE_CHANNELS, AnnouncementEffects, AnnouncementMaker
 from bot.channels import Channels, build_channels
 from bot.config import CommuneSettings, Settings
 from bot.dialog import build_dialog
@@ -48,6 +49,7 @@ from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.dossier_code import format_code
 from knowledge.search import Searcher
 from storage.accounts import AccountRepository
+from storage.announcements import AnnouncementRepository
 from storage.attachments import FileRepository
 from storage.audit import AuditRepository
 from storage.conversations import ChoiceRepository, ConversationRepository
@@ -58,7 +60,7 @@ from storage.flood import FloodCounts
 from storage.handoffs import HandoffRepository
 from storage.leaders import LeaderChatRepository
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
-from storage.outbox import OutboxRepository, handoff_topic
+from storage.outbox import OutboxRepository, announce_topic, handoff_topic
 from storage.secrets import SecretRepository
 from storage.stats import StatsRepository
 from storage.volunteers import VolunteerRepository
@@ -92,6 +94,9 @@ log = logging.getLogger(__name__)
 
 WEB_SESSION_KEY = "webchat_session_key"
 WORKER_HOLD = 30.0  # seconds a worker's alive-lease lasts; renewed every third of it
+# An announcement Zalo may not deliver yet (the citizen's 7-day window closed) waits this long
+# for the citizen to write, then is parked: next week's news is no longer news.
+ANNOUNCEMENT_HOLD = timedelta(days=7)
 
 
 def register_messengers(push: Push, channels: Channels) -> None:
@@ -212,6 +217,8 @@ class App:
     handoff_courier: Notifier
     idle_handoffs: IdleHandoffs
     volunteers: VolunteerRepository
+    announcements: AnnouncementRepository
+    announce_courier: Notifier
     addresses: AddressBook  # the unit list, built once (it takes a second): dialogs and papers
     zalo_inbox: ZaloInbox | None = None
 
@@ -327,6 +334,8 @@ async def build_app(
             wake=wake_couriers,
             timezone=ZoneInfo(settings.deployment.timezone),
         )
+        announcements = AnnouncementRepository(sessions)
+        commune_names = {c.code: c.name for c in settings.communes}
         # Counted in the database: a burst spread over several workers is one burst.
         flood_counts = FloodCounts(sessions, timedelta(seconds=settings.flood.window_seconds))
         effects = Effects(
@@ -341,6 +350,12 @@ async def build_app(
             wake_couriers=wake_couriers,
             clock=lambda: datetime.now(UTC),
             volunteers=volunteer_effects,
+            announcements=AnnouncementEffects(
+                announcements,
+                commune_names=commune_names,
+                clock=lambda: datetime.now(UTC),
+                channels=ANNOUNCE_CHANNELS,
+            ),
         )
         dashboard = build_dashboard(settings, sessions, know.catalogue)
         leader_chats = LeaderChatRepository(sessions)
@@ -380,16 +395,29 @@ async def build_app(
             "telegram": Pacer(notify.telegram_per_second, notify.telegram_per_chat_seconds),
             "zalo": Pacer(notify.zalo_per_second, 0.0),
         }
+        quiet = QuietHours(
+            notify.quiet_start, notify.quiet_end, ZoneInfo(settings.deployment.timezone)
+        )
         notifier = Notifier(
             outbox,
             NoticeMaker(dossiers, know.catalogue, service, settings.payment).prepare,
             push,
             pacers,
-            QuietHours(
-                notify.quiet_start, notify.quiet_end, ZoneInfo(settings.deployment.timezone)
-            ),
+            quiet,
             lambda: datetime.now(UTC),
             max_attempts=notify.max_attempts,
+        )
+        # Announcements: the notices' quiet hours, pacers, claims and retries.
+        announce_courier = Notifier(
+            outbox,
+            AnnouncementMaker(announcements, commune_names).prepare,
+            push,
+            pacers,
+            quiet,
+            lambda: datetime.now(UTC),
+            max_attempts=notify.max_attempts,
+            hold_for=ANNOUNCEMENT_HOLD,
+            topic=announce_topic,
         )
         handoffs = HandoffRepository(sessions)
         # An officer answering now is not a notice to hold until the morning.
@@ -454,6 +482,7 @@ async def build_app(
                 asyncio.create_task(receipts.run(stop), name="receipts"),
                 asyncio.create_task(notifier.run(stop), name="notifier"),
                 asyncio.create_task(handoff_courier.run(stop), name="handoffs"),
+                asyncio.create_task(announce_courier.run(stop), name="announcements"),
                 asyncio.create_task(web_chat.run(stop), name="webchat"),
                 *(
                     [asyncio.create_task(zalo_inbox.run(stop), name="zalo-inbox")]
@@ -515,6 +544,8 @@ async def build_app(
             handoff_courier=handoff_courier,
             idle_handoffs=idle_handoffs,
             volunteers=volunteers,
+            announcements=announcements,
+            announce_courier=announce_courier,
             zalo_inbox=zalo_inbox,
             addresses=addresses,
         )

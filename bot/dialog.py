@@ -8,7 +8,7 @@ tests and benchmarks call it too, so they talk to the same dialog as the app. A 
 
 from __future__ import annotations
 
-from dialogs import engine, filing, leaders, lookup, officer, volunteer
+from dialogs import announcements, engine, filing, leaders, lookup, officer, volunteer
 from dialogs.engine import Dialog
 
 
@@ -25,5 +25,6 @@ def build_dialog() -> Dialog:
             lookup.FLOW,
             officer.FLOW,
             volunteer.FLOW,
+            announcements.FLOW,
         )
     )

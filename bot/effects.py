@@ -19,6 +19,7 @@ from backoffice.client import BackOfficeClient, BackOfficeRejected, BackOfficeUn
 from backoffice.domain import Refused
 from backoffice.office import Submission
 from backoffice.wire import DossierOut
+from bot.announcements import AnnouncementEffects
 from bot.config import Settings
 from bot.receipts import amount_due, pays_by_transfer
 from bot.service import EffectOutcome
@@ -105,6 +106,7 @@ class Effects:
         wake_couriers: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime],
         volunteers: VolunteerEffects | None = None,
+        announcements: AnnouncementEffects | None = None,
     ) -> None:
         self._settings = settings
         self._catalogue = catalogue
@@ -118,16 +120,21 @@ class Effects:
         self._clock = clock
         self._tz = ZoneInfo(settings.deployment.timezone)
         self._volunteers = volunteers
+        self._announcements = announcements
 
     async def __call__(self, inbound: Inbound, effect: Effect) -> EffectOutcome:
         if self._volunteers is not None:
             done = await self._volunteers.run(inbound, effect)
             if done is not None:
                 return done
+        if self._announcements is not None:
+            done = await self._announcements.run(inbound, effect)
+            if done is not None:
+                return done
         if isinstance(effect, CheckAttachments):
             return await self._check(inbound, effect)
         if isinstance(effect, SubmitDossier):
-            return await self._submit(inbound.key, effect)
+            return await self._submit(inbound, effect)
         if isinstance(effect, ListDossiers):
             return await self._list(inbound.key)
         if isinstance(effect, ResendReceipt):
@@ -224,9 +231,10 @@ class Effects:
 
     async def _resend(self, key: ConversationKey, code: str) -> EffectOutcome:
         dossier = await self._dossiers.by_code(code)
-        if dossier is None or dossier.filer_key != key:  # the payload is untrusted input
-            return EffectOutcome(replies=(Reply(tracking.NOT_YOURS),))
-        await self._dossiers.queue_receipt(dossier, self._clock())
+        if dossier is None or key not in (dossier.filer_key, dossier.villager_key):
+            return EffectOutcome(replies=(Reply(tracking.NOT_YOURS),))  # an untrusted payload
+        handed_over = dossier.filer_key != key
+        await self._dossiers.queue_receipt(dossier, self._clock(), to=key if handed_over else None)
         self._wake_couriers()
         return EffectOutcome(replies=(Reply(tracking.receipt_coming(dossier.code)),))
 
@@ -328,7 +336,8 @@ class Effects:
 
     # --- filing -----------------------------------------------------------------------------
 
-    async def _submit(self, key: ConversationKey, effect: SubmitDossier) -> EffectOutcome:
+    async def _submit(self, inbound: Inbound, effect: SubmitDossier) -> EffectOutcome:
+        key = inbound.key
         procedure = self._catalogue.get(effect.procedure_code)
         if procedure is None:
             log.error("submission for unknown procedure %s", effect.procedure_code)
@@ -391,7 +400,13 @@ class Effects:
                 payload=f"{volunteer_flow.FILED}:{receipt.code}",
             )
             return EffectOutcome(replies=replies, followup=done)
-        return EffectOutcome(replies=replies)
+        offer = None
+        if self._announcements is not None:
+            # After the first receipt, once: would they like the commune's announcements?
+            offer = await self._announcements.offer_after_receipt(
+                inbound, commune.code, effect.submission_key
+            )
+        return EffectOutcome(replies=replies, followup=offer)
 
 
 def _filed_from(dossier: DossierOut) -> ConversationKey:

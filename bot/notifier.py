@@ -15,6 +15,8 @@ is not sent twice. :class:`Notifier` claims the rows of the channels this proces
    sent during one commit are marked by the next, in one transaction): a kill -9 loses nothing
    (the lease brings the row back) and sends again only the notices in flight at that moment
    (pushed, their commit not finished: at most ``concurrency`` plus one commit's worth).
+   When ``prepare`` has no words (an announcement to a chat that opted out since), the row is
+   marked done unsent.
 
 A failed push is retried with backoff; after ``max_attempts`` the row is parked. Different
 chats are worked side by side (``concurrency``); the rows of one chat go in queue order.
@@ -234,6 +236,9 @@ class Notifier(OutboxLoop):
                 await self._park(
                     item, f"dossier {code} or event {item.payload.get('event_id')!r} unknown"
                 )
+            return
+        if not prepared.replies:  # nothing owed any more (an announcement's chat opted out)
+            await self._mark_done(item.id)
             return
         channel = prepared.key.channel
         pacer = self._pacers.get(channel)

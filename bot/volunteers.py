@@ -230,6 +230,8 @@ def notice_replies(payload: Mapping[str, Any]) -> tuple[Reply, ...] | None:
         return (Reply(texts.APPROVED_NOTICE, buttons=rows),)
     if message == "rejected":
         return (Reply(texts.REJECTED_NOTICE),)
+    if message == "disabled":
+        return (Reply(texts.DISABLED_NOTICE),)
     if message == "handed_over" and isinstance(payload.get("code"), str):
         return (Reply(texts.handed_over_notice(str(payload["code"]))),)
     return None

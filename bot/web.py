@@ -51,6 +51,7 @@ def create_web_app(
 
 def _mount_console(web: FastAPI, app: App) -> None:
     """The officer console at /console: always on; it needs an account to show anything."""
+    from bot.announcements import ANNOUNCE_CHANNELS
     from bot.receipts import ReceiptMaker
     from storage.dossiers import Dossier
 
@@ -75,6 +76,9 @@ def _mount_console(web: FastAPI, app: App) -> None:
             dashboard=app.dashboard,
             leader_chats=app.leader_chats,
             volunteers=app.volunteers,
+            announcements=app.announcements,
+            announce_channels=ANNOUNCE_CHANNELS,
+            announced=app.announce_courier.poke,
         )
     )
     web.add_middleware(officer_console.ConsoleHeaders)

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -218,6 +218,8 @@ class DossierQuery:
     overdue_on: date | None = None
     done: tuple[str, ...] = ()
     filer: ConversationKey | None = None
+    # A citizen's "my dossiers": filed from this chat, or handed over to it by a volunteer.
+    chat: ConversationKey | None = None
     procedure_code: str | None = None
     # A dossier code (part of it), a name with or without tone marks, a phone or an ID number
     # (6 digits or more, whole): matched in SQL against the code and ``search_text``.
@@ -479,16 +481,23 @@ class DossierRepository:
             ],
         )
 
-    async def queue_receipt(self, dossier: Dossier, now: datetime) -> None:
-        """Send the receipt's documents to the filer again (asked for from the chat)."""
-        topic = receipt_topic(dossier.filer_key.channel)
+    async def queue_receipt(
+        self, dossier: Dossier, now: datetime, to: ConversationKey | None = None
+    ) -> None:
+        """Send the receipt's documents again (asked for from the chat): to the filer, or to
+        ``to`` (the villager a volunteer handed the dossier over to)."""
+        where = to or dossier.filer_key
+        topic = receipt_topic(where.channel)
         now = _aware(now, "now")
+        payload: dict[str, Any] = {"dossier_id": dossier.id, "code": dossier.code}
+        if to is not None:
+            payload["to"] = {"channel": to.channel, "chat_id": to.chat_id, "user_id": to.user_id}
         async with self._sessions.begin() as session:
             await enqueue_in(
                 session,
                 topic,
-                {"dossier_id": dossier.id, "code": dossier.code},
-                f"{topic}:{dossier.code}:{now.isoformat()}",
+                payload,
+                f"{topic}:{dossier.code}:{where.chat_id}:{now.isoformat()}",
                 now,
             )
 
@@ -670,6 +679,21 @@ class DossierRepository:
                 DossierRow.channel == q.filer.channel,
                 DossierRow.chat_id == q.filer.chat_id,
                 DossierRow.user_id == q.filer.user_id,
+            )
+        if q.chat is not None:
+            stmt = stmt.where(
+                or_(
+                    and_(
+                        DossierRow.channel == q.chat.channel,
+                        DossierRow.chat_id == q.chat.chat_id,
+                        DossierRow.user_id == q.chat.user_id,
+                    ),
+                    and_(
+                        DossierRow.villager_channel == q.chat.channel,
+                        DossierRow.villager_chat_id == q.chat.chat_id,
+                        DossierRow.villager_user_id == q.chat.user_id,
+                    ),
+                )
             )
         return stmt
 

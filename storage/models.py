@@ -322,6 +322,46 @@ class HandoverCodeRow(Base):
     used_by: Mapped[str | None] = mapped_column(String(300))
 
 
+class AnnouncementSubscriptionRow(Base):
+    """A chat's choice about the commune's announcements: ``status`` is ``asked`` (offered
+    once, no answer yet or «Không, cảm ơn»), ``in`` or ``out``. ``token`` is the secret of the
+    one-tap «Không nhận thông báo nữa» button, new on every opt-in."""
+
+    __tablename__ = "announcement_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("channel", "user_id"),
+        Index(None, "commune_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(8))
+    token: Mapped[str] = mapped_column(String(32))
+    asked_at: Mapped[datetime | None]
+    opted_in_at: Mapped[datetime | None]
+    opted_out_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class AnnouncementRow(Base):
+    """An announcement an officer sent to a commune's subscribers: one ``announce:<channel>``
+    outbox row per recipient was written in the same transaction (``recipients`` of them)."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index(None, "commune_code", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    recipients: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
 class ConsoleUserRow(Base):
     """An account of the officer console. ``commune_code`` is a 5-digit unit code, or ``*``
     for the whole province (an administrator, a province leader)."""

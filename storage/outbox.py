@@ -46,6 +46,14 @@ def handoff_topic(channel: str) -> str:
     return f"{HANDOFF}:{channel}"
 
 
+ANNOUNCE = "announce"
+
+
+def announce_topic(channel: str) -> str:
+    """An officer's announcement to one subscriber (storage.announcements), per channel."""
+    return f"{ANNOUNCE}:{channel}"
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int

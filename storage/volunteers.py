@@ -234,6 +234,53 @@ class VolunteerRepository:
             await _tell(session, volunteer.key, status, f"{volunteer_id}:{status}", now)
             return volunteer
 
+    async def approved_in(self, commune_codes: tuple[str, ...] | None) -> builtins.list[Volunteer]:
+        """Approved volunteers, by name; ``None``: every commune."""
+        stmt = select(VolunteerRow).where(VolunteerRow.status == APPROVED)
+        if commune_codes is not None:
+            stmt = stmt.where(VolunteerRow.commune_code.in_(commune_codes))
+        async with self._sessions() as session:
+            rows = await session.scalars(stmt.order_by(VolunteerRow.name, VolunteerRow.id))
+            return [_volunteer(r) for r in rows]
+
+    async def disable(
+        self,
+        volunteer_id: int,
+        *,
+        actor: str,
+        commune_codes: tuple[str, ...] | None,
+        now: datetime,
+    ) -> Volunteer | None:
+        """Revoke an approved volunteer of a commune in ``commune_codes``: compare-and-set on
+        ``approved``, with the audit entry and the message to their chat in the same
+        transaction; None when they are not approved there (any more)."""
+        now = _aware(now, "now")
+        stmt = (
+            update(VolunteerRow)
+            .where(VolunteerRow.id == volunteer_id, VolunteerRow.status == APPROVED)
+            .values(status=DISABLED, decided_at=now, decided_by=actor)
+            .returning(VolunteerRow.id)
+        )
+        if commune_codes is not None:
+            stmt = stmt.where(VolunteerRow.commune_code.in_(commune_codes))
+        async with self._sessions.begin() as session:
+            if (await session.execute(stmt)).scalar_one_or_none() is None:
+                return None
+            row = await session.get(VolunteerRow, volunteer_id)
+            assert row is not None
+            await session.refresh(row)
+            volunteer = _volunteer(row)
+            _audit(
+                session,
+                now,
+                actor,
+                "volunteer_disabled",
+                f"volunteer:{volunteer_id}",
+                commune_code=volunteer.commune_code,
+            )
+            await _tell(session, volunteer.key, DISABLED, f"{volunteer_id}:{DISABLED}", now)
+            return volunteer
+
     # --- what a volunteer filed -------------------------------------------------------------
 
     async def filed_by(self, volunteer_id: int, limit: int = 50) -> builtins.list[Dossier]:

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
-from sqlalchemy import update
 
 from backoffice.domain import Accept, Role
 from bot.app import App, Knowledge, build_app
@@ -27,10 +26,10 @@ from bot.volunteers import HANDOVER_REFUSALS, code_hash
 from dialogs import volunteer as flow
 from dialogs.model import CONSENT_SLOT, Attachment, ConversationKey, Inbound, Reply
 from dialogs.texts import filing as ftexts
+from dialogs.texts import tracking
 from dialogs.texts import volunteer as texts
 from dialogs.texts.validation import ID_WRONG_LENGTH, PHONE_MOBILE_LENGTH
 from storage.migrate import upgrade
-from storage.models import VolunteerRow
 from storage.outbox import OutboxRepository
 from tests.dialogs.test_filing import BIRTH_ANSWERS
 
@@ -364,17 +363,28 @@ async def test_a_refused_consent_or_a_volunteer_disabled_meanwhile_files_nothing
         await chat.send("khai sinh")
         volunteer = await app.volunteers.of(VOLUNTEER)
         assert volunteer is not None
-        async with app.volunteers._sessions.begin() as session:
-            await session.execute(
-                update(VolunteerRow)
-                .where(VolunteerRow.id == volunteer.id)
-                .values(status="disabled")
-            )
+        elsewhere = await app.volunteers.disable(
+            volunteer.id, actor="console:x", commune_codes=("99999",), now=datetime.now(UTC)
+        )
+        assert elsewhere is None  # another commune's officer cannot
+        disabled = await app.volunteers.disable(
+            volunteer.id,
+            actor="console:lan",
+            commune_codes=(settings.deployment.default_commune,),
+            now=datetime.now(UTC),
+        )
+        assert disabled is not None and disabled.status == "disabled"
         with pytest.raises(AssertionError):
             await fill_birth_form(chat, tmp_path)
         assert texts.NOT_APPROVED in chat.text
         assert await app.volunteers.filed_by(volunteer.id) == []
         assert texts.DISABLED in await chat.send("/tinhnguyen")
+        assert texts.DISABLED in await chat.send(payload=flow.FILE_FOR)
+        # Told in the chat, through the outbox (after the approval's message).
+        told = await prepared_notices(app, "terminal")
+        assert told[-1] == (VOLUNTEER, texts.DISABLED_NOTICE)
+        actions = [e.action for e in await app.audit.for_target(f"volunteer:{volunteer.id}")]
+        assert actions[-1] == "volunteer_disabled"
 
 
 # --- handing over ----------------------------------------------------------------------------
@@ -442,6 +452,18 @@ async def test_a_handover_code_moves_the_notices_and_the_receipt_to_the_villager
         for _, reply in got:
             assert code in reply.text
             assert f"bien-nhan-{code}.pdf" in [d.filename for d in reply.documents]
+
+        # The villager's own "/hoso" lists the dossier handed over, and its receipt can be
+        # asked for again there (it goes to the villager's chat, not the volunteer's).
+        listed = await villager.send("/hoso")
+        assert code in listed and "Đăng ký khai sinh" in listed
+        assert tracking.receipt_coming(code) in await villager.press(tracking.btn_receipt(1))
+        again = await receipt_rows(app, "telegram")
+        assert [r["to"] for r in again] == [
+            {"channel": "telegram", "chat_id": "5551", "user_id": "5551"}
+        ]
+        # A stranger's "/hoso" does not list it.
+        assert code not in await stranger.send("/hoso")
 
 
 async def test_expired_codes_and_too_many_wrong_ones_are_refused(

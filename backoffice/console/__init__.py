@@ -47,6 +47,7 @@ from dialogs.model import ConversationKey
 from dialogs.validators import Invalid, parse_name, parse_phone
 from knowledge.catalogue import Catalogue
 from storage.accounts import ConsoleSession
+from storage.announcements import AnnouncementRepository
 from storage.attachments import FileRepository
 from storage.audit import AuditRepository
 from storage.dossiers import Dossier, DossierNotFoundError, DossierQuery
@@ -250,6 +251,9 @@ def router(
     leader_chats: LeaderChatRepository | None = None,
     poll_seconds: float = 3.0,
     volunteers: VolunteerRepository | None = None,
+    announcements: AnnouncementRepository | None = None,
+    announce_channels: frozenset[str] | None = None,
+    announced: Callable[[], None] = lambda: None,
 ) -> APIRouter:
     """The console's pages. Mount behind :class:`ConsoleHeaders`."""
     console = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -804,6 +808,7 @@ def router(
             viewer,
             status_code,
             pending=await volunteers.pending(viewer.communes),
+            approved=await volunteers.approved_in(viewer.communes),
             may_decide=viewer.role is Role.OFFICER,
             texts=texts,
             **more,
@@ -813,7 +818,11 @@ def router(
     async def volunteers_list(request: Request) -> Response:
         viewer = await viewer_of(request)
         done = request.query_params.get("done", "")
-        message = {"approved": texts.VOLUNTEER_APPROVED, "rejected": texts.VOLUNTEER_REJECTED}
+        message = {
+            "approved": texts.VOLUNTEER_APPROVED,
+            "rejected": texts.VOLUNTEER_REJECTED,
+            "disabled": texts.VOLUNTEER_DISABLED,
+        }
         return await volunteers_page(request, viewer, done=message.get(done, ""))
 
     @console.post("/volunteers/{volunteer_id}")
@@ -834,6 +843,24 @@ def router(
         if decided is None:  # decided already, or another commune's: nothing leaks
             return await volunteers_page(request, viewer, 404, error=texts.VOLUNTEER_GONE)
         return RedirectResponse(f"{PREFIX}/volunteers?done={decided.status}", status_code=303)
+
+    @console.post("/volunteers/{volunteer_id}/disable")
+    async def volunteer_disable(volunteer_id: int, request: Request) -> Response:
+        """Revoke an approved volunteer: they are told in the chat and file for nobody more."""
+        viewer = await viewer_of(request)
+        await posted_form(request, viewer)
+        require(request, viewer, frozenset({Role.OFFICER}))
+        if volunteers is None:
+            raise not_found(request, viewer)
+        disabled = await volunteers.disable(
+            volunteer_id,
+            actor=viewer.actor,
+            commune_codes=viewer.communes,
+            now=datetime.now().astimezone(),
+        )
+        if disabled is None:  # not approved (any more), or another commune's
+            return await volunteers_page(request, viewer, 404, error=texts.VOLUNTEER_NOT_APPROVED)
+        return RedirectResponse(f"{PREFIX}/volunteers?done=disabled", status_code=303)
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -1113,6 +1140,22 @@ def router(
             forbidden=forbidden,
             page=page,
             commune_names=commune_names,
+        )
+    if announcements is not None:
+        from backoffice.console import announcements as announcing
+
+        announcing.add_routes(
+            console,
+            announcements,
+            audit,
+            viewer_of=viewer_of,
+            posted_form=posted_form,
+            forbidden=forbidden,
+            not_found=not_found,
+            page=page,
+            commune_names=commune_names,
+            channels=announce_channels,
+            sent=announced,
         )
     if leader_chats is not None:
         from backoffice.console import stats

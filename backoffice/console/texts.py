@@ -112,3 +112,18 @@ VOLUNTEER_REJECT = "Không duyệt"
 VOLUNTEER_APPROVED = "Đã duyệt tình nguyện viên; bạn ấy được báo trong chat."
 VOLUNTEER_REJECTED = "Đã không duyệt; bạn ấy được báo trong chat."
 VOLUNTEER_GONE = "Yêu cầu này đã được xử lý hoặc không thuộc xã của bạn."
+VOLUNTEER_DISABLE = "Thu hồi"
+VOLUNTEER_DISABLED = "Đã thu hồi quyền khai giúp; bạn ấy được báo trong chat."
+VOLUNTEER_NOT_APPROVED = "Tình nguyện viên này không còn được duyệt hoặc không thuộc xã của bạn."
+VOLUNTEERS_APPROVED_NONE = "Chưa có tình nguyện viên nào được duyệt."
+
+# --- announcements ---------------------------------------------------------------------------
+
+ANNOUNCE_MAX = 1500
+"""Characters of an announcement: with its heading it fits one Zalo message (2,000)."""
+ANNOUNCE_EMPTY = "Vui lòng viết nội dung thông báo."
+ANNOUNCE_TOO_LONG = "Thông báo dài quá: tối đa {limit} ký tự (hiện có {count})."
+ANNOUNCE_NOBODY = "Chưa có người dân nào của xã đăng ký nhận thông báo: chưa gửi được."
+ANNOUNCE_SENT = "Đã xếp thông báo để gửi tới {count} người; số đã gửi được cập nhật dưới đây."
+ANNOUNCE_AGAIN = "Thông báo này đã được gửi trước đó (bấm gửi hai lần): không gửi lại."
+ANNOUNCE_NONE = "Chưa có thông báo nào."

@@ -49,6 +49,10 @@ APPROVED_NOTICE = (
     "Chúc mừng bạn! Cán bộ xã đã duyệt bạn làm tình nguyện viên.\n"
     "Bấm «Khai giúp bà con» để nộp hồ sơ giúp người dân."
 )
+DISABLED_NOTICE = (
+    "Cán bộ xã đã dừng quyền khai hồ sơ giúp bà con của bạn. "
+    "Hồ sơ bạn đã khai vẫn được xử lý bình thường. Bạn liên hệ cán bộ xã nếu cần ạ."
+)
 REJECTED_NOTICE = (
     "Cán bộ xã chưa duyệt yêu cầu làm tình nguyện viên của bạn. "
     "Bạn liên hệ Đoàn xã hoặc bộ phận một cửa để biết thêm ạ."

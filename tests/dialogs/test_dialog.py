@@ -42,6 +42,7 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "lookup",
         "officer",
         "volunteer",
+        "announcements",
     ]
     assert DIALOG.verbs == {
         "menu",
@@ -79,6 +80,12 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "tnvok",
         "tnvfile",
         "tnvfiled",
+        "tb",
+        "tbst",
+        "tbmoi",
+        "tbnhan",
+        "tbkhong",
+        "tbtat",
     }
     assert DIALOG.modes == {
         "qa",

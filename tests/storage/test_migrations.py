@@ -36,6 +36,8 @@ TABLES = {
     "web_pages",
     "web_pushes",
     "flood_counts",
+    "announcement_subscriptions",
+    "announcements",
 }
 
 
