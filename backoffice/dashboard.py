@@ -33,7 +33,8 @@ HISTORY = 4
 DONE: tuple[str, ...] = tuple(
     name for s in (Status.RESULT_READY, Status.REFUSED) for name in domain.stored_names(s)
 )
-"""A dossier is finished at its first step to one of these: the office has decided."""
+"""A dossier is finished at its first step to one of these: the office has decided (the store
+keeps that step's time on the dossier, ``storage.models.FINISHED_STATUSES``: the same names)."""
 OWED: tuple[str, ...] = tuple(
     name
     for s in (
@@ -256,10 +257,8 @@ class Dashboard:
             quarters.insert(0, quarters[0].previous())
         periods = [q.period(self._tz) for q in quarters]
         today = self.today()
-        cells = await self._stats.cells(
-            periods, communes=communes, today=today, done=DONE, owed=OWED
-        )
-        spans = await self._stats.spans(periods, communes=communes, done=DONE)
+        cells = await self._stats.cells(periods, communes=communes, today=today, owed=OWED)
+        spans = await self._stats.spans(periods, communes=communes)
         days_of = self._days_by(spans)
         last = len(quarters) - 1
 
