@@ -4,11 +4,12 @@ A generated year (backoffice.sample: counter, online and volunteer filings, ever
 history per dossier) is written to a fresh migrated SQLite file, and to PostgreSQL when
 ``MOTCUA_BENCH_POSTGRES_URL`` names an empty database the bench may reset. Timed is what the
 console's page asks for: ``Dashboard.figures`` of the current quarter and the four before it,
-for one commune and for the whole province (each counted afresh: a new ``Dashboard`` keeps
-no counts), the two PNG charts, and the province's page with its two charts as one worker
-serves them (counted once, the charts reuse the counts kept by data revision). The baseline
-beside it is the naive way for one commune: load its dossiers with their histories as ORM
-rows and count in Python (what a loop over ``DossierRepository.list`` would do).
+for one commune and for the whole province (each counted afresh: the kept counts are
+forgotten before each run), the two PNG charts, and the province's page with its two charts
+as one worker serves them (counted once, the charts reuse the counts kept by data revision).
+The baseline beside it is the naive way for one commune: load its dossiers with their
+histories as ORM rows and count in Python (what a loop over ``DossierRepository.list`` would
+do).
 """
 
 from __future__ import annotations
@@ -123,25 +124,25 @@ async def _measure(url: str, now: datetime) -> dict[str, list[float]]:
     try:
         sessions = session_factory(engine)
 
-        def new_board() -> Dashboard:
-            return Dashboard(
-                StatsRepository(sessions, TZ),
-                calendar=_calendar(),
-                timezone=TZ,
-                procedure_names=str,
-                clock=lambda: now,
-            )
-
-        board = new_board()  # one per worker, as the console has
+        board = Dashboard(  # one per worker, as the console has
+            StatsRepository(sessions, TZ),
+            calendar=_calendar(),
+            timezone=TZ,
+            procedure_names=str,
+            clock=lambda: now,
+        )
         quarter = Quarter.of(now.astimezone(TZ).date())
 
         async def one_commune() -> object:
-            return await new_board().figures(("10042",), quarter)  # counted, never kept
+            board.forget_counts()  # counted afresh every time
+            return await board.figures(("10042",), quarter)
 
         async def province() -> object:
-            return await new_board().figures(None, quarter)
+            board.forget_counts()
+            return await board.figures(None, quarter)
 
         async def page_with_charts() -> object:
+            board.forget_counts()
             figures = await board.figures(("10042",), quarter)
             await asyncio.to_thread(ratio_png, figures)
             return await asyncio.to_thread(channels_png, figures)
@@ -149,10 +150,10 @@ async def _measure(url: str, now: datetime) -> dict[str, list[float]]:
         async def province_page() -> object:
             # The page and its two charts are three requests of one worker: the first counts
             # (a fresh worker, or data changed since), the two charts reuse its counts.
-            fresh = new_board()
-            await fresh.figures(None, quarter)
-            await asyncio.to_thread(ratio_png, await fresh.figures(None, quarter))
-            return await asyncio.to_thread(channels_png, await fresh.figures(None, quarter))
+            board.forget_counts()
+            await board.figures(None, quarter)
+            await asyncio.to_thread(ratio_png, await board.figures(None, quarter))
+            return await asyncio.to_thread(channels_png, await board.figures(None, quarter))
 
         async def naive_commune() -> object:
             start = quarter.period(TZ).start - timedelta(days=365)
