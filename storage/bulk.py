@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.common import aware
 from storage.common import dialect_insert as _insert
-from storage.models import CodeCounterRow, DossierEventRow, DossierRow, VolunteerRow
+from storage.models import (
+    EXTENDED_KIND,
+    FINISHED_STATUSES,
+    CodeCounterRow,
+    DossierEventRow,
+    DossierRow,
+    VolunteerRow,
+)
 
 _DOSSIERS = cast(Table, DossierRow.__table__)
 _EVENTS = cast(Table, DossierEventRow.__table__)
@@ -147,6 +154,12 @@ async def _write(session: AsyncSession, records: Sequence[Record]) -> None:
                 "processing_days": r.processing_days,
                 "workflow": r.workflow,
                 "volunteer_id": r.volunteer_id,
+                # The dashboard's summary of the history (as storage.dossiers writes it).
+                "finished_at": min(
+                    (aware(s.at, "at") for s in r.steps if s.status in FINISHED_STATUSES),
+                    default=None,
+                ),
+                "extended": any(s.kind == EXTENDED_KIND for s in r.steps),
             }
         )
     ids = list(

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +32,8 @@ from storage.common import aware as _aware
 from storage.common import dialect_insert as _insert
 from storage.common import key_of as _key
 from storage.models import (
+    EXTENDED_KIND,
+    FINISHED_STATUSES,
     RESULT_DELIVERIES,
     AuditLogRow,
     CodeCounterRow,
@@ -39,6 +41,7 @@ from storage.models import (
     DossierFileRow,
     DossierRow,
     OutboxRow,
+    UtcDateTime,
 )
 from storage.outbox import enqueue_in, notify_topic, receipt_topic
 
@@ -520,6 +523,7 @@ class DossierRepository:
                     workflow=change.workflow.to_json(),
                     version=change.expected_version + 1,
                     updated_at=at,
+                    **_summary_update(change.events),
                 )
                 .returning(DossierRow.id)
             )
@@ -748,6 +752,25 @@ def _new_dossier(new: NewDossier, code: str, received_at: datetime) -> Dossier:
         processing_days=new.processing_days,
         volunteer_id=new.volunteer_id,
     )
+
+
+def _summary_update(events: Sequence[NewEvent]) -> dict[str, Any]:
+    """The dashboard's summary columns (``finished_at``, ``extended``) after ``events``, as
+    values for the same UPDATE that moves the dossier: one transaction with the steps."""
+    values: dict[str, Any] = {}
+    done = [_aware(e.at, "event at") for e in events if e.status in FINISHED_STATUSES]
+    if done:
+        first = min(done)
+        values["finished_at"] = case(
+            (
+                or_(DossierRow.finished_at.is_(None), DossierRow.finished_at > first),
+                literal(first, UtcDateTime()),
+            ),
+            else_=DossierRow.finished_at,
+        )
+    if any(e.kind == EXTENDED_KIND for e in events):
+        values["extended"] = True
+    return values
 
 
 def _dossier_values(d: Dossier) -> dict[str, Any]:

@@ -39,6 +39,12 @@ NAMING_CONVENTION = {
 
 RESULT_DELIVERIES: tuple[str, ...] = ("counter", "post")
 
+FINISHED_STATUSES: tuple[str, ...] = ("result_ready", "processed", "refused", "stopped")
+"""A dossier is finished at its first step to one of these (the office decided: the result is
+ready, or it refused; with the older names of both): ``dossiers.finished_at``."""
+EXTENDED_KIND = "extended"
+"""The kind of the step that gave the one apology and new date: ``dossiers.extended``."""
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every backend.
@@ -156,6 +162,11 @@ class DossierRow(Base):
     villager_channel: Mapped[str | None] = mapped_column(String(128))
     villager_chat_id: Mapped[str | None] = mapped_column(String(128))
     villager_user_id: Mapped[str | None] = mapped_column(String(128))
+    # A summary of the history for the dashboard (storage.stats), written in the same
+    # transaction as the steps it sums up: the first step to a FINISHED_STATUSES status, and
+    # whether any step was the EXTENDED_KIND apology.
+    finished_at: Mapped[datetime | None]
+    extended: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class DossierEventRow(Base):

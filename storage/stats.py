@@ -8,13 +8,17 @@ into the channel group that filed them:
 * ``volunteer``: filed online by a youth-union volunteer for a villager (``volunteer_id`` set);
 * ``citizen``: filed online by the citizen themselves (any other channel).
 
-A dossier is *finished* at its first history step to one of the caller's ``done`` statuses
-(the office decided: the result is ready, or it refused). It is on time when that step's local
-day is no later than the due date and the dossier never needed the one apology and new date
-(an ``extended`` step): NĐ 61/2018 Art. 19.9 asks for the apology because it is late.
+A dossier is *finished* at its first history step to one of the statuses in
+``storage.models.FINISHED_STATUSES`` (the office decided: the result is ready, or it refused).
+It is on time when that step's local day is no later than the due date and the dossier never
+needed the one apology and new date (an ``extended`` step): NĐ 61/2018 Art. 19.9 asks for the
+apology because it is late.
 
-Nothing here loops over dossiers in Python: each query returns one row per combination of
-the dimensions the page shows (period x group x procedure x volunteer x delivery).
+Both history facts are kept on the dossier (``finished_at``, ``extended``), written in the
+same transaction as the steps (storage.dossiers, storage.bulk; migration 0014 filled in the
+older rows), so the queries read ``dossiers`` alone: no join with the history. Nothing here
+loops over dossiers in Python: each query returns one row per combination of the dimensions
+the page shows (period x group x procedure x volunteer x delivery).
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.common import aware
-from storage.models import DossierEventRow, DossierRow, VolunteerRow
+from storage.db import read_only
+from storage.models import DossierRow, VolunteerRow
 
 COUNTER = "counter"
 CHANNEL_GROUPS: tuple[str, ...] = ("citizen", "volunteer", "counter")
@@ -89,7 +94,6 @@ class StatsRepository:
         *,
         communes: tuple[str, ...] | None,
         today: date,
-        done: tuple[str, ...],
         owed: tuple[str, ...],
     ) -> list[Cell]:
         """One row per (period, group, procedure, volunteer, by post) with its counts.
@@ -97,13 +101,14 @@ class StatsRepository:
         if not periods:
             return []
         async with self._sessions() as session:
+            await _counting(session)
             local_day = self._local_day(session)
-            per_dossier = self._per_dossier(periods, communes, done, local_day).subquery()
+            per_dossier = self._per_dossier(periods, communes, local_day).subquery()
             c = per_dossier.c
             finished = c.finished_at.is_not(None)
             on_time = and_(
                 finished,
-                c.extended == 0,
+                c.extended.is_(False),
                 or_(c.due_date.is_(None), c.finished_day <= c.due_date),
             )
             overdue = and_(
@@ -144,14 +149,14 @@ class StatsRepository:
         periods: Sequence[Period],
         *,
         communes: tuple[str, ...] | None,
-        done: tuple[str, ...],
     ) -> list[Span]:
         """Finished dossiers counted per (period, procedure, received day, finished day)."""
         if not periods:
             return []
         async with self._sessions() as session:
+            await _counting(session)
             local_day = self._local_day(session)
-            per_dossier = self._per_dossier(periods, communes, done, local_day).subquery()
+            per_dossier = self._per_dossier(periods, communes, local_day).subquery()
             c = per_dossier.c
             received_day = local_day(c.received_at)
             stmt = (
@@ -171,10 +176,26 @@ class StatsRepository:
             for r in rows
         ]
 
+    async def revision(self) -> tuple[int, int]:
+        """A value that changes with every committed change to what the counts read, for a
+        cache keyed by it (each worker keeps its own; all read this one): how many dossiers
+        there are and the sum of their versions. A dossier is never deleted, a new one adds a
+        row and every move adds one to its dossier's version (storage.dossiers), so the pair
+        only grows."""
+        async with self._sessions() as session:
+            await read_only(session)
+            row = (
+                await session.execute(
+                    select(func.count(), func.coalesce(func.sum(DossierRow.version), 0))
+                )
+            ).one()
+        return int(row[0]), int(row[1])
+
     async def volunteers(self, ids: Sequence[int]) -> dict[int, VolunteerName]:
         if not ids:
             return {}
         async with self._sessions() as session:
+            await read_only(session)
             rows = await session.execute(
                 select(
                     VolunteerRow.id,
@@ -193,12 +214,11 @@ class StatsRepository:
         self,
         periods: Sequence[Period],
         communes: tuple[str, ...] | None,
-        done: tuple[str, ...],
         local_day: Any,
     ) -> Any:
-        """One row per dossier received in the periods: its bucket, group and, from its
-        history, when it was finished and whether it was extended."""
-        d, e = DossierRow, DossierEventRow
+        """One row per dossier received in the periods: its bucket, group and the summary of
+        its history (when it was finished, whether it was extended)."""
+        d = DossierRow
         bounds = [(aware(p.start, "start"), aware(p.end, "end")) for p in periods]
         period = case(
             *((d.received_at < end, literal(i)) for i, (_, end) in enumerate(bounds)),
@@ -209,30 +229,19 @@ class StatsRepository:
             (d.volunteer_id.is_not(None), literal("volunteer")),
             else_=literal("citizen"),
         )
-        finished_at = func.min(case((e.status.in_(done), e.at)))
-        extended = func.max(case((e.kind == "extended", 1), else_=0))
-        stmt = (
-            select(
-                period.label("period"),
-                group.label("grp"),
-                d.procedure_code.label("procedure_code"),
-                d.volunteer_id.label("volunteer_id"),
-                case((d.result_delivery == "post", 1), else_=0).label("by_post"),
-                d.status.label("status"),
-                d.due_date.label("due_date"),
-                d.received_at.label("received_at"),
-                finished_at.label("finished_at"),
-                local_day(finished_at).label("finished_day"),
-                func.coalesce(extended, 0).label("extended"),
-            )
-            .select_from(d)
-            .outerjoin(
-                e,
-                and_(e.dossier_id == d.id, or_(e.status.in_(done), e.kind == "extended")),
-            )
-            .where(d.received_at >= bounds[0][0], d.received_at < bounds[-1][1])
-            .group_by(d.id)
-        )
+        stmt = select(
+            period.label("period"),
+            group.label("grp"),
+            d.procedure_code.label("procedure_code"),
+            d.volunteer_id.label("volunteer_id"),
+            case((d.result_delivery == "post", 1), else_=0).label("by_post"),
+            d.status.label("status"),
+            d.due_date.label("due_date"),
+            d.received_at.label("received_at"),
+            d.finished_at.label("finished_at"),
+            local_day(d.finished_at).label("finished_day"),
+            d.extended.label("extended"),
+        ).where(d.received_at >= bounds[0][0], d.received_at < bounds[-1][1])
         if communes is not None:
             stmt = stmt.where(d.commune_code.in_(communes))
         return stmt
@@ -256,6 +265,15 @@ class StatsRepository:
             return func.date(column, f"{minutes:+d} minutes")
 
         return sqlite_day
+
+
+async def _counting(session: AsyncSession) -> None:
+    """Begin a unit of work that groups a year of dossiers: on SQLite without the write lock
+    (a filing need not wait for the dashboard), on PostgreSQL with room to group in memory
+    (the default 4 MB made it sort the rows on disk first)."""
+    await read_only(session)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL work_mem = '32MB'"))
 
 
 def _as_date(value: Any) -> date:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,7 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backoffice.calendar import DEFAULT_2026_SCHEDULE, WorkCalendar
 from backoffice.dashboard import Dashboard, Quarter, to_csv, to_xlsx
 from storage.bulk import NewVolunteer, Record, Step, insert_records, insert_volunteers
-from storage.stats import StatsRepository
+from storage.dossiers import Change, DossierRepository, NewEvent, Workflow
+from storage.stats import Cell, StatsRepository
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 HOME, OTHER = "10642", "10645"
@@ -309,3 +311,66 @@ async def test_exports_carry_the_same_figures(
     assert values[0][0] == "Thống kê xã Thái Tân"
     xq3 = next(r for r in values if r[1] == "Quý 3/2026")
     assert xq3[2:7] == [8, 2, 2, 4, 50.0]
+
+
+class CountingStats(StatsRepository):
+    """Counts how often the database is asked for the figures' rows."""
+
+    asked = 0
+
+    async def cells(self, *args: Any, **kwargs: Any) -> list[Cell]:
+        self.asked += 1
+        return await super().cells(*args, **kwargs)
+
+
+async def test_a_page_and_its_charts_count_once_and_every_change_is_seen(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The counts are kept per worker by the database's data revision: asked again (the two
+    charts after the page) they are not counted again; after a move or a new dossier, written
+    through any worker, the next answer has it."""
+    await build(sessions)
+    stats = CountingStats(sessions, TZ)
+    board = Dashboard(
+        stats,
+        calendar=WorkCalendar(DEFAULT_2026_SCHEDULE.days_off, DEFAULT_2026_SCHEDULE.make_up_days),
+        timezone=TZ,
+        procedure_names=str,
+        clock=lambda: NOW.astimezone(UTC),
+    )
+    first = await board.figures((HOME,), Quarter(2026, 3))
+    assert await board.figures((HOME,), Quarter(2026, 3)) == first
+    assert stats.asked == 1
+    assert (first.current.counts.finished, first.current.counts.open_overdue) == (5, 1)
+
+    # #5 (in progress, past due) gets its result, as an officer's move writes it.
+    store = DossierRepository(sessions)
+    ready_at = at("2026-08-20", "10:00")
+    applied = await store.apply(
+        Change(
+            code="T-0005",
+            expected_version=2,
+            status="result_ready",
+            due_date=date(2026, 8, 14),
+            workflow=Workflow(),
+            events=(
+                NewEvent("transition", "in_progress", "result_ready", ready_at, "t", "officer", ""),
+            ),
+            at=ready_at,
+            audit_actor="t",
+            audit_action="result_ready",
+            audit_details={},
+        )
+    )
+    assert applied is not None
+    moved = (await board.figures((HOME,), Quarter(2026, 3))).current.counts
+    assert (moved.finished, moved.open_overdue, moved.on_time) == (6, 0, 2)
+    assert stats.asked == 2
+
+    await insert_records(
+        sessions,
+        [record(30, at("2026-09-10"), channel="web", proc="A", due="2026-09-15")],
+    )
+    added = (await board.figures((HOME,), Quarter(2026, 3))).current.counts
+    assert (added.received, added.citizen) == (9, 3)
+    assert stats.asked == 3
