@@ -34,7 +34,8 @@ from typing import Any
 import aiosqlite.core
 
 from bench._aiogram_storage import SqliteStorage
-from bench.turns import TURNS_PER_CHAT, System, aiogram_bot, load_average, ours
+from bench._machine import load_average
+from bench.turns import TURNS_PER_CHAT, System, aiogram_bot, ours
 from storage.migrate import upgrade
 
 WARM_CHATS = 5  # not measured: first imports, caches, statement compilation

@@ -33,6 +33,7 @@ def test_the_open_loop_ladder_files_a_dossier_for_every_finished_chat(tmp_path: 
         measure_open(tmp_path, levels=(20,), seconds=1.5, warmup=0.5, think_s=0.02)
     )
     assert [(r.system, r.offered) for r in levels] == [
+        ("(load generator alone)", 2000),
         ("ours (SQLite)", 20),
         ("aiogram (SQLite)", 20),
         ("aiogram (memory)", 20),
