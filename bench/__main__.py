@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench._machine import load_average
+
 
 def _benchmarks() -> dict[str, Callable[[], list[str]]]:
     found: dict[str, Callable[[], list[str]]] = {}
@@ -39,7 +41,8 @@ def main(argv: list[str]) -> int:
         print(f"== {name} ==")
         for line in benchmarks[name]():
             print(line)
-        print(f"({name}: {time.perf_counter() - started:.1f} s)\n")
+        took = time.perf_counter() - started
+        print(f"({name}: {took:.1f} s; load average at the end {load_average()})\n")
     return 0
 
 

@@ -19,6 +19,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._machine import load_average
+from bench._openloop import percentile
 from bot.app import build_app, load_knowledge
 from bot.config import settings_from_dict
 from bot.receipts import ReceiptMaker, drawing_pool
@@ -97,16 +99,15 @@ def run() -> list[str]:
     tune_gc()
     lines = [
         f"{FILINGS} receipts drawn one after another while {CHATS} citizens chat (menu turns)",
-        f"{'drawing in':<14} {'filings/s':>9} {'turns':>6} {'p50 ms':>8} {'p99 ms':>8}",
+        f"{'drawing in':<14} {'filings/s':>9} {'turns':>6} {'p50 ms':>8} {'p99 ms':>8} {'load':>8}",
     ]
     with tempfile.TemporaryDirectory(prefix="motcua-bench-") as folder:
         for pooled in (False, True):
             rate, latencies, turns = asyncio.run(_measure(pooled, Path(folder)))
-            ordered = sorted(latencies)
-            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
             lines.append(
                 f"{'process pool' if pooled else 'a thread':<14} {rate:>9.2f} {turns:>6} "
-                f"{statistics.median(latencies):>8.1f} {p99:>8.1f}"
+                f"{statistics.median(latencies):>8.1f} {percentile(latencies, 0.99):>8.1f} "
+                f"{load_average():>8}"
             )
     return lines
 
