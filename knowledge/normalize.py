@@ -50,6 +50,11 @@ def normalize(text: str) -> str:
     return _NON_WORD.sub(" ", folded).strip()
 
 
+def fold_word(word: str) -> str:
+    """One lowercase word folded as ``normalize`` folds it, without the punctuation pass."""
+    return word.translate(_FOLD)
+
+
 def tokens(text: str) -> list[str]:
     return normalize(text).split()
 

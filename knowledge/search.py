@@ -27,8 +27,8 @@ from knowledge.normalize import (
     Synonyms,
     TypoCorrector,
     load_synonyms,
+    fold_word,
     marked_tokens,
-    normalize,
 )
 
 
@@ -76,7 +76,7 @@ def _spelt_pairs(text: str) -> Iterator[tuple[str, str, str, str]]:
     """Neighbouring words of a text as typed: (first, second, their folded pair, spelt pair)."""
     words = _WORD.findall(unicodedata.normalize("NFC", text.lower()))
     for a, b in itertools.pairwise(words):
-        folded = f"{normalize(a)} {normalize(b)}"
+        folded = f"{fold_word(a)} {fold_word(b)}"
         yield a, b, folded, f"{_spelt(a)} {_spelt(b)}"
 
 
@@ -237,22 +237,34 @@ class Searcher:
         spelt otherwise, each word spelt as the catalogue spells it somewhere ("công nhân" is
         not "công nhận"): they are other words, so they match nothing. A word the catalogue
         never spells that way ("kêt hôn") may be a slip of the keyboard and is left alone."""
+        if query.isascii():
+            return frozenset()
         misread: set[str] = set()
         fine: set[str] = set()
-        for a, b, folded, pair in _spelt_pairs(query):
-            if folded not in self._folded_pairs:
+        text = unicodedata.normalize("NFC", query.lower())
+        # Folding the text at once keeps each letter's place (precomposed letters fold to one).
+        whole = fold_word(text)
+        spans = [m.span() for m in _WORD.finditer(text)]
+        words = [text[a:b] for a, b in spans]
+        if len(whole) == len(text):
+            folded = [whole[a:b] for a, b in spans]
+        else:
+            folded = [fold_word(w) for w in words]
+        for i in range(len(words) - 1):
+            pair = f"{folded[i]} {folded[i + 1]}"
+            if pair not in self._folded_pairs:
                 continue
-            sa, sb = _spelt(a), _spelt(b)
+            sa, sb = _spelt(words[i]), _spelt(words[i + 1])
             if (
                 sa
                 and sb
-                and pair not in self._spelt_pairs
+                and f"{sa} {sb}" not in self._spelt_pairs
                 and sa in self._spelt_words
                 and sb in self._spelt_words
             ):
-                misread.add(folded)
+                misread.add(pair)
             else:
-                fine.add(folded)
+                fine.add(pair)
         return frozenset(misread - fine)
 
     def query_terms(self, query: str) -> list[str]:
@@ -334,9 +346,12 @@ class Searcher:
             # A topic the commune does not handle ("vay tiền", "hộ chiếu") refuses the question,
             # unless the best procedure itself is about it ("trình báo mất hộ chiếu").
             # ... typed with a slip too ("hộ chếu"): the corrected words are looked at as well.
-            topics = self._synonyms.outside_topics(query) | self._synonyms.outside_topics(
-                " ".join(self._typos.correct_all(*marked_tokens(query)))
-            )
+            topics = self._synonyms.outside_topics(query)
+            if not topics:
+                words, letters = marked_tokens(query)
+                if any(w not in self._typos for w in words):
+                    fixed = self._typos.correct_all(words, letters)
+                    topics = self._synonyms.outside_topics(" ".join(fixed))
             if topics and not topics & self._topics[hits[0][3]]:
                 return []
         sure = top >= self.THRESHOLD
