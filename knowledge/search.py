@@ -26,8 +26,8 @@ from knowledge.normalize import (
     BREAK,
     Synonyms,
     TypoCorrector,
-    load_synonyms,
     fold_word,
+    load_synonyms,
     marked_tokens,
 )
 
