@@ -129,9 +129,27 @@ def _rules(table: Mapping[str, object], section: str) -> tuple[dict[Phrase, Phra
     return rules, spellings
 
 
+# The letters beside a word typed without marks in a message typed with them ("người lao
+# động"): that word is spelt as it stands, with no mark and no tone, so it is not a key word
+# written with marks or a tone ("người lào" is Laos, "người lao động" a worker).
+PLAIN = "="
+
+
 def _spelt_alike(typed: str, key: str) -> bool:
+    if typed == PLAIN:
+        return not key
     # A word typed without marks, or a key written without them, may be either.
     return not typed or not key or typed == key
+
+
+def _plain_in_marked(words: Sequence[str], letters: Sequence[str]) -> list[str]:
+    """``letters`` with ``PLAIN`` beside the unmarked words when a third or more of the
+    message's words carry marks: it was typed with a Vietnamese keyboard, so an unmarked word
+    is meant so. A message typed mostly without marks leaves them "" (any spelling)."""
+    marked = sum(bool(t) for t in letters)
+    if not marked or 3 * marked < len(letters):
+        return list(letters)
+    return [t or (PLAIN if w.isalpha() else "") for w, t in zip(words, letters, strict=True)]
 
 
 def _rewrite(
@@ -299,8 +317,10 @@ class Synonyms:
         """
         spellings = self.spellings or (None, None)
         words, letters = marked_tokens(_PLACE.sub(" ", text))
+        letters = _plain_in_marked(words, letters)
         if correct is not None:
             fixed = correct(words, letters)
+            # A corrected word may be spelt any way.
             letters = [t if w == f else "" for w, f, t in zip(words, fixed, letters, strict=True)]
             words = fixed
         words, letters = _rewrite(

@@ -182,3 +182,11 @@ def test_pairs_do_not_span_the_story_between_two_ideas(synonyms: Synonyms) -> No
     assert BREAK not in synonyms.query_words("căn cước cho con", breaks=True)
     # Without breaks the words are the same as before.
     assert synonyms.query_words("bán nữa muốn đóng") == ["ban", "dong"]
+
+
+def test_an_unmarked_word_in_a_marked_message_is_spelt_as_it_stands(synonyms: Synonyms) -> None:
+    # "người Lào" is a foreigner; in a message typed with marks, "người lao động" is a worker.
+    assert "nuoc" in synonyms.query_words("chồng em là người Lào")
+    assert synonyms.query_words("công nhận người lao động") == [
+        "cong", "nhan", "nguoi", "lao", "dong"
+    ]  # fmt: skip

@@ -259,3 +259,8 @@ def test_no_pair_across_the_story(searcher: Searcher) -> None:
 )
 def test_more_questions_the_commune_cannot_answer(searcher: Searcher, query: str) -> None:
     assert searcher.search(query) == []
+
+
+def test_a_plain_name_with_an_unmarked_word_is_found(searcher: Searcher) -> None:
+    hits = searcher.search("công nhận người lao động có thu nhập thấp")
+    assert hits and hits[0].code == "3.000412" and hits[0].score > 0.9
