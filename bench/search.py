@@ -13,12 +13,20 @@ ours and the baseline, the held-out misses by kind of phrasing and the ten proce
 held-out misses. Only aggregates and procedure codes are printed, never a held-out phrasing: the
 held-out part must not be read while tuning (tests/data/search/README.md).
 ``python -m bench search``.
+
+While tuning, look at the tuned part only: ``python -m bench.search --part tuned`` (or
+``BENCH_SEARCH_PART=tuned python -m bench search``) prints the timings and the tuned part's
+figures and never reads ``heldout.jsonl``; ``--part held-out`` prints that part alone, and
+``--no-scales`` skips the timings at the three catalogue sizes.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -96,11 +104,14 @@ def _score(answers: Sequence[list[str]], rows: Sequence[Labelled]) -> Scored:
     )
 
 
-def _held_out_breakdown(
-    answers: Sequence[list[str]], rows: Sequence[Labelled], catalogue: Catalogue
+def _breakdown(
+    answers: Sequence[list[str]],
+    rows: Sequence[Labelled],
+    catalogue: Catalogue,
+    label: str = "held-out",
 ) -> list[str]:
     lines = [
-        "held-out misses by kind (a phrasing counts under each of its kinds; ours; "
+        f"{label} misses by kind (a phrasing counts under each of its kinds; ours; "
         "'no answer' = in scope but refused):",
         f"{'kind':<14} {'n':>5} {'top-1 miss':>10} {'top-3 miss':>10} {'top-1':>6} {'top-3':>6} "
         f"{'no answer':>9}",
@@ -118,7 +129,7 @@ def _held_out_breakdown(
             f"{kind:<14} {n:>5} {miss1:>10} {miss3:>10} "
             f"{1 - miss1 / n:>6.1%} {1 - miss3 / n:>6.1%} {silent:>9}"
         )
-    for label, curated in (("curated", True), ("not curated", False)):
+    for group, curated in (("curated", True), ("not curated", False)):
         picked = [
             (a, r)
             for a, r in zip(answers, rows, strict=True)
@@ -130,7 +141,7 @@ def _held_out_breakdown(
             n = len(picked)
             silent = sum(not a for a, _ in picked)
             lines.append(
-                f"{'(' + label + ')':<14} {n:>5} {miss1:>10} {miss3:>10} "
+                f"{'(' + group + ')':<14} {n:>5} {miss1:>10} {miss3:>10} "
                 f"{1 - miss1 / n:>6.1%} {1 - miss3 / n:>6.1%} {silent:>9}"
             )
     wrongly = sum(bool(a) for a, r in zip(answers, rows, strict=True) if r.code is None)
@@ -149,7 +160,7 @@ def _held_out_breakdown(
     )[:10]
     lines += [
         "",
-        "held-out procedures that miss most (top 10 by top-1 misses; ours):",
+        f"{label} procedures that miss most (top 10 by top-1 misses; ours):",
         f"{'code':<9} {'n':>3} {'top-1 miss':>10} {'top-3 miss':>10}  name",
     ]
     for code, (n, miss1, miss3) in worst:
@@ -160,8 +171,11 @@ def _held_out_breakdown(
     return lines
 
 
-def _search_set(bundled: Catalogue) -> list[str]:
-    parts = [(label, _part(path)) for label, path in PARTS if path.exists()]
+def _search_set(bundled: Catalogue, part: str = "both") -> list[str]:
+    # The held-out file is not even opened unless its figures are asked for.
+    parts = [
+        (label, _part(path)) for label, path in PARTS if path.exists() and part in ("both", label)
+    ]
     if not parts:
         return [f"no search set under {SEARCH_SET}"]
     ours = _ours(bundled)()
@@ -172,7 +186,7 @@ def _search_set(bundled: Catalogue) -> list[str]:
         f"{'part':<9} {'method':<9} {'phrasings':>9} {'in scope':>8} {'procs':>5} "
         f"{'top-1':>6} {'top-3':>6} {'refused':>7}",
     ]
-    held: tuple[list[list[str]], list[Labelled]] | None = None
+    ours_answers: list[tuple[str, list[list[str]], list[Labelled]]] = []
     for label, rows in parts:
         procs = len({r.code for r in rows if r.code})
         for method, answer in (("ours", ours), ("baseline", base)):
@@ -182,10 +196,10 @@ def _search_set(bundled: Catalogue) -> list[str]:
                 f"{label:<9} {method:<9} {len(rows):>9} {m.answerable:>8} {procs:>5} "
                 f"{m.top1:>6.1%} {m.top3:>6.1%} {m.refused:>7.1%}"
             )
-            if label == "held-out" and method == "ours":
-                held = (answers, rows)
-    if held is not None:
-        lines += ["", *_held_out_breakdown(*held, bundled)]
+            if method == "ours" and (label == "held-out" or part == label):
+                ours_answers.append((label, answers, rows))
+    for label, answers, rows in ours_answers:
+        lines += ["", *_breakdown(answers, rows, bundled, label)]
     labelled = {r.code for _, rows in parts for r in rows if r.code}
     missing = sorted(c for c in labelled if bundled.get(c) is None)
     lines += [
@@ -279,11 +293,19 @@ def _baseline(catalogue: Catalogue) -> Callable[[], Callable[[str], list[str]]]:
     return build
 
 
-def run() -> list[str]:
+PART_CHOICES = ("both", "tuned", "held-out")
+
+
+def run(part: str | None = None, scales: bool = True) -> list[str]:
+    """The report; ``part`` picks which part(s) of the search set are read and scored
+    (default: both, or ``BENCH_SEARCH_PART``)."""
+    part = part or os.environ.get("BENCH_SEARCH_PART", "both")
+    if part not in PART_CHOICES:
+        raise ValueError(f"part must be one of {PART_CHOICES}, not {part!r}")
     questions = _questions()
     bundled = load_catalogue()
     portal = _portal_procedures()
-    scales = [
+    sizes = [
         ("bundled", bundled),
         ("all levels", Catalogue(portal)),
         ("all + bundled", Catalogue([*portal, *bundled.all()])),
@@ -296,7 +318,7 @@ def run() -> list[str]:
         f"{'catalogue':<14} {'size':>5} {'method':<9} {'build ms':>9} {'median':>8} "
         f"{'p99':>8} {'cpu med':>8} {'cpu p99':>8} {'top-1':>6} {'top-3':>6} {'refused':>7}",
     ]
-    for label, catalogue in scales:
+    for label, catalogue in sizes if scales else []:
         ours = _measure(_ours(catalogue), questions, REPEATS)
         base = _measure(_baseline(catalogue), questions, BASELINE_REPEATS)
         for method, m in (("ours", ours), ("baseline", base)):
@@ -320,9 +342,18 @@ def run() -> list[str]:
         f"labelled codes absent from the portal records: {', '.join(absent) or 'none'}",
         "the baseline never refuses: it always returns its three closest names",
     ]
-    lines += _search_set(bundled)
+    lines += _search_set(bundled, part)
     return lines
 
 
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__)
+    parser.add_argument("--part", choices=PART_CHOICES, default=None)
+    parser.add_argument("--no-scales", action="store_true", help="skip the timings")
+    args = parser.parse_args(argv)
+    print("\n".join(run(args.part, scales=not args.no_scales)))
+    return 0
+
+
 if __name__ == "__main__":
-    print("\n".join(run()))
+    sys.exit(main(sys.argv[1:]))

@@ -50,6 +50,11 @@ def normalize(text: str) -> str:
     return _NON_WORD.sub(" ", folded).strip()
 
 
+def fold_word(word: str) -> str:
+    """One lowercase word folded as ``normalize`` folds it, without the punctuation pass."""
+    return word.translate(_FOLD)
+
+
 def tokens(text: str) -> list[str]:
     return normalize(text).split()
 
@@ -96,6 +101,12 @@ def marked_tokens(text: str) -> tuple[list[str], list[str]]:
     return folded, letters
 
 
+# Where a text's words stop making one idea: in the lists of ``query_words(..., breaks=True)``
+# and ``catalogue_words(..., breaks=True)``, where a stop word of ``Synonyms.breaks`` was
+# dropped, so that search does not pair words that only met once the story between them was
+# dropped ("bán nữa muốn đóng" has no "bán đóng").
+BREAK = ""
+
 Phrase = tuple[str, ...]
 # Folded key -> (the key's letters, its replacement), one per spelling in the rules file:
 # "đổi họ" and "đổi hộ" fold alike but are different rules.
@@ -118,9 +129,27 @@ def _rules(table: Mapping[str, object], section: str) -> tuple[dict[Phrase, Phra
     return rules, spellings
 
 
+# The letters beside a word typed without marks in a message typed with them ("người lao
+# động"): that word is spelt as it stands, with no mark and no tone, so it is not a key word
+# written with marks or a tone ("người lào" is Laos, "người lao động" a worker).
+PLAIN = "="
+
+
 def _spelt_alike(typed: str, key: str) -> bool:
+    if typed == PLAIN:
+        return not key
     # A word typed without marks, or a key written without them, may be either.
     return not typed or not key or typed == key
+
+
+def _plain_in_marked(words: Sequence[str], letters: Sequence[str]) -> list[str]:
+    """``letters`` with ``PLAIN`` beside the unmarked words when a third or more of the
+    message's words carry marks: it was typed with a Vietnamese keyboard, so an unmarked word
+    is meant so. A message typed mostly without marks leaves them "" (any spelling)."""
+    marked = sum(bool(t) for t in letters)
+    if not marked or 3 * marked < len(letters):
+        return list(letters)
+    return [t or (PLAIN if w.isalpha() else "") for w, t in zip(words, letters, strict=True)]
 
 
 def _rewrite(
@@ -220,6 +249,8 @@ class Synonyms:
     # Topics the commune has no procedure for (loans, passports, weather, fortune-telling...),
     # folded: a question about one is refused unless a procedure fits it very well.
     outside: frozenset[str] = frozenset()
+    # Stop words that pairs never span (see ``BREAK``); the other stop words they may.
+    breaks: frozenset[str] = frozenset()
     # How each key of ``words`` and ``phrases`` is spelt (see ``_rules``); without them a key
     # matches whatever folds like it.
     spellings: tuple[Spellings, Spellings] | None = None
@@ -236,7 +267,8 @@ class Synonyms:
     @classmethod
     def from_toml(cls, text: str) -> Synonyms:
         data = tomllib.loads(text)
-        unknown = set(data) - {"words", "phrases", "stop", "keep", "variants", "outside"}
+        known = {"words", "phrases", "stop", "keep", "variants", "outside", "breaks"}
+        unknown = set(data) - known
         if unknown:
             raise ValueError(f"synonyms: unknown sections {sorted(unknown)}")
         words, word_spellings = _rules(data.get("words", {}), "words")
@@ -249,29 +281,46 @@ class Synonyms:
             keep=_word_list(data, "keep"),
             variants=_phrase_list(data, "variants"),
             outside=_phrase_list(data, "outside"),
+            breaks=_word_list(data, "breaks"),
         )
 
-    def catalogue_words(self, text: str) -> list[str]:
-        """Words of catalogue text (names, aliases, summaries) as the index stores them."""
+    def catalogue_words(self, text: str, breaks: bool = False) -> list[str]:
+        """Words of catalogue text (names, aliases, summaries) as the index stores them; with
+        ``breaks``, a ``BREAK`` where words were dropped."""
         spellings = self.spellings or (None, None)
         folded, letters = marked_tokens(text)
         words, _ = _rewrite(
             folded, self.words, self._spans[0], frozenset(), letters, spellings[0], self._starts[0]
         )
-        return [w for w in words if w not in self.stop]
+        if not breaks:
+            return [w for w in words if w not in self.stop]
+        kept: list[str] = []
+        for word in words:
+            if word in self.breaks:
+                kept.append(BREAK)
+            elif word not in self.stop:
+                kept.append(word)
+        return _with_breaks(kept)
 
     def query_words(
-        self, text: str, correct: Callable[[Sequence[str]], list[str]] | None = None
+        self,
+        text: str,
+        correct: Callable[[Sequence[str], Sequence[str]], list[str]] | None = None,
+        breaks: bool = False,
     ) -> list[str]:
         """Words of a citizen's question, village words rewritten, question words dropped.
 
         ``correct`` fixes typos (all the words at once, so a word can be read with its
-        neighbours) before the rules run, so a misspelt village word still meets its rule.
+        neighbours) before the rules run, so a misspelt village word still meets its rule;
+        it is given each word's letters as typed (see ``marked_tokens``) too. With ``breaks``,
+        a ``BREAK`` stands where words were dropped (see ``BREAK``).
         """
         spellings = self.spellings or (None, None)
         words, letters = marked_tokens(_PLACE.sub(" ", text))
+        letters = _plain_in_marked(words, letters)
         if correct is not None:
-            fixed = correct(words)
+            fixed = correct(words, letters)
+            # A corrected word may be spelt any way.
             letters = [t if w == f else "" for w, f, t in zip(words, fixed, letters, strict=True)]
             words = fixed
         words, letters = _rewrite(
@@ -281,17 +330,31 @@ class Synonyms:
             words, self.phrases, self._spans[1], self.stop, letters, spellings[1], self._starts[1]
         )
         kept: list[str] = []
+        broken: list[bool] = []  # beside each kept word: was a break word dropped before it?
+        gap = False
         for word in words:
+            if word in self.stop:
+                gap = gap or word in self.breaks
             # Rules can leave a word twice in a row ("khai sinh con" -> "khai khai sinh").
-            if word not in self.stop and (not kept or kept[-1] != word):
+            elif not kept or kept[-1] != word:
                 kept.append(word)
+                broken.append(gap)
+                gap = False
                 # ... or a phrase ("chứng tử, bố mất" -> "khai tử khai tử"), which would make
                 # a pair ("tử khai") that means nothing.
                 for size in (2, 3, 4):
                     if len(kept) >= 2 * size and kept[-size:] == kept[-2 * size : -size]:
                         del kept[-size:]
+                        del broken[-size:]
                         break
-        return kept
+        if not breaks:
+            return kept
+        out: list[str] = []
+        for word, after_gap in zip(kept, broken, strict=True):
+            if after_gap and out:
+                out.append(BREAK)
+            out.append(word)
+        return out
 
     def outside_topics(self, text: str) -> frozenset[str]:
         """The topics of ``outside`` a text names."""
@@ -308,6 +371,22 @@ class Synonyms:
                 known.update(key)
                 known.update(value)
         return known
+
+
+def _with_breaks(words: Sequence[str]) -> list[str]:
+    """One ``BREAK`` for each run of them, none at either end."""
+    out: list[str] = []
+    for word in words:
+        if word != BREAK or (out and out[-1] != BREAK):
+            out.append(word)
+    while out and out[-1] == BREAK:
+        out.pop()
+    return out
+
+
+def _marks(letters: str) -> frozenset[str]:
+    """The marked letters of a word's letters (â ă ê ô ơ ư đ), in any order."""
+    return frozenset(c for c in letters if not c.isascii())
 
 
 def _word_list(data: Mapping[str, object], section: str) -> frozenset[str]:
@@ -390,6 +469,7 @@ class TypoCorrector:
         protected: Iterable[str] = (),
         pairs: Iterable[str] = (),
         stop: Iterable[str] = (),
+        spellings: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         # Most frequent first, so a tie between two candidates goes to the commoner word.
         ranked = sorted(vocabulary.items(), key=lambda item: (-item[1], item[0]))
@@ -401,6 +481,13 @@ class TypoCorrector:
         self._stop = frozenset(stop)
         self._cache: dict[str, str] = {}
         self._candidates: dict[str, tuple[str, ...]] = {}
+        # Folded word -> the marked letters of its spellings ("chieu" -> {"iê"}): a word typed
+        # with marks ("chếu") is a slip for a word spelt with the same marks ("chiếu"), not
+        # for one without them ("chủ").
+        self._marks = {
+            word: frozenset(_marks(spelt) for spelt in found)
+            for word, found in (spellings or {}).items()
+        }
 
     def __contains__(self, word: str) -> bool:
         return word in self._known
@@ -442,11 +529,25 @@ class TypoCorrector:
         for "nghèo" (a letter dropped inside makes another word too often: "nội", "nuôi")."""
         return tuple(word + letter for letter in "cghimnotuy" if word + letter in self._known)
 
-    def correct_all(self, words: Sequence[str]) -> list[str]:
+    def _spelt_so(self, word: str, found: tuple[str, ...], typed: str) -> tuple[str, ...]:
+        """The candidates a word typed with marks may be a slip for: those spelt with the same
+        marks ("chếu" is "chiếu", not "chủ"; "mừng" is not "mương") or what its telex
+        leftovers stand for."""
+        marks = _marks(typed)
+        if not marks or not self._marks:
+            return found
+        telex = _telex_folded(word)
+        return tuple(
+            c for c in found if c in telex or any(marks == m for m in self._marks.get(c, ()))
+        )
+
+    def correct_all(self, words: Sequence[str], letters: Sequence[str] = ()) -> list[str]:
         """Each word corrected, an unknown one towards a known pair with a neighbour, and a
         known one that pairs with neither neighbour when a letter dropped from it explains a
-        known pair ("hộ khẩ", "cận nghè", "chứng thự")."""
+        known pair ("hộ khẩ", "cận nghè", "chứng thự"). With the words' ``letters`` as typed
+        (``marked_tokens``), a word typed with marks is read only as a word spelt with them."""
         out = list(words)
+        typed = list(letters) if len(letters) == len(words) else [""] * len(words)
         stop = self._stop
         for i, word in enumerate(words):
             if len(word) < self.MIN_IN_CONTEXT or not word.isalpha() or word in stop:
@@ -464,7 +565,7 @@ class TypoCorrector:
                 if longer:
                     out[i] = longer[0]
                 continue
-            found = self.candidates(word)
+            found = self._spelt_so(word, self.candidates(word), typed[i])
             if not found:
                 continue
             if found[0] in _telex_folded(word):  # a keyboard's leftovers, not a slip

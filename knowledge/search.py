@@ -16,12 +16,20 @@ import itertools
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from knowledge.catalogue import Catalogue
-from knowledge.normalize import Synonyms, TypoCorrector, load_synonyms
+from knowledge.normalize import (
+    BREAK,
+    Synonyms,
+    TypoCorrector,
+    fold_word,
+    load_synonyms,
+    marked_tokens,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +59,31 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
+_WORD = re.compile(r"[^\W\d_]+")
+# Spellings that villagers mix up and that are still one word: the hỏi and ngã tones, i and y.
+_SPELT_ALIKE = str.maketrans({"\u0303": "\u0309", "y": "i"})
+
+
+def _spelt(word: str) -> str:
+    """A word as typed, with its marks and tones, hỏi = ngã and i = y; "" when typed without
+    marks (it may be any word that folds like it)."""
+    if word.isascii():
+        return ""
+    return unicodedata.normalize("NFD", word).translate(_SPELT_ALIKE)
+
+
+def _spelt_pairs(text: str) -> Iterator[tuple[str, str, str, str]]:
+    """Neighbouring words of a text as typed: (first, second, their folded pair, spelt pair)."""
+    words = _WORD.findall(unicodedata.normalize("NFC", text.lower()))
+    for a, b in itertools.pairwise(words):
+        folded = f"{fold_word(a)} {fold_word(b)}"
+        yield a, b, folded, f"{_spelt(a)} {_spelt(b)}"
+
+
 def _terms(words: list[str]) -> list[str]:
-    pairs = [f"{a} {b}" for a, b in itertools.pairwise(words)]
-    return list(dict.fromkeys([*words, *pairs]))
+    """Words and pairs of neighbouring words; no pair across a ``BREAK`` (dropped words)."""
+    pairs = [f"{a} {b}" for a, b in itertools.pairwise(words) if a and b]
+    return list(dict.fromkeys([*(w for w in words if w), *pairs]))
 
 
 class Searcher:
@@ -99,8 +129,14 @@ class Searcher:
         doc_variants: list[frozenset[str]] = []
         variants = self._synonyms.variants
         word_counts: dict[str, int] = {}
-        words_of = self._synonyms.catalogue_words
-        alias_words = self._synonyms.query_words
+        synonyms = self._synonyms
+
+        def words_of(text: str) -> list[str]:
+            return synonyms.catalogue_words(text, breaks=True)
+
+        def alias_words(text: str) -> list[str]:
+            return synonyms.query_words(text, breaks=True)
+
         for doc, procedure in enumerate(procedures):
             # Aliases are written the way villagers ask, so they are rewritten like questions.
             units = [
@@ -121,7 +157,8 @@ class Searcher:
             ]
             for weight, words in texts:
                 for word in words:
-                    word_counts[word] = word_counts.get(word, 0) + 1
+                    if word:
+                        word_counts[word] = word_counts.get(word, 0) + 1
                 for term in _terms(words):
                     posting = postings.setdefault(term, {})
                     if posting.get(doc, 0.0) < weight:
@@ -131,6 +168,26 @@ class Searcher:
             doc_variants.append(
                 frozenset(v for words in named for v in _terms(words) if v in variants)
             )
+
+        # How the catalogue spells its words and neighbouring pairs, marks and tones kept: a
+        # question typed with marks says "công nhân" (a worker), which folds like the
+        # catalogue's "công nhận" (recognition) but is another word.
+        spelt_words: set[str] = set()
+        spelt_pairs: set[str] = set()
+        folded_pairs: set[str] = set()
+        letters_of: dict[str, set[str]] = {}
+        for p in everything:
+            for text in (p.name, *p.aliases, *p.spoken, *p.situations, p.summary, p.field):
+                folded_words, letters = marked_tokens(text)
+                for word, spelt in zip(folded_words, letters, strict=True):
+                    letters_of.setdefault(word, set()).add(spelt)
+                for a, b, folded, pair in _spelt_pairs(text):
+                    spelt_words.update((_spelt(a), _spelt(b)))
+                    spelt_pairs.add(pair)
+                    folded_pairs.add(folded)
+        self._spelt_words = frozenset(spelt_words)
+        self._spelt_pairs = frozenset(spelt_pairs)
+        self._folded_pairs = frozenset(folded_pairs & set(postings))
 
         # A topic the commune does not handle is let through when the procedure's own words
         # are about it ("trình báo mất hộ chiếu"), not when a situation mentions it in passing
@@ -169,19 +226,57 @@ class Searcher:
         ]
         pairs = [term for term in postings if " " in term]
         self._typos = TypoCorrector(
-            rule_words | word_counts, pairs=[*pairs, *rule_pairs], stop=self._synonyms.stop
+            rule_words | word_counts,
+            pairs=[*pairs, *rule_pairs],
+            stop=self._synonyms.stop,
+            spellings=letters_of,
         )
+
+    def _misread_pairs(self, query: str) -> frozenset[str]:
+        """Pairs of a question typed with marks that fold like a pair of the catalogue but are
+        spelt otherwise, each word spelt as the catalogue spells it somewhere ("công nhân" is
+        not "công nhận"): they are other words, so they match nothing. A word the catalogue
+        never spells that way ("kêt hôn") may be a slip of the keyboard and is left alone."""
+        if query.isascii():
+            return frozenset()
+        misread: set[str] = set()
+        fine: set[str] = set()
+        text = unicodedata.normalize("NFC", query.lower())
+        # Folding the text at once keeps each letter's place (precomposed letters fold to one).
+        whole = fold_word(text)
+        spans = [m.span() for m in _WORD.finditer(text)]
+        words = [text[a:b] for a, b in spans]
+        if len(whole) == len(text):
+            folded = [whole[a:b] for a, b in spans]
+        else:
+            folded = [fold_word(w) for w in words]
+        for i in range(len(words) - 1):
+            pair = f"{folded[i]} {folded[i + 1]}"
+            if pair not in self._folded_pairs:
+                continue
+            sa, sb = _spelt(words[i]), _spelt(words[i + 1])
+            if (
+                sa
+                and sb
+                and f"{sa} {sb}" not in self._spelt_pairs
+                and sa in self._spelt_words
+                and sb in self._spelt_words
+            ):
+                misread.add(pair)
+            else:
+                fine.add(pair)
+        return frozenset(misread - fine)
 
     def query_terms(self, query: str) -> list[str]:
         """The terms a question is matched on, after rewriting and typo correction."""
         return self._terms_of(self._words(query))
 
     def _words(self, text: str) -> list[str]:
-        return self._synonyms.query_words(text, self._typos.correct_all)
+        return self._synonyms.query_words(text, self._typos.correct_all, breaks=True)
 
     def _terms_of(self, words: list[str]) -> list[str]:
         # Numbers the catalogue never mentions ("1990", "80 tuổi") say nothing about the procedure.
-        return _terms([w for w in words if not w.isdigit() or w in self._idf])
+        return _terms([w if not w.isdigit() or w in self._idf else BREAK for w in words])
 
     def segments(self, query: str) -> list[list[str]]:
         """The parts of a message that are scored on their own: the whole, each clause, and
@@ -210,6 +305,7 @@ class Searcher:
             return []
         best: dict[int, float] = {}
         segments = self.segments(query)
+        misread = self._misread_pairs(query)
         # Variant words count wherever they are: "lấy chồng Hàn Quốc, thì đăng ký kết hôn ở
         # đâu" wants the foreign variant even in the clause that does not say so.
         wanted = self._synonyms.variants.intersection(self._terms_of(segments[0]))
@@ -233,7 +329,7 @@ class Searcher:
                 # clause that fits another ("bố em mất, ...") does not outvote it.
                 held = min(1.0, weight / whole_weight) if whole_weight else 1.0
                 discount = self.SEGMENT_DISCOUNT - self.SEGMENT_SHORT * (1.0 - held)
-            for doc, score in self._score(terms, floor / discount).items():
+            for doc, score in self._score(terms, floor / discount, misread).items():
                 missing = len(wanted - self._variants[doc])
                 score *= discount * self.VARIANT_MISSING**missing
                 if score >= floor and score > best.get(doc, 0.0):
@@ -249,7 +345,13 @@ class Searcher:
         if top < self.OUTSIDE_SURE:
             # A topic the commune does not handle ("vay tiền", "hộ chiếu") refuses the question,
             # unless the best procedure itself is about it ("trình báo mất hộ chiếu").
+            # ... typed with a slip too ("hộ chếu"): the corrected words are looked at as well.
             topics = self._synonyms.outside_topics(query)
+            if not topics:
+                words, letters = marked_tokens(query)
+                if any(w not in self._typos for w in words):
+                    fixed = self._typos.correct_all(words, letters)
+                    topics = self._synonyms.outside_topics(" ".join(fixed))
             if topics and not topics & self._topics[hits[0][3]]:
                 return []
         sure = top >= self.THRESHOLD
@@ -260,15 +362,20 @@ class Searcher:
             if score >= floor
         ]
 
-    def _score(self, terms: list[str], at_least: float = 0.0) -> dict[int, float]:
+    def _score(
+        self, terms: list[str], at_least: float = 0.0, misread: frozenset[str] = frozenset()
+    ) -> dict[int, float]:
         """Procedure -> score for one part of a message, for those at or above ``at_least``
-        and SUGGEST."""
+        and SUGGEST. ``misread`` pairs (see ``_misread_pairs``) weigh in the question but
+        match nothing."""
         floor = max(at_least, self.SUGGEST)
         total = 0.0
         known: list[tuple[float, str]] = []
         for term in terms:
             term_idf = self._idf.get(term)
-            if term_idf is not None:
+            if term_idf is not None and term in misread:
+                total += term_idf * self.PAIR_WEIGHT
+            elif term_idf is not None:
                 known.append((term_idf * self.PAIR_WEIGHT if " " in term else term_idf, term))
                 total += known[-1][0]
             elif term.isalpha() and " " not in term:

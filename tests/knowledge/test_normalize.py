@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from knowledge.normalize import (
+    BREAK,
     Synonyms,
     TypoCorrector,
     load_synonyms,
@@ -159,3 +160,33 @@ def test_typo_corrector_reads_a_word_with_its_neighbours() -> None:
     assert corrector.correct_all(["kha", "can"]) == ["kha", "can"]  # no pair explains it
     # Pronouns are skipped when looking for a neighbour, as the catalogue's pairs skip them.
     assert corrector.correct_all(["ho", "em", "kha"]) == ["ho", "em", "khau"]
+
+
+def test_a_word_typed_with_marks_is_read_only_as_a_word_spelt_with_them() -> None:
+    vocabulary = {"chu": 9, "chieu": 1, "ho": 9, "muong": 2}
+    spellings = {"chu": ["chu"], "chieu": ["chiêu"], "ho": ["hô"], "muong": ["mương"]}
+    corrector = TypoCorrector(vocabulary, spellings=spellings)
+    # "hộ chếu" dropped the i of "chiếu"; without its marks "cheu" is likelier "chu".
+    assert corrector.correct_all(["ho", "cheu"], ["hô", "chêu"]) == ["ho", "chieu"]
+    assert corrector.correct_all(["ho", "cheu"]) == ["ho", "chu"]
+    # "mừng" is a word the catalogue lacks, not a slip for "mương".
+    assert corrector.correct_all(["mung"], ["mưng"]) == ["mung"]
+    assert corrector.correct_all(["mung"]) == ["muong"]
+
+
+def test_pairs_do_not_span_the_story_between_two_ideas(synonyms: Synonyms) -> None:
+    # "nữa" and "muốn" end one thing a villager says and start the next: no pair across them.
+    assert synonyms.query_words("bán nữa muốn đóng", breaks=True) == ["ban", BREAK, "dong"]
+    # ... but a pair spans a pronoun or a preposition inside one idea.
+    assert synonyms.query_words("sổ hộ tịch của em", breaks=True) == ["so", "ho", "tich"]
+    assert BREAK not in synonyms.query_words("căn cước cho con", breaks=True)
+    # Without breaks the words are the same as before.
+    assert synonyms.query_words("bán nữa muốn đóng") == ["ban", "dong"]
+
+
+def test_an_unmarked_word_in_a_marked_message_is_spelt_as_it_stands(synonyms: Synonyms) -> None:
+    # "người Lào" is a foreigner; in a message typed with marks, "người lao động" is a worker.
+    assert "nuoc" in synonyms.query_words("chồng em là người Lào")
+    assert synonyms.query_words("công nhận người lao động") == [
+        "cong", "nhan", "nguoi", "lao", "dong"
+    ]  # fmt: skip

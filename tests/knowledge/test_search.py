@@ -165,7 +165,11 @@ def test_any_input_gives_a_short_ranked_answer(query: str, limit: int) -> None:
     hits = _SEARCHER.search(query, limit)
     assert len(hits) <= limit
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
-    assert all(Searcher.THRESHOLD <= hit.score <= 1.0 for hit in hits)
+    # A sure answer reaches the threshold; the closest guesses offered as "Ý bạn là" when
+    # nothing does ("kd?d?g" for "kinh doanh") reach SUGGEST.
+    assert all(
+        (Searcher.THRESHOLD if hit.sure else Searcher.SUGGEST) <= hit.score <= 1.0 for hit in hits
+    )
     assert len({hit.code for hit in hits}) == len(hits)
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from knowledge.catalogue import Catalogue, load_catalogue
+from knowledge.model import Procedure
 from knowledge.search import Searcher, answer_jsonl
 
 
@@ -225,3 +226,41 @@ def test_an_organisation_is_not_read_as_a_household(searcher: Searcher) -> None:
         "1.012753"
     )
     assert _top(searcher, "làm sổ đỏ lần đầu cho nhà em") == "1.013978"
+
+
+def test_a_pair_spelt_otherwise_is_another_word() -> None:
+    """Typed with marks, "công nhân" (a worker) is not the catalogue's "công nhận"
+    (recognition), though both fold to "cong nhan"; typed without marks it may be either."""
+    catalogue = Catalogue(
+        [
+            Procedure(code="9.000001", name="Công nhận hộ thoát nghèo", field="Giảm nghèo"),
+            Procedure(code="9.000002", name="Cấp giấy phép nhân giống", field="Trồng trọt"),
+        ]
+    )
+    searcher = Searcher(catalogue)
+    marked = searcher.search("công nhân thoát nghèo")
+    plain = searcher.search("cong nhan thoat ngheo")
+    assert [hit.code for hit in plain] == ["9.000001"]
+    assert not marked or marked[0].score < plain[0].score - 0.1
+
+
+def test_no_pair_across_the_story(searcher: Searcher) -> None:
+    assert "ban dong" not in searcher.query_terms("bán hàng không được nữa muốn đóng")
+    assert "can cuoc" in searcher.query_terms("làm căn cước cho con")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "hộ chếu của em sắp hết hạn thì gia hạn ở đâu",  # a slip in the outside topic
+        "em làm mất thẻ atm ngân hàng thì làm lại ở đâu",
+        "công nhân nghỉ việc có được nhận trợ cấp thất nghiệp không",
+    ],
+)
+def test_more_questions_the_commune_cannot_answer(searcher: Searcher, query: str) -> None:
+    assert searcher.search(query) == []
+
+
+def test_a_plain_name_with_an_unmarked_word_is_found(searcher: Searcher) -> None:
+    hits = searcher.search("công nhận người lao động có thu nhập thấp")
+    assert hits and hits[0].code == "3.000412" and hits[0].score > 0.9
