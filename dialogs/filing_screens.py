@@ -96,7 +96,7 @@ class FormTurn:
         self, replies: Sequence[Reply], effects: Sequence[Effect] = (), *, mode: str = MODE
     ) -> Step:
         self.draft["updated_at"] = self.ctx.now.isoformat()
-        self.draft["total"] = len(self.fields)
+        self.draft["total"] = fd.questions_answered(self.procedure, self.draft)[1]
         self.turn.state[fd.KEY] = self.draft
         self.turn.state["mode"] = mode
         return Step(state=self.turn.state, replies=tuple(replies), effects=tuple(effects))
@@ -246,12 +246,7 @@ class FormTurn:
         lines = list(notes)
         run = self.line_run(item)
         label = run[0].line_label if len(run) > 1 and run[0].line_label else field.label
-        if item.startswith(fd.FIELD_PREFIX):
-            active = self.field_items()
-            index = active.index(item) + 1 if item in active else 1
-            lines.append(f"{texts.progress(index, len(active))}: {label}")
-        else:
-            lines.append(label)
+        lines.append(self.numbered(item, label))
         lines += self.done_note(item)
         examples = [f.example or KIND_EXAMPLES.get(f.kind, "") for f in run]
         example = ", ".join(e for e in examples if e) if len(run) > 1 else examples[0]
@@ -294,6 +289,12 @@ class FormTurn:
             number_answer=field.kind == "number",  # a typed "2" is two, not the 2nd button
         )
 
+    def numbered(self, item: str, label: str) -> str:
+        """ "Câu 3/10: <label>": the questions counted are those asked (a part copied from the
+        filer's answers or ruled out by an earlier one is not), so the numbers never jump."""
+        index, total = fd.question_progress(self.procedure, self.draft, item)
+        return f"{texts.progress(index, total)}: {label}" if index else label
+
     def ask_address_step(self, item: str, sub: dict[str, Any], notes: Sequence[str]) -> Reply:
         rows: list[tuple[Button, ...]] = []
         if sub["stage"] == "commune":
@@ -314,8 +315,7 @@ class FormTurn:
         lines = list(notes)
         field = self.field_for(item)
         if field is not None and item.startswith(fd.FIELD_PREFIX):
-            index = [f.name for f in self.fields].index(field.name) + 1
-            lines.append(f"{texts.progress(index, len(self.fields))}: {field.label}")
+            lines.append(self.numbered(item, field.label))
         rows = [
             (
                 self.button(texts.BTN_ID_SURE if doubt else texts.BTN_SUCCESSOR_SURE, "sure"),
@@ -368,7 +368,7 @@ class FormTurn:
     def show_prompt(self, notes: Sequence[str] = (), before: Sequence[Reply] = ()) -> Step:
         prompt = self.draft["prompt"]
         name = self.draft["name"]
-        answered, total = fd.answered_count(self.draft), len(self.fields)
+        answered, total = fd.questions_answered(self.procedure, self.draft)
         rows: list[tuple[Button, ...]]
         if prompt == "cancel":
             text = texts.CONFIRM_CANCEL
