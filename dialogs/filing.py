@@ -322,7 +322,7 @@ def _typed_line(filing: FormTurn, run: tuple[FormField, ...], text: str) -> Step
         result = fa.check_answer(field, part, filing.fields, answers, today)
         if isinstance(result, v.Valid):
             filing.put(fd.field_item(field.name), result.value, result.display)
-            shown.append(result.display)
+            shown.append(fa.phrase(field, result.value, result.display))
         else:
             problems.append(result.message)
     if not shown:

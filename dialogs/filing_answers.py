@@ -17,6 +17,7 @@ from typing import Any
 from dialogs import validators as v
 from dialogs.addresses import AddressBook, parse_address
 from dialogs.qa import fold
+from dialogs.texts import filing as ftexts
 from dialogs.texts import validation as vtexts
 from knowledge.model import FormField
 
@@ -352,6 +353,24 @@ def short_label(field: FormField) -> str:
                 changed = True
     text = text.rstrip("?:").strip() or field.name
     return text[:1].upper() + text[1:]
+
+
+def phrase(field: FormField, value: object, display: str) -> str:
+    """An answer as it reads without its question, on the review and in "Mình đã ghi: …":
+    "1 bản sao", "dân tộc Kinh", "sinh ngày 20/05/1998", "Có con chung: Có"."""
+    pattern = field.shown or ftexts.KIND_SHOWN.get(field.kind, "")
+    if not field.shown and field.kind == "date" and field.name.endswith("birth_date"):
+        pattern = ftexts.BIRTH_DATE_SHOWN
+    if not pattern:
+        if field.kind == "yes_no":  # a bare "Có" says nothing without its question
+            return f"{short_label(field)}: {display}"
+        return display
+    shown, _, zero = pattern.partition("|")
+    if field.kind == "number" and isinstance(value, int):
+        if value == 0 and zero:
+            return zero[:1].upper() + zero[1:]
+        display = f"{value:,}".replace(",", ".")  # 50.000.000 đồng
+    return shown.replace("{}", display)
 
 
 # --- Several answers in one line -----------------------------------------------------------

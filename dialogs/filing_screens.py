@@ -30,7 +30,6 @@ from knowledge.model import FormField, PhotoSlot, Procedure
 MODE = "filing"
 FORM = fd.FORM_VERB
 STRONG_HIT = 0.8  # a failed answer this close to a procedure was a question, not an answer
-SUMMARY_LENGTH = 90  # a review line: one section's answers, shortened
 PHOTOS = "photos"  # review sections that are not a person's data
 DELIVERY = "delivery"
 OTHER = "other"
@@ -442,56 +441,94 @@ class FormTurn:
         title = {fd.POSTAL_ADDRESS: texts.REVIEW_POSTAL_ADDRESS}.get(item)
         title = title or {fd.POSTAL_PHONE: texts.REVIEW_POSTAL_PHONE}.get(item)
         shown = answer["display"] if answer is not None else texts.REVIEW_SKIPPED
+        if answer is not None and field.kind == "number":  # "1 bản sao", not a bare "1"
+            shown = fa.phrase(field, answer["value"], shown)
         if answer is not None and "from" in answer:
             shown = texts.from_filer(shown)
         return title or fa.short_label(field), shown
 
-    def section_summary(self, key: str, keys: Sequence[str]) -> str:
-        if key == PHOTOS:
-            sent = [
-                texts.photo_summary(label, shown)
-                for label, shown in (self.item_line(i) for i in keys)
-                if shown != texts.REVIEW_NOT_SENT
-            ]
-            return ", ".join(sent) or texts.REVIEW_NO_PHOTOS
-        answers = self.draft["answers"]
-        given = [i for i in keys if i in answers]
-        if given and all("from" in answers[i] for i in given):  # the filer's own, copied
-            return texts.from_filer(answers[given[0]]["display"])
-        shown = [self.item_line(i)[1] for i in keys if i in answers or i == fd.DELIVERY]
-        return shorten("; ".join(shown) or texts.REVIEW_SKIPPED, SUMMARY_LENGTH)
+    def phrase_of(self, item: str) -> str:
+        """An item's answer as it reads without its question ("dân tộc Kinh", "1 bản sao")."""
+        field = self.field_for(item)
+        answer = self.draft["answers"].get(item)
+        if field is None or answer is None or not item.startswith(fd.FIELD_PREFIX):
+            return self.item_line(item)[1]
+        return fa.phrase(field, answer["value"], answer["display"])
 
     def review(self, notes: Sequence[str] = ()) -> list[Reply]:
-        """Short on a phone: one line per section, «Gửi hồ sơ» first, a button to open each
-        section (and to change how the result comes back)."""
+        """One phone screen (360 × 640 px in the web chat): who the dossier is for, one line of
+        what goes with it, «Gửi hồ sơ» first, then a short button per section to open it (two
+        to a line), the delivery and cancel. The notes of the last answer come before it, in
+        their own message, so the review starts at the top of the screen."""
         draft = self.draft
-        lines = [*notes, texts.review_title(draft["name"])]
+        lines = [texts.review_title(draft["name"])]
+        sections = self.sections()
+        head = self.review_head(sections)
+        if head:
+            lines.append(f"{ctexts.BULLET} {head}")
+        facts = self.review_facts(sections)
+        if facts:
+            lines.append(f"{ctexts.BULLET} {facts}")
+        lines.append(texts.REVIEW_FOOTER)
         rows: list[tuple[Button, ...]] = [(self.button(texts.BTN_SEND, "send"),)]
-        openers: list[Button] = []
-        for key, keys in self.sections():
-            lines.append(
-                f"{ctexts.BULLET} {self.section_title(key)}: {self.section_summary(key, keys)}"
-            )
-            if key != DELIVERY:
-                openers.append(self.button(texts.btn_open(self.section_title(key)), "sec", key))
+        openers = [
+            self.button(texts.btn_open(texts.section_button(key)), "sec", key)
+            for key, _ in sections
+            if key != DELIVERY or fd.delivery_of(draft) == fd.POST  # the address, to check
+        ]
         rows += [tuple(openers[i : i + 2]) for i in range(0, len(openers), 2)]
+        last = []
         if self.procedure.result_by_post:
             post = fd.delivery_of(draft) == fd.POST
-            rows.append(
-                (
-                    self.button(
-                        texts.BTN_TO_COUNTER if post else texts.BTN_TO_POST,
-                        "deliver",
-                        fd.COUNTER if post else fd.POST,
-                    ),
+            last.append(
+                self.button(
+                    texts.BTN_TO_COUNTER if post else texts.BTN_TO_POST,
+                    "deliver",
+                    fd.COUNTER if post else fd.POST,
                 )
             )
-        lines += ["", texts.REVIEW_FOOTER]
-        rows.append((self.button(texts.BTN_CANCEL, "cancel"),))
-        parts = split_text("\n".join(lines))
-        replies = [Reply(part) for part in parts[:-1]]
-        replies.append(Reply(parts[-1], buttons=tuple(rows)))
+        last.append(self.button(texts.BTN_CANCEL, "cancel"))
+        rows.append(tuple(last))
+        replies = [Reply(part) for part in split_text("\n".join(notes))] if notes else []
+        replies.append(Reply("\n".join(lines), buttons=tuple(rows)))
         return replies
+
+    def review_head(self, sections: Sequence[tuple[str, list[str]]]) -> str:
+        """Whom the dossier is about, by name ("Cháu: Nguyễn Văn An"), else who files."""
+        assert self.procedure.form is not None
+        found = dict(sections)
+        for key in (self.procedure.form.subject, fd.REQUESTER):
+            names = [
+                i
+                for i in found.get(key, [])
+                if (f := self.field_for(i)) is not None
+                and f.kind == "name"
+                and i in self.draft["answers"]
+            ]
+            if names:
+                shown = self.draft["answers"][names[0]]["display"]
+                return f"{self.section_title(key)}: {shown}"
+        return ""
+
+    def review_facts(self, sections: Sequence[tuple[str, list[str]]]) -> str:
+        """The papers sent, the numbers asked ("1 bản sao") and how the result comes back."""
+        parts: list[str] = []
+        photos = sum(
+            len(self.draft["files"].get(s.name, []))
+            for s in self.photos
+            if self.draft["status"].get(fd.photo_item(s.name)) == fd.DONE
+        )
+        if self.photos:
+            parts.append(texts.photo_count(photos) if photos else texts.REVIEW_NO_PHOTOS)
+        for _, keys in sections:
+            for item in keys:
+                field = self.field_for(item)
+                if field is not None and field.kind == "number" and item in self.draft["answers"]:
+                    parts.append(self.phrase_of(item))
+        if self.procedure.result_by_post:
+            post = fd.delivery_of(self.draft) == fd.POST
+            parts.append(texts.REVIEW_BY_POST if post else texts.REVIEW_AT_COUNTER)
+        return texts.review_facts(parts)
 
     def section(self, key: str) -> Reply | None:
         """One section of the review, opened: every item with a button to change it."""
