@@ -7,11 +7,14 @@ Everything here is pure. ``answers`` maps a form field's name to what the draft 
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
+from importlib import resources
 from typing import Any
 
 from dialogs import validators as v
@@ -371,6 +374,41 @@ def phrase(field: FormField, value: object, display: str) -> str:
             return zero[:1].upper() + zero[1:]
         display = f"{value:,}".replace(",", ".")  # 50.000.000 đồng
     return shown.replace("{}", display)
+
+
+# --- Names typed without tone marks -------------------------------------------------------------
+
+
+@functools.cache
+def _name_words() -> dict[str, dict[str, str]]:
+    """dialogs/names.toml: per place in a name, the one usual spelling of a word typed bare."""
+    text = resources.files("dialogs").joinpath("names.toml").read_text("utf-8")
+    return {place: dict(words) for place, words in tomllib.loads(text).items()}
+
+
+def lacks_tones(name: str) -> bool:
+    """A name typed with no diacritic at all ("tran van nam"), which the papers would print
+    bare; a name with one mark anywhere was typed with care and is taken as given."""
+    letters = [c for c in name if c.isalpha()]
+    return bool(letters) and all(c.isascii() for c in letters)
+
+
+def toned_name(name: str) -> str | None:
+    """The usual spelling of a name typed without marks ("tran van nam" → "Trần Văn Nam"),
+    when every word has one in its place (family, middle, given); None when any word is not
+    known or could be spelled two ways."""
+    words = name.split()
+    if len(words) < 2:
+        return None
+    table = _name_words()
+    places = ["family", *["middle"] * (len(words) - 2), "given"]
+    shown: list[str] = []
+    for word, place in zip(words, places, strict=True):
+        found = table[place].get(word.casefold())
+        if found is None:
+            return None
+        shown.append(found)
+    return " ".join(shown)
 
 
 # --- Several answers in one line -----------------------------------------------------------

@@ -19,7 +19,9 @@ The draft lives at ``state["filing"]`` and is plain JSON, so it survives a resta
                      "text": str, "value": {address} or null},
       "submitted": bool,
       "late": [item, …], "told": [item, …],   # optional: dates past late_after_days, and
-    }                                         # those whose late_note was said
+                                              # those whose late_note was said
+      "toned": [item, …],             # optional: names asked about once (typed without marks)
+    }
 
 Items are the things asked, in order: ``"filer"`` (only for a form without a relation question
 of its own, see ``FormField.parties``), ``"f:<field name>"`` per form field whose ``ask_if``
@@ -58,8 +60,9 @@ COUNTER = "counter"
 SHORT_ID = 8  # draft id characters in a button payload: enough to tell drafts apart
 _STATUSES = frozenset({ANSWERED, SKIPPED, DONE})
 # An answer held back for a one-tap confirmation: an ID number that disagrees with its owner
-# ("doubt"), an old address's successor ("successor"). ``text`` is the question asked.
-CONFIRM_STAGES = frozenset({"doubt", "successor"})
+# ("doubt"), an old address's successor ("successor"), a name typed without marks ("tones").
+# ``text`` is the question asked.
+CONFIRM_STAGES = frozenset({"doubt", "successor", "tones"})
 _SUB_STAGES = frozenset({"relation", "relation_text", "commune", "village", *CONFIRM_STAGES})
 
 

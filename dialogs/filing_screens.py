@@ -315,13 +315,23 @@ class FormTurn:
         field = self.field_for(item)
         if field is not None and item.startswith(fd.FIELD_PREFIX):
             lines.append(self.numbered(item, field.label))
-        rows = [
-            (
-                self.button(texts.BTN_ID_SURE if doubt else texts.BTN_SUCCESSOR_SURE, "sure"),
-                self.button(texts.BTN_RETYPE, "back"),
-            ),
-            self.nav_rows(item, skip=False)[-1],
-        ]
+        rows: list[tuple[Button, ...]]
+        if sub["stage"] == "tones":
+            first = (
+                [self.button(texts.BTN_TONES_USE, "tone", "use")] if sub["value"]["toned"] else []
+            )
+            rows = [
+                (*first, self.button(texts.BTN_TONES_RETYPE, "tone", "retype")),
+                (self.button(texts.BTN_TONES_KEEP, "tone", "keep"),),
+            ]
+        else:
+            rows = [
+                (
+                    self.button(texts.BTN_ID_SURE if doubt else texts.BTN_SUCCESSOR_SURE, "sure"),
+                    self.button(texts.BTN_RETYPE, "back"),
+                ),
+            ]
+        rows.append(self.nav_rows(item, skip=False)[-1])
         return Reply("\n".join([*lines, sub["text"]]), buttons=tuple(rows))
 
     def hold_for_confirmation(self, item: str, stage: str, question: str, value: Any) -> Step:
@@ -557,24 +567,49 @@ class FormTurn:
         self.put(item, value, display, sure=sure)
         return self.stored(notes)
 
-    def put(self, item: str, value: Any, display: str, *, sure: bool = False) -> None:
-        """Keep one answer (no question asked yet: see :meth:`stored`)."""
+    def put(self, item: str, value: Any, display: str, *, sure: bool = False) -> bool:
+        """Keep one answer (no question asked yet: see :meth:`stored`); False when it is
+        held back instead, for the one question about a name typed without tone marks."""
+        if not sure and self.hold_bare_name(item, value):
+            return False
         self.draft["answers"][item] = {"value": value, "display": display}
         if sure:  # confirmed although it disagreed with another answer: not questioned again
             self.draft["answers"][item]["sure"] = True
         sub = self.draft["sub"]
         if sub is not None and sub["item"] == item:
-            self.draft["sub"] = None
+            sub = None
         fd.set_status(self.draft, item, fd.ANSWERED)
+        if sub is not None and sub["stage"] == "tones":  # the name held on the same line
+            self.draft["sub"] = sub
         self.draft["late"] = [n for n in self.draft.get("late", []) if n != item]
         field = self.field_for(item)
         if field is not None and field.late_after_days is not None and isinstance(value, str):
             try:
                 day = date.fromisoformat(value)
             except ValueError:
-                return
+                return True
             if (fa.today_of(self.ctx.now) - day).days > field.late_after_days:
                 self.draft["late"] = [*self.draft["late"], item]
+        return True
+
+    def hold_bare_name(self, item: str, value: Any) -> bool:
+        """A name typed without any tone mark ("tran van nam") is asked about once: the usual
+        spelling offered ("Trần Văn Nam?") when every word has one, else a retype with marks;
+        keeping it as typed is always a button. Never asked twice for the same question."""
+        field = self.field_for(item)
+        asked = self.draft.setdefault("toned", [])
+        if field is None or field.kind != "name" or item in asked:
+            return False
+        if not isinstance(value, str) or not fa.lacks_tones(value):
+            return False
+        toned = fa.toned_name(value)
+        if toned == value:  # "Mai Minh Trung": written without marks anyway
+            return False
+        asked.append(item)
+        question = texts.bare_name_question(value, toned)
+        held = {"value": value, "display": value, "toned": toned or ""}
+        self.draft["sub"] = {"item": item, "stage": "tones", "text": question, "value": held}
+        return True
 
     def stored(self, notes: Sequence[str] = ()) -> Step:
         """After answers were kept: what follows from them, then the next question."""

@@ -39,6 +39,25 @@ BTN_POST: Final = "Nhận qua bưu điện (cước phí do bạn trả)"
 BTN_ID_SURE: Final = "Số này đúng"
 BTN_SUCCESSOR_SURE: Final = "Đúng, dùng địa chỉ mới"
 BTN_RETYPE: Final = "Gõ lại"
+BTN_TONES_USE: Final = "Đúng"
+BTN_TONES_RETYPE: Final = "Gõ lại có dấu"
+BTN_TONES_KEEP: Final = "Giữ nguyên"
+TONES_RETYPE: Final = "Bạn gõ lại họ tên có dấu giúp mình nhé, ví dụ: Trần Văn Nam."
+
+
+def bare_name_question(typed: str, toned: str | None) -> str:
+    """A name typed without tone marks: the papers print names exactly as given."""
+    if toned:
+        return (
+            f"Họ tên «{typed}» chưa có dấu. Có phải là «{toned}» không ạ? "
+            "Giấy tờ sẽ in đúng như vậy."
+        )
+    return (
+        f"Họ tên «{typed}» chưa có dấu, giấy tờ sẽ in đúng như vậy. Bạn gõ lại có dấu "
+        "giúp mình, hoặc bấm Giữ nguyên nếu tên vốn không có dấu."
+    )
+
+
 YES: Final = "Có"
 NO: Final = "Không"
 
