@@ -8,6 +8,7 @@ a line for each person, every choice a button), played against the dialog alone.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from backoffice.documents.declarations import render_declaration_pdf
 from bot.printing import printable
 from dialogs import filing_answers as fa
-from dialogs.model import SubmitDossier
+from dialogs.model import LookupDossier, SubmitDossier
 from dialogs.texts import filing as texts
 from dialogs.vnwords import date_in_words
 from knowledge.catalogue import DATA_DIR, load_catalogue
@@ -281,3 +282,66 @@ def test_a_name_written_without_marks_anyway_is_not_questioned() -> None:
     assert "chưa có dấu" not in chat.text
     answers: dict[str, Any] = chat.draft["answers"]
     assert answers["f:father_name"]["value"] == "Mai Minh Trung"
+
+
+# --- A dossier code pasted anywhere ---------------------------------------------------------
+
+PASTED = "Mã hồ sơ: 000.00.31.h26 - 261127 - 0042 ạ"  # copied from the slip, as people do
+
+
+def _looked_up(chat: FormChat) -> None:
+    before = dict(chat.draft) if chat.state and "filing" in chat.state else None
+    screen = chat.last
+    chat.say(PASTED)
+    assert chat.effects == (LookupDossier("000.00.31.H26-261127-0042"),)
+    if before is not None:  # the half-filled form is untouched, to go on after the lookup
+        assert chat.draft["answers"] == before["answers"]
+    chat.last = dataclasses.replace(screen, state=chat.last.state)  # bot/ answers the lookup
+
+
+def test_a_pasted_dossier_code_is_looked_up_at_every_step_of_the_form() -> None:
+    chat = FormChat()
+    chat.say("/start")
+    _looked_up(chat)  # the main menu
+    chat.send(payload=f"file:{real_birth().code}")
+    _looked_up(chat)  # the relation question
+    chat.press("Mẹ")
+    _looked_up(chat)  # a name question: never taken as a name
+    chat.say("Trần Thị Hoa, 20/05/1998, 031198001234")
+    chat.say(f"Nguyễn Văn An, {BORN}, bé trai")
+    _looked_up(chat)  # a choice with buttons
+    chat.press("Kinh, Việt Nam")
+    chat.press("Trạm y tế xã Thái Tân, thành phố Hải Phòng")
+    chat.press("Xã Thái Tân, thành phố Hải Phòng")
+    chat.say("Nguyễn Văn Bình, 10/02/1995, 031095004321")
+    chat.say("Số 15, quyển 01/2020, ngày 12/06/2020, UBND xã Thái Tân")
+    chat.press("1 bản")
+    chat.say("0912345678")
+    _looked_up(chat)  # a photo step
+    for ref in ("p1", "p2"):
+        chat.send(attachments=(photo(ref),))
+        chat.send(attachments=(stored(photo(ref), f"sha-{ref}"),))
+    _looked_up(chat)  # the review
+
+
+# --- Each question names whom it is about ----------------------------------------------------
+
+NAMED = {"requester": "bạn", "child": "cháu", "mother": "mẹ cháu", "father": "cha cháu"}
+NAMED["parents"] = "cha mẹ cháu"
+
+
+def test_every_question_of_the_birth_form_names_the_person_it_is_about() -> None:
+    form = real_birth().form
+    assert form is not None
+    for field in form.fields:
+        for label in filter(None, (field.label, field.line_label)):
+            folded = label.casefold().replace(" của cháu", " cháu")  # "mẹ của cháu"
+            if field.who in ("mother", "father", "parents"):
+                assert NAMED[field.who] in folded, (field.name, label)
+            elif field.who == "child":
+                assert "cháu" in folded and "bạn" not in folded, (field.name, label)
+            elif field.name != "phone":
+                assert "bạn" in folded, (field.name, label)
+        # A child's birth date is not helped with an adult's example.
+        if field.name == "child_birth_date":
+            assert int(field.example[-4:]) >= 2020
