@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from dialogs import behalf, qa
 from dialogs import filing_answers as fa
 from dialogs import filing_draft as fd
-from dialogs import qa
 from dialogs import validators as v
 from dialogs.addresses import AddressBook
 from dialogs.cards import shorten, split_text
@@ -245,6 +245,7 @@ class FormTurn:
         lines = list(notes)
         run = self.line_run(item)
         label = run[0].line_label if len(run) > 1 and run[0].line_label else field.label
+        label = self.worded(field, label)
         lines.append(self.numbered(item, label))
         lines += self.done_note(item)
         examples = [f.example or KIND_EXAMPLES.get(f.kind, "") for f in run]
@@ -288,6 +289,18 @@ class FormTurn:
             number_answer=field.kind == "number",  # a typed "2" is two, not the 2nd button
         )
 
+    @property
+    def for_villager(self) -> bool:
+        """A volunteer files this draft for a villager: the filer's questions are the villager's."""
+        return behalf.on_behalf(self.turn.state, self.draft["id"]) is not None
+
+    def worded(self, field: FormField, label: str) -> str:
+        """The question as it names its person: the filer's "bạn" is "bà con" when a volunteer
+        holds the phone for a villager ("Bà con sinh ngày nào ạ?")."""
+        if field.who == fd.REQUESTER and self.for_villager:
+            return texts.for_villager(label)
+        return label
+
     def numbered(self, item: str, label: str) -> str:
         """ "Câu 3/10: <label>": the questions counted are those asked (a part copied from the
         filer's answers or ruled out by an earlier one is not), so the numbers never jump."""
@@ -314,7 +327,7 @@ class FormTurn:
         lines = list(notes)
         field = self.field_for(item)
         if field is not None and item.startswith(fd.FIELD_PREFIX):
-            lines.append(self.numbered(item, field.label))
+            lines.append(self.numbered(item, self.worded(field, field.label)))
         rows: list[tuple[Button, ...]]
         if sub["stage"] == "tones":
             first = (
@@ -343,7 +356,10 @@ class FormTurn:
         field = self.field_for(item)
         if item == fd.POSTAL_ADDRESS:
             return texts.SUBJECT_RECIPIENT
-        return texts.subject(field.who if field is not None else "")
+        who = field.who if field is not None else ""
+        if who == fd.REQUESTER and self.for_villager:
+            return texts.SUBJECT_VILLAGER
+        return texts.subject(who)
 
     def ask_photo(self, item: str, slot: PhotoSlot, notes: Sequence[str]) -> Reply:
         asked = [k for k in self.items() if k.startswith(fd.PHOTO_PREFIX)]
@@ -455,7 +471,7 @@ class FormTurn:
             shown = fa.phrase(field, answer["value"], shown)
         if answer is not None and "from" in answer:
             shown = texts.from_filer(shown)
-        return title or fa.short_label(field), shown
+        return title or self.worded(field, fa.short_label(field)), shown
 
     def phrase_of(self, item: str) -> str:
         """An item's answer as it reads without its question ("dân tộc Kinh", "1 bản sao")."""

@@ -6,6 +6,7 @@ under it, and the same few buttons every time (Quay lại, Bỏ qua, Trợ giúp
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 # --- Buttons -----------------------------------------------------------------------------------
@@ -195,6 +196,14 @@ SUBJECTS: Final = {
     "husband": "Bên nam",
 }
 SUBJECT_RECIPIENT: Final = "Người nhận"
+SUBJECT_VILLAGER: Final = "Bà con"
+_YOU = re.compile(r"(?<![Hh]ai )\b([Bb])ạn\b")
+
+
+def for_villager(label: str) -> str:
+    """A filer's question put to the villager a volunteer files for: "bạn" → "bà con"
+    ("Hai bạn", a couple, is left as it is)."""
+    return _YOU.sub(lambda m: "Bà con" if m.group(1) == "B" else "bà con", label)
 
 
 def subject(who: str) -> str:

@@ -209,7 +209,12 @@ class FormChat:
         assert found, f"no question in {self.text!r}"
         index, total, label = found[-1]
         assert int(index) <= int(total) <= len(form.fields)
-        [field] = [f for f in form.fields if label in (f.label, f.line_label)]
+
+        # A volunteer's draft puts the filer's questions to the villager ("Bà con …").
+        def labels(f: FormField) -> set[str]:
+            return {f.label, f.line_label, *map(texts.for_villager, (f.label, f.line_label))}
+
+        [field] = [f for f in form.fields if label in labels(f)]
         return field.name
 
 
