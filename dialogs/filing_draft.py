@@ -264,7 +264,8 @@ def questions(procedure: Procedure, draft: dict[str, Any], current: str | None) 
     """The form's questions as the citizen meets them, in order: each a field with the fields
     that join it (asked on one line, ``FormField.joins``), as items. Only those that will be
     asked: not a field its ``ask_if`` rules out, nor a part the filer's own answers filled in
-    (the mother's details when she files), unless it is the one asked now."""
+    (the mother's details when she files) or a volunteer filled in from the villager's details
+    (``"prefilled"``), unless it is the one asked now."""
     form = procedure.form
     if form is None:
         return []
@@ -282,6 +283,7 @@ def questions(procedure: Procedure, draft: dict[str, Any], current: str | None) 
         keys = [field_item(f.name) for f in asked]
         copied = all(
             "from" in answers.get(field_item(f.name), {})
+            or answers.get(field_item(f.name), {}).get("prefilled")
             or (bool(party) and f.who == party and counterpart(form, f) is not None)
             for f in asked
         )
