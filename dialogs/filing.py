@@ -282,6 +282,11 @@ def _typed(filing: FormTurn, text: str) -> Step:
         return filing.answer_then_ask(text)
     if item == fd.FILER:
         return _typed_filer(filing, text)
+    sub = filing.draft["sub"]
+    if sub is not None and sub["item"] == item and sub["stage"] == "tones":
+        answered = _typed_at_tones(filing, text)
+        if answered is not None:
+            return answered
     slot = filing.slot_for(item)
     if slot is not None:
         if text.strip() and filing.strong_hit(text):
@@ -321,8 +326,8 @@ def _typed_line(filing: FormTurn, run: tuple[FormField, ...], text: str) -> Step
         answers = fd.field_answers(filing.draft)
         result = fa.check_answer(field, part, filing.fields, answers, today)
         if isinstance(result, v.Valid):
-            filing.put(fd.field_item(field.name), result.value, result.display)
-            shown.append(result.display)
+            if filing.put(fd.field_item(field.name), result.value, result.display):
+                shown.append(fa.phrase(field, result.value, result.display))
         else:
             problems.append(result.message)
     if not shown:
@@ -636,6 +641,40 @@ def _sure(filing: FormTurn, args: str) -> Step:
     return filing.ask([texts.STALE_BUTTON])
 
 
+def _tone(filing: FormTurn, how: str) -> Step:
+    """The answer to the one question about a name typed without marks: the spelling offered
+    ("use"), the name as typed ("keep"), or typed again ("retype", asked once more alone)."""
+    item = filing.current()
+    sub = filing.draft["sub"]
+    if item is None or sub is None or sub["item"] != item or sub["stage"] != "tones":
+        return filing.ask([texts.STALE_BUTTON])
+    held = dict(sub["value"])
+    if how == "use" and held["toned"]:
+        return filing.store(item, held["toned"], held["toned"], sure=True)
+    if how == "keep":
+        return filing.store(item, held["value"], held["display"], sure=True)
+    if how == "retype":
+        filing.draft["sub"] = None
+        return filing.ask([texts.TONES_RETYPE])
+    return filing.ask([texts.STALE_BUTTON])
+
+
+_YES_WORDS = frozenset({"dung", "dung roi", "dung a", "dung vay", "phai", "phai a", "ok", "u"})
+_KEEP_WORDS = frozenset({"giu nguyen", "giu", "giu nguyen a", "de nguyen"})
+
+
+def _typed_at_tones(filing: FormTurn, text: str) -> Step | None:
+    """ "đúng" or "giữ nguyên" typed at the name question, as the buttons; None for a name."""
+    folded = qa.fold(text)
+    sub = filing.draft["sub"]
+    toned = bool(sub is not None and sub["value"]["toned"])
+    if folded in _YES_WORDS and toned:
+        return _tone(filing, "use")
+    if folded in _KEEP_WORDS:
+        return _tone(filing, "keep")
+    return None
+
+
 def _same_phone(filing: FormTurn, args: str) -> Step:
     phone = filing.known_phone()
     if args or filing.current() != fd.POSTAL_PHONE or not phone:
@@ -888,6 +927,7 @@ _ACTIONS: dict[str, Callable[[FormTurn, str], Step]] = {
     "addr": _commune,
     "sure": _sure,
     "same": _same_phone,
+    "tone": _tone,
     "back": _back,
     "keep": _keep,
     "skip": _skip,

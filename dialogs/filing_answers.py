@@ -7,16 +7,20 @@ Everything here is pure. ``answers`` maps a form field's name to what the draft 
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
+from importlib import resources
 from typing import Any
 
 from dialogs import validators as v
 from dialogs.addresses import AddressBook, parse_address
 from dialogs.qa import fold
+from dialogs.texts import filing as ftexts
 from dialogs.texts import validation as vtexts
 from knowledge.model import FormField
 
@@ -352,6 +356,59 @@ def short_label(field: FormField) -> str:
                 changed = True
     text = text.rstrip("?:").strip() or field.name
     return text[:1].upper() + text[1:]
+
+
+def phrase(field: FormField, value: object, display: str) -> str:
+    """An answer as it reads without its question, on the review and in "Mình đã ghi: …":
+    "1 bản sao", "dân tộc Kinh", "sinh ngày 20/05/1998", "Có con chung: Có"."""
+    pattern = field.shown or ftexts.KIND_SHOWN.get(field.kind, "")
+    if not field.shown and field.kind == "date" and field.name.endswith("birth_date"):
+        pattern = ftexts.BIRTH_DATE_SHOWN
+    if not pattern:
+        if field.kind == "yes_no":  # a bare "Có" says nothing without its question
+            return f"{short_label(field)}: {display}"
+        return display
+    shown, _, zero = pattern.partition("|")
+    if field.kind == "number" and isinstance(value, int):
+        if value == 0 and zero:
+            return zero[:1].upper() + zero[1:]
+        display = f"{value:,}".replace(",", ".")  # 50.000.000 đồng
+    return shown.replace("{}", display)
+
+
+# --- Names typed without tone marks -------------------------------------------------------------
+
+
+@functools.cache
+def _name_words() -> dict[str, dict[str, str]]:
+    """dialogs/names.toml: per place in a name, the one usual spelling of a word typed bare."""
+    text = resources.files("dialogs").joinpath("names.toml").read_text("utf-8")
+    return {place: dict(words) for place, words in tomllib.loads(text).items()}
+
+
+def lacks_tones(name: str) -> bool:
+    """A name typed with no diacritic at all ("tran van nam"), which the papers would print
+    bare; a name with one mark anywhere was typed with care and is taken as given."""
+    letters = [c for c in name if c.isalpha()]
+    return bool(letters) and all(c.isascii() for c in letters)
+
+
+def toned_name(name: str) -> str | None:
+    """The usual spelling of a name typed without marks ("tran van nam" → "Trần Văn Nam"),
+    when every word has one in its place (family, middle, given); None when any word is not
+    known or could be spelled two ways."""
+    words = name.split()
+    if len(words) < 2:
+        return None
+    table = _name_words()
+    places = ["family", *["middle"] * (len(words) - 2), "given"]
+    shown: list[str] = []
+    for word, place in zip(words, places, strict=True):
+        found = table[place].get(word.casefold())
+        if found is None:
+            return None
+        shown.append(found)
+    return " ".join(shown)
 
 
 # --- Several answers in one line -----------------------------------------------------------

@@ -19,7 +19,9 @@ The draft lives at ``state["filing"]`` and is plain JSON, so it survives a resta
                      "text": str, "value": {address} or null},
       "submitted": bool,
       "late": [item, …], "told": [item, …],   # optional: dates past late_after_days, and
-    }                                         # those whose late_note was said
+                                              # those whose late_note was said
+      "toned": [item, …],             # optional: names asked about once (typed without marks)
+    }
 
 Items are the things asked, in order: ``"filer"`` (only for a form without a relation question
 of its own, see ``FormField.parties``), ``"f:<field name>"`` per form field whose ``ask_if``
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from knowledge.catalogue import condition_field
 from knowledge.model import FilingForm, FormField, Procedure
 
 DRAFT_LAYOUT = 1
@@ -57,8 +60,9 @@ COUNTER = "counter"
 SHORT_ID = 8  # draft id characters in a button payload: enough to tell drafts apart
 _STATUSES = frozenset({ANSWERED, SKIPPED, DONE})
 # An answer held back for a one-tap confirmation: an ID number that disagrees with its owner
-# ("doubt"), an old address's successor ("successor"). ``text`` is the question asked.
-CONFIRM_STAGES = frozenset({"doubt", "successor"})
+# ("doubt"), an old address's successor ("successor"), a name typed without marks ("tones").
+# ``text`` is the question asked.
+CONFIRM_STAGES = frozenset({"doubt", "successor", "tones"})
 _SUB_STAGES = frozenset({"relation", "relation_text", "commune", "village", *CONFIRM_STAGES})
 
 
@@ -239,6 +243,68 @@ def items(procedure: Procedure, draft: dict[str, Any]) -> list[str]:
         if delivery_of(draft) == POST:
             keys += [POSTAL_ADDRESS, POSTAL_PHONE]
     return keys
+
+
+def _likely(condition: str, draft: dict[str, Any]) -> bool:
+    """As :func:`condition_holds`, but a field with no answer yet is taken to be answered as
+    most people do (given, not the value a condition names): what will be asked, as far as
+    the answers so far tell."""
+    parts = [p.strip() for p in condition.split("&") if p.strip()]
+    for part in parts:
+        name = condition_field(part)
+        if field_item(name) in draft["status"]:
+            if not condition_holds(part, draft):
+                return False
+        elif part.startswith("!") or ("=" in part and "!=" not in part):
+            return False
+    return True
+
+
+def questions(procedure: Procedure, draft: dict[str, Any], current: str | None) -> list[list[str]]:
+    """The form's questions as the citizen meets them, in order: each a field with the fields
+    that join it (asked on one line, ``FormField.joins``), as items. Only those that will be
+    asked: not a field its ``ask_if`` rules out, nor a part the filer's own answers filled in
+    (the mother's details when she files) or a volunteer filled in from the villager's details
+    (``"prefilled"``), unless it is the one asked now."""
+    form = procedure.form
+    if form is None:
+        return []
+    groups: list[list[FormField]] = []
+    for field in form.fields:
+        if field.joins and groups:
+            groups[-1].append(field)
+        else:
+            groups.append([field])
+    answers = draft["answers"]
+    party = party_of(form, draft)
+    found: list[list[str]] = []
+    for group in groups:
+        asked = [f for f in group if field_item(f.name) == current or _likely(f.ask_if, draft)]
+        keys = [field_item(f.name) for f in asked]
+        copied = all(
+            "from" in answers.get(field_item(f.name), {})
+            or answers.get(field_item(f.name), {}).get("prefilled")
+            or (bool(party) and f.who == party and counterpart(form, f) is not None)
+            for f in asked
+        )
+        if keys and (not copied or current in keys):
+            found.append(keys)
+    return found
+
+
+def question_progress(procedure: Procedure, draft: dict[str, Any], item: str) -> tuple[int, int]:
+    """(the number of the question that asks ``item``, how many questions there are): the
+    numbers go 1, 2, 3… whatever is skipped or copied; 0 for an item that is not a question."""
+    found = questions(procedure, draft, item)
+    index = next((i for i, keys in enumerate(found, 1) if item in keys), 0)
+    return index, len(found)
+
+
+def questions_answered(procedure: Procedure, draft: dict[str, Any]) -> tuple[int, int]:
+    """(questions answered, questions in all), for "đã trả lời 3/10 câu"."""
+    found = questions(procedure, draft, None)
+    done = sum(1 for keys in found if all(k in draft["status"] for k in keys))
+    return done, len(found)
 
 
 def delivery_of(draft: dict[str, Any]) -> str:

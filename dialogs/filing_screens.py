@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from dialogs import behalf, qa
 from dialogs import filing_answers as fa
 from dialogs import filing_draft as fd
-from dialogs import qa
 from dialogs import validators as v
 from dialogs.addresses import AddressBook
 from dialogs.cards import shorten, split_text
@@ -30,7 +30,6 @@ from knowledge.model import FormField, PhotoSlot, Procedure
 MODE = "filing"
 FORM = fd.FORM_VERB
 STRONG_HIT = 0.8  # a failed answer this close to a procedure was a question, not an answer
-SUMMARY_LENGTH = 90  # a review line: one section's answers, shortened
 PHOTOS = "photos"  # review sections that are not a person's data
 DELIVERY = "delivery"
 OTHER = "other"
@@ -96,7 +95,7 @@ class FormTurn:
         self, replies: Sequence[Reply], effects: Sequence[Effect] = (), *, mode: str = MODE
     ) -> Step:
         self.draft["updated_at"] = self.ctx.now.isoformat()
-        self.draft["total"] = len(self.fields)
+        self.draft["total"] = fd.questions_answered(self.procedure, self.draft)[1]
         self.turn.state[fd.KEY] = self.draft
         self.turn.state["mode"] = mode
         return Step(state=self.turn.state, replies=tuple(replies), effects=tuple(effects))
@@ -246,12 +245,8 @@ class FormTurn:
         lines = list(notes)
         run = self.line_run(item)
         label = run[0].line_label if len(run) > 1 and run[0].line_label else field.label
-        if item.startswith(fd.FIELD_PREFIX):
-            active = self.field_items()
-            index = active.index(item) + 1 if item in active else 1
-            lines.append(f"{texts.progress(index, len(active))}: {label}")
-        else:
-            lines.append(label)
+        label = self.worded(field, label)
+        lines.append(self.numbered(item, label))
         lines += self.done_note(item)
         examples = [f.example or KIND_EXAMPLES.get(f.kind, "") for f in run]
         example = ", ".join(e for e in examples if e) if len(run) > 1 else examples[0]
@@ -294,6 +289,24 @@ class FormTurn:
             number_answer=field.kind == "number",  # a typed "2" is two, not the 2nd button
         )
 
+    @property
+    def for_villager(self) -> bool:
+        """A volunteer files this draft for a villager: the filer's questions are the villager's."""
+        return behalf.on_behalf(self.turn.state, self.draft["id"]) is not None
+
+    def worded(self, field: FormField, label: str) -> str:
+        """The question as it names its person: the filer's "bạn" is "bà con" when a volunteer
+        holds the phone for a villager ("Bà con sinh ngày nào ạ?")."""
+        if field.who == fd.REQUESTER and self.for_villager:
+            return texts.for_villager(label)
+        return label
+
+    def numbered(self, item: str, label: str) -> str:
+        """ "Câu 3/10: <label>": the questions counted are those asked (a part copied from the
+        filer's answers or ruled out by an earlier one is not), so the numbers never jump."""
+        index, total = fd.question_progress(self.procedure, self.draft, item)
+        return f"{texts.progress(index, total)}: {label}" if index else label
+
     def ask_address_step(self, item: str, sub: dict[str, Any], notes: Sequence[str]) -> Reply:
         rows: list[tuple[Button, ...]] = []
         if sub["stage"] == "commune":
@@ -314,15 +327,24 @@ class FormTurn:
         lines = list(notes)
         field = self.field_for(item)
         if field is not None and item.startswith(fd.FIELD_PREFIX):
-            index = [f.name for f in self.fields].index(field.name) + 1
-            lines.append(f"{texts.progress(index, len(self.fields))}: {field.label}")
-        rows = [
-            (
-                self.button(texts.BTN_ID_SURE if doubt else texts.BTN_SUCCESSOR_SURE, "sure"),
-                self.button(texts.BTN_RETYPE, "back"),
-            ),
-            self.nav_rows(item, skip=False)[-1],
-        ]
+            lines.append(self.numbered(item, self.worded(field, field.label)))
+        rows: list[tuple[Button, ...]]
+        if sub["stage"] == "tones":
+            first = (
+                [self.button(texts.BTN_TONES_USE, "tone", "use")] if sub["value"]["toned"] else []
+            )
+            rows = [
+                (*first, self.button(texts.BTN_TONES_RETYPE, "tone", "retype")),
+                (self.button(texts.BTN_TONES_KEEP, "tone", "keep"),),
+            ]
+        else:
+            rows = [
+                (
+                    self.button(texts.BTN_ID_SURE if doubt else texts.BTN_SUCCESSOR_SURE, "sure"),
+                    self.button(texts.BTN_RETYPE, "back"),
+                ),
+            ]
+        rows.append(self.nav_rows(item, skip=False)[-1])
         return Reply("\n".join([*lines, sub["text"]]), buttons=tuple(rows))
 
     def hold_for_confirmation(self, item: str, stage: str, question: str, value: Any) -> Step:
@@ -334,7 +356,10 @@ class FormTurn:
         field = self.field_for(item)
         if item == fd.POSTAL_ADDRESS:
             return texts.SUBJECT_RECIPIENT
-        return texts.subject(field.who if field is not None else "")
+        who = field.who if field is not None else ""
+        if who == fd.REQUESTER and self.for_villager:
+            return texts.SUBJECT_VILLAGER
+        return texts.subject(who)
 
     def ask_photo(self, item: str, slot: PhotoSlot, notes: Sequence[str]) -> Reply:
         asked = [k for k in self.items() if k.startswith(fd.PHOTO_PREFIX)]
@@ -368,7 +393,7 @@ class FormTurn:
     def show_prompt(self, notes: Sequence[str] = (), before: Sequence[Reply] = ()) -> Step:
         prompt = self.draft["prompt"]
         name = self.draft["name"]
-        answered, total = fd.answered_count(self.draft), len(self.fields)
+        answered, total = fd.questions_answered(self.procedure, self.draft)
         rows: list[tuple[Button, ...]]
         if prompt == "cancel":
             text = texts.CONFIRM_CANCEL
@@ -442,56 +467,94 @@ class FormTurn:
         title = {fd.POSTAL_ADDRESS: texts.REVIEW_POSTAL_ADDRESS}.get(item)
         title = title or {fd.POSTAL_PHONE: texts.REVIEW_POSTAL_PHONE}.get(item)
         shown = answer["display"] if answer is not None else texts.REVIEW_SKIPPED
+        if answer is not None and field.kind == "number":  # "1 bản sao", not a bare "1"
+            shown = fa.phrase(field, answer["value"], shown)
         if answer is not None and "from" in answer:
             shown = texts.from_filer(shown)
-        return title or fa.short_label(field), shown
+        return title or self.worded(field, fa.short_label(field)), shown
 
-    def section_summary(self, key: str, keys: Sequence[str]) -> str:
-        if key == PHOTOS:
-            sent = [
-                texts.photo_summary(label, shown)
-                for label, shown in (self.item_line(i) for i in keys)
-                if shown != texts.REVIEW_NOT_SENT
-            ]
-            return ", ".join(sent) or texts.REVIEW_NO_PHOTOS
-        answers = self.draft["answers"]
-        given = [i for i in keys if i in answers]
-        if given and all("from" in answers[i] for i in given):  # the filer's own, copied
-            return texts.from_filer(answers[given[0]]["display"])
-        shown = [self.item_line(i)[1] for i in keys if i in answers or i == fd.DELIVERY]
-        return shorten("; ".join(shown) or texts.REVIEW_SKIPPED, SUMMARY_LENGTH)
+    def phrase_of(self, item: str) -> str:
+        """An item's answer as it reads without its question ("dân tộc Kinh", "1 bản sao")."""
+        field = self.field_for(item)
+        answer = self.draft["answers"].get(item)
+        if field is None or answer is None or not item.startswith(fd.FIELD_PREFIX):
+            return self.item_line(item)[1]
+        return fa.phrase(field, answer["value"], answer["display"])
 
     def review(self, notes: Sequence[str] = ()) -> list[Reply]:
-        """Short on a phone: one line per section, «Gửi hồ sơ» first, a button to open each
-        section (and to change how the result comes back)."""
+        """One phone screen (360 × 640 px in the web chat): who the dossier is for, one line of
+        what goes with it, «Gửi hồ sơ» first, then a short button per section to open it (two
+        to a line), the delivery and cancel. The notes of the last answer come before it, in
+        their own message, so the review starts at the top of the screen."""
         draft = self.draft
-        lines = [*notes, texts.review_title(draft["name"])]
+        lines = [texts.review_title(draft["name"])]
+        sections = self.sections()
+        head = self.review_head(sections)
+        if head:
+            lines.append(f"{ctexts.BULLET} {head}")
+        facts = self.review_facts(sections)
+        if facts:
+            lines.append(f"{ctexts.BULLET} {facts}")
+        lines.append(texts.REVIEW_FOOTER)
         rows: list[tuple[Button, ...]] = [(self.button(texts.BTN_SEND, "send"),)]
-        openers: list[Button] = []
-        for key, keys in self.sections():
-            lines.append(
-                f"{ctexts.BULLET} {self.section_title(key)}: {self.section_summary(key, keys)}"
-            )
-            if key != DELIVERY:
-                openers.append(self.button(texts.btn_open(self.section_title(key)), "sec", key))
+        openers = [
+            self.button(texts.btn_open(texts.section_button(key)), "sec", key)
+            for key, _ in sections
+            if key != DELIVERY or fd.delivery_of(draft) == fd.POST  # the address, to check
+        ]
         rows += [tuple(openers[i : i + 2]) for i in range(0, len(openers), 2)]
+        last = []
         if self.procedure.result_by_post:
             post = fd.delivery_of(draft) == fd.POST
-            rows.append(
-                (
-                    self.button(
-                        texts.BTN_TO_COUNTER if post else texts.BTN_TO_POST,
-                        "deliver",
-                        fd.COUNTER if post else fd.POST,
-                    ),
+            last.append(
+                self.button(
+                    texts.BTN_TO_COUNTER if post else texts.BTN_TO_POST,
+                    "deliver",
+                    fd.COUNTER if post else fd.POST,
                 )
             )
-        lines += ["", texts.REVIEW_FOOTER]
-        rows.append((self.button(texts.BTN_CANCEL, "cancel"),))
-        parts = split_text("\n".join(lines))
-        replies = [Reply(part) for part in parts[:-1]]
-        replies.append(Reply(parts[-1], buttons=tuple(rows)))
+        last.append(self.button(texts.BTN_CANCEL, "cancel"))
+        rows.append(tuple(last))
+        replies = [Reply(part) for part in split_text("\n".join(notes))] if notes else []
+        replies.append(Reply("\n".join(lines), buttons=tuple(rows)))
         return replies
+
+    def review_head(self, sections: Sequence[tuple[str, list[str]]]) -> str:
+        """Whom the dossier is about, by name ("Cháu: Nguyễn Văn An"), else who files."""
+        assert self.procedure.form is not None
+        found = dict(sections)
+        for key in (self.procedure.form.subject, fd.REQUESTER):
+            names = [
+                i
+                for i in found.get(key, [])
+                if (f := self.field_for(i)) is not None
+                and f.kind == "name"
+                and i in self.draft["answers"]
+            ]
+            if names:
+                shown = self.draft["answers"][names[0]]["display"]
+                return f"{self.section_title(key)}: {shown}"
+        return ""
+
+    def review_facts(self, sections: Sequence[tuple[str, list[str]]]) -> str:
+        """The papers sent, the numbers asked ("1 bản sao") and how the result comes back."""
+        parts: list[str] = []
+        photos = sum(
+            len(self.draft["files"].get(s.name, []))
+            for s in self.photos
+            if self.draft["status"].get(fd.photo_item(s.name)) == fd.DONE
+        )
+        if self.photos:
+            parts.append(texts.photo_count(photos) if photos else texts.REVIEW_NO_PHOTOS)
+        for _, keys in sections:
+            for item in keys:
+                field = self.field_for(item)
+                if field is not None and field.kind == "number" and item in self.draft["answers"]:
+                    parts.append(self.phrase_of(item))
+        if self.procedure.result_by_post:
+            post = fd.delivery_of(self.draft) == fd.POST
+            parts.append(texts.REVIEW_BY_POST if post else texts.REVIEW_AT_COUNTER)
+        return texts.review_facts(parts)
 
     def section(self, key: str) -> Reply | None:
         """One section of the review, opened: every item with a button to change it."""
@@ -520,24 +583,49 @@ class FormTurn:
         self.put(item, value, display, sure=sure)
         return self.stored(notes)
 
-    def put(self, item: str, value: Any, display: str, *, sure: bool = False) -> None:
-        """Keep one answer (no question asked yet: see :meth:`stored`)."""
+    def put(self, item: str, value: Any, display: str, *, sure: bool = False) -> bool:
+        """Keep one answer (no question asked yet: see :meth:`stored`); False when it is
+        held back instead, for the one question about a name typed without tone marks."""
+        if not sure and self.hold_bare_name(item, value):
+            return False
         self.draft["answers"][item] = {"value": value, "display": display}
         if sure:  # confirmed although it disagreed with another answer: not questioned again
             self.draft["answers"][item]["sure"] = True
         sub = self.draft["sub"]
         if sub is not None and sub["item"] == item:
-            self.draft["sub"] = None
+            sub = None
         fd.set_status(self.draft, item, fd.ANSWERED)
+        if sub is not None and sub["stage"] == "tones":  # the name held on the same line
+            self.draft["sub"] = sub
         self.draft["late"] = [n for n in self.draft.get("late", []) if n != item]
         field = self.field_for(item)
         if field is not None and field.late_after_days is not None and isinstance(value, str):
             try:
                 day = date.fromisoformat(value)
             except ValueError:
-                return
+                return True
             if (fa.today_of(self.ctx.now) - day).days > field.late_after_days:
                 self.draft["late"] = [*self.draft["late"], item]
+        return True
+
+    def hold_bare_name(self, item: str, value: Any) -> bool:
+        """A name typed without any tone mark ("tran van nam") is asked about once: the usual
+        spelling offered ("Trần Văn Nam?") when every word has one, else a retype with marks;
+        keeping it as typed is always a button. Never asked twice for the same question."""
+        field = self.field_for(item)
+        asked = self.draft.setdefault("toned", [])
+        if field is None or field.kind != "name" or item in asked:
+            return False
+        if not isinstance(value, str) or not fa.lacks_tones(value):
+            return False
+        toned = fa.toned_name(value)
+        if toned == value:  # "Mai Minh Trung": written without marks anyway
+            return False
+        asked.append(item)
+        question = texts.bare_name_question(value, toned)
+        held = {"value": value, "display": value, "toned": toned or ""}
+        self.draft["sub"] = {"item": item, "stage": "tones", "text": question, "value": held}
+        return True
 
     def stored(self, notes: Sequence[str] = ()) -> Step:
         """After answers were kept: what follows from them, then the next question."""

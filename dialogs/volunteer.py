@@ -405,6 +405,7 @@ def _start_filing(turn: Turn, code: str, record: dict[str, Any]) -> Step:
         if item in draft["answers"]:
             continue
         draft["answers"][item] = {"value": record[source], "display": record[source]}
+        draft["answers"][item]["prefilled"] = True  # not a question the form will ask
         fd.set_status(draft, item, fd.ANSWERED)
     form = procedure.form
     intro = ftexts.intro(procedure.name, len(form.photos))

@@ -87,6 +87,9 @@ class FormField:
     # A date older than this many days (a birth registered late) is told ``late_note``.
     late_after_days: int | None = None
     late_note: str = ""
+    # How the answer reads without its question, on the review: "{} bản sao", "dân tộc {}";
+    # after a "|", how a number 0 reads ("{} bản sao|không cần bản sao"). Empty: by its kind.
+    shown: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ under it, and the same few buttons every time (Quay lại, Bỏ qua, Trợ giúp
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 # --- Buttons -----------------------------------------------------------------------------------
@@ -39,6 +40,25 @@ BTN_POST: Final = "Nhận qua bưu điện (cước phí do bạn trả)"
 BTN_ID_SURE: Final = "Số này đúng"
 BTN_SUCCESSOR_SURE: Final = "Đúng, dùng địa chỉ mới"
 BTN_RETYPE: Final = "Gõ lại"
+BTN_TONES_USE: Final = "Đúng"
+BTN_TONES_RETYPE: Final = "Gõ lại có dấu"
+BTN_TONES_KEEP: Final = "Giữ nguyên"
+TONES_RETYPE: Final = "Bạn gõ lại họ tên có dấu giúp mình nhé, ví dụ: Trần Văn Nam."
+
+
+def bare_name_question(typed: str, toned: str | None) -> str:
+    """A name typed without tone marks: the papers print names exactly as given."""
+    if toned:
+        return (
+            f"Họ tên «{typed}» chưa có dấu. Có phải là «{toned}» không ạ? "
+            "Giấy tờ sẽ in đúng như vậy."
+        )
+    return (
+        f"Họ tên «{typed}» chưa có dấu, giấy tờ sẽ in đúng như vậy. Bạn gõ lại có dấu "
+        "giúp mình, hoặc bấm Giữ nguyên nếu tên vốn không có dấu."
+    )
+
+
 YES: Final = "Có"
 NO: Final = "Không"
 
@@ -176,6 +196,14 @@ SUBJECTS: Final = {
     "husband": "Bên nam",
 }
 SUBJECT_RECIPIENT: Final = "Người nhận"
+SUBJECT_VILLAGER: Final = "Bà con"
+_YOU = re.compile(r"(?<![Hh]ai )\b([Bb])ạn\b")
+
+
+def for_villager(label: str) -> str:
+    """A filer's question put to the villager a volunteer files for: "bạn" → "bà con"
+    ("Hai bạn", a couple, is left as it is)."""
+    return _YOU.sub(lambda m: "Bà con" if m.group(1) == "B" else "bà con", label)
 
 
 def subject(who: str) -> str:
@@ -203,8 +231,24 @@ def section_title(key: str) -> str:
     return SECTION_TITLES.get(key, SECTION_TITLES["other"])
 
 
+# A section's name on its review button, short enough for two buttons on a phone's line.
+SECTION_BUTTONS: Final = {
+    "requester": "Người khai",
+    "parents": "Giấy kết hôn",
+    "person": "Người có tên",
+    "photos": "Ảnh",
+    "other": "Khác",
+    "delivery": "Địa chỉ nhận",
+}
+
+
+def section_button(key: str) -> str:
+    return SECTION_BUTTONS.get(key) or section_title(key)
+
+
 def btn_open(title: str) -> str:
-    return f"Xem, sửa: {title}"
+    """A section's button on the review: its short name (the footer says it opens it)."""
+    return title
 
 
 LINE_HINT: Final = "Gõ được cả dòng như ví dụ (cách nhau dấu phẩy), hoặc từng thứ một."
@@ -216,6 +260,16 @@ def filled_from_filer(who: str, shown: list[str]) -> str:
 
 def from_filer(display: str) -> str:
     return f"{display} (như người đi khai)"
+
+
+# How an answer reads without its question, by the field's kind (FormField.shown overrides).
+KIND_SHOWN: Final = {
+    "id_number": "số căn cước {}",
+    "phone": "điện thoại {}",
+    "date": "ngày {}",
+    "sex": "giới tính {}",
+}
+BIRTH_DATE_SHOWN: Final = "sinh ngày {}"  # a "…_birth_date" field
 
 
 def line_read(shown: list[str]) -> str:
@@ -291,7 +345,7 @@ DELIVERY_POST: Final = "Nhận qua bưu điện"
 
 
 def review_title(name: str) -> str:
-    return f"Bạn kiểm tra lại hồ sơ {name}:"
+    return f"Hồ sơ {name}:"
 
 
 REVIEW_FILER: Final = "Người nộp"
@@ -310,20 +364,25 @@ def review_photo_skipped(label: str) -> str:
 REVIEW_DELIVERY: Final = "Nhận kết quả"
 REVIEW_POSTAL_ADDRESS: Final = "Địa chỉ nhận"
 REVIEW_POSTAL_PHONE: Final = "Điện thoại người nhận"
-REVIEW_FOOTER: Final = "Đúng hết thì bấm Gửi hồ sơ. Muốn xem kỹ hoặc sửa phần nào thì bấm phần đó."
+REVIEW_FOOTER: Final = "Đúng thì bấm Gửi hồ sơ. Bấm tên phần để xem, sửa."
 REVIEW_NOT_SENT: Final = "chưa gửi"
 REVIEW_NO_PHOTOS: Final = "chưa gửi ảnh nào"
-BTN_TO_POST: Final = "Đổi: nhận kết quả qua bưu điện"
-BTN_TO_COUNTER: Final = "Đổi: nhận tại bộ phận một cửa"
+BTN_TO_POST: Final = "Nhận qua bưu điện"
+BTN_TO_COUNTER: Final = "Nhận tại một cửa"
+REVIEW_AT_COUNTER: Final = "nhận tại một cửa"
+REVIEW_BY_POST: Final = "nhận qua bưu điện"
+
+
+def review_facts(parts: list[str]) -> str:
+    """The review's one line of what goes with the dossier: "2 ảnh · 1 bản sao · …"."""
+    return " · ".join(parts)
+
+
 BTN_TO_REVIEW: Final = "Về trang kiểm tra hồ sơ"
 
 
 def photo_count(count: int) -> str:
     return f"{count} ảnh"
-
-
-def photo_summary(label: str, shown: str) -> str:
-    return f"{label.split(' (')[0]} ({shown})"
 
 
 SENDING: Final = "Đang gửi hồ sơ…"

@@ -114,6 +114,11 @@
     box.className = "buttons";
     var lastTap = 0;
     rows.forEach(function (row) {
+      // A row of the reply is a line of buttons (two short ones side by side), wrapping
+      // when they do not fit: a long review fits one phone screen.
+      var line = document.createElement("div");
+      line.className = "row";
+      box.appendChild(line);
       row.forEach(function (b) {
         var btn = document.createElement("button");
         btn.type = "button";
@@ -125,7 +130,7 @@
           say(b.text);
           send({type: "button", id: nextId(), payload: b.payload, text: b.text});
         });
-        box.appendChild(btn);
+        line.appendChild(btn);
       });
     });
     log.appendChild(box);

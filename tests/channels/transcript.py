@@ -214,7 +214,7 @@ FILING = [
     Step(Type("0912345678"), "Ảnh 1/1: Bạn chụp Văn bản ủy quyền"),
     Step(SendPhoto(), "Đã nhận 1 ảnh Văn bản ủy quyền"),
     # The result at the counter unless changed on the review.
-    Step(Press(ftexts.BTN_DONE), "Bạn kiểm tra lại hồ sơ"),
+    Step(Press(ftexts.BTN_DONE), ftexts.review_title(NAME)),
     Step(Press(ftexts.BTN_SEND), FILED),
 ]
 
@@ -227,7 +227,7 @@ FILING_BY_POST = [
     # The review again, now with the post (a text the first review did not show).
     Step(
         Press(ftexts.btn_same_phone("0912345678")),
-        f"{ftexts.REVIEW_DELIVERY}: {ftexts.DELIVERY_POST}",
+        f"· {ftexts.REVIEW_BY_POST}",
     ),
     Step(Press(ftexts.BTN_SEND), FILED),
 ]
@@ -324,7 +324,7 @@ def birth_registration(child_born: str = CHILD_BORN) -> list[Step]:
         Step(Press("1 bản"), "Số điện thoại"),
         Step(Type("0912345678"), "Ảnh 1/2: Bạn chụp Giấy chứng sinh"),
         Step(SendPhoto(), "Ảnh 2/2: Bạn chụp Giấy chứng nhận kết hôn"),
-        Step(SendPhoto(1), "Bạn kiểm tra lại hồ sơ Đăng ký khai sinh"),
+        Step(SendPhoto(1), ftexts.review_title("Đăng ký khai sinh")),
         Step(Press(ftexts.BTN_SEND), FILED),
     ]
 

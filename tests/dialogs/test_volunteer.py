@@ -84,8 +84,13 @@ def test_a_typed_consent_goes_to_bot_then_the_form_opens_filled_in_for_that_draf
     assert texts.ASK_PROCEDURE in chat.text
     chat.send(payload=f"{flow.PICK}:{real_birth().code}")
     assert texts.prefilled("Trần Thị Hoa") in chat.text
-    # Name and ID filled in, filer too: the form opens with its own relation question.
+    # Name and ID filled in, filer too: the form opens with its own relation question, put
+    # to the villager, not to the volunteer holding the phone.
     assert chat.asked() == "requester_relation"
+    assert "Bà con là gì của cháu ạ?" in chat.text and "Bạn là gì" not in chat.text
+    chat.press("Bà")
+    # Numbered among the questions asked: the villager's phone, given before, is not one.
+    assert "Câu 2/10: Bà con sinh ngày nào ạ?" in chat.text
     assert chat.state is not None
     draft_id = chat.draft["id"]
     filed_for = behalf.on_behalf(chat.state, draft_id)
