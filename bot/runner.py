@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.app import App, build_app
 from bot.config import Settings
@@ -24,6 +24,9 @@ from bot.periodic import keep_lease
 from storage.migrate import upgrade
 
 if TYPE_CHECKING:  # aiogram is imported only when Telegram is configured
+    import uvicorn
+    from fastapi import FastAPI
+
     from handlers.telegram import TelegramChannel
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,6 @@ POLL_HOLD = 90.0  # seconds; renewed every third of it
 
 async def serve(settings: Settings, *, socket_fd: int | None = None) -> None:
     """One worker. ``socket_fd``: a listening socket bound by :func:`supervise`."""
-    import uvicorn
 
     from bot.web import create_web_app
 
@@ -88,17 +90,7 @@ async def serve(settings: Settings, *, socket_fd: int | None = None) -> None:
                 )
         if app.channels.zalo is not None:
             print("motcua: Zalo OA webhook at /zalo/webhook", flush=True)
-        config = uvicorn.Config(
-            web,
-            host=settings.web.host,
-            port=settings.web.port,
-            log_level="info",
-            lifespan="off",
-            ws_max_size=64 * 1024,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.web.trusted_proxies,
-        )
-        server = _server_class()(config)
+        server = _server_class()(server_config(settings, web))
         # Said once the port is ours: a port already taken ends the start instead.
         server.announce = (
             f"motcua: web chat at http://{settings.web.host}:{settings.web.port}/ "
@@ -116,6 +108,25 @@ async def serve(settings: Settings, *, socket_fd: int | None = None) -> None:
             for task in tasks:
                 await task
     print("motcua: stopped", flush=True)
+
+
+def server_config(settings: Settings, web: FastAPI, **overrides: Any) -> uvicorn.Config:
+    """The worker's uvicorn settings. X-Forwarded-For (and -Proto) are believed only from
+    ``[web] trusted_proxies``: the console's login limits and the web chat's upload budget per
+    address count the address this makes ``request.client``. ``overrides``: tests (a port)."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": settings.web.host,
+        "port": settings.web.port,
+        "log_level": "info",
+        "lifespan": "off",
+        "ws_max_size": 64 * 1024,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.web.trusted_proxies,
+    }
+    options.update(overrides)
+    return uvicorn.Config(web, **options)
 
 
 RESTART_DELAY = 1.0  # seconds before a worker that died is started again
