@@ -62,7 +62,7 @@ from storage.outbox import OutboxRepository, handoff_topic
 from storage.secrets import SecretRepository
 from storage.stats import StatsRepository
 from storage.volunteers import VolunteerRepository
-from storage.webchat import WebFiles, WebPages
+from storage.webchat import WebFiles, WebPages, WebReplies
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -276,6 +276,7 @@ async def build_app(
             sessions=web_sessions,
             files=WebFiles(sessions, store),
             pages=WebPages(sessions, worker_id),
+            replies=WebReplies(sessions),
             commune_name=settings.commune().name,
             public_url=settings.web.public_url,
             clock=lambda: datetime.now(UTC),
