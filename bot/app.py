@@ -58,6 +58,7 @@ from storage.flood import FloodCounts
 from storage.handoffs import HandoffRepository
 from storage.leaders import LeaderChatRepository
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
+from storage.orphans import OrphanFiles
 from storage.outbox import OutboxRepository, handoff_topic
 from storage.secrets import SecretRepository
 from storage.stats import StatsRepository
@@ -423,6 +424,7 @@ async def build_app(
                 conversations,
                 outbox,
                 lambda: datetime.now(UTC),
+                files=OrphanFiles(sessions, store),
                 sweeps=(
                     accounts.sweep,
                     lambda: handoffs.trim(datetime.now(UTC)),
