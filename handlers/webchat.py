@@ -55,6 +55,7 @@ from starlette.types import Message
 
 from dialogs.model import Attachment, ConversationKey, Inbound, Media, Reply
 from dialogs.texts import webchat as texts
+from handlers.channel import Conversations, TurnOutcome, WebOptions
 from handlers.files import MAX_DOWNLOAD
 
 log = logging.getLogger(__name__)
@@ -382,14 +383,6 @@ class Replies(Protocol):
     async def sweep(self, now: datetime) -> None: ...
 
 
-class TurnOutcome(Protocol):
-    @property
-    def replies(self) -> Sequence[Reply]: ...
-
-    @property
-    def duplicate(self) -> bool: ...
-
-
 Handle = Callable[[Inbound], Awaitable[TurnOutcome]]
 
 
@@ -455,6 +448,14 @@ class WebChatChannel:
         self._live = LivePages()
         self._replies = replies
 
+    # --- what the server does for it --------------------------------------------------------
+
+    async def start(self, stop: asyncio.Event) -> str | None:
+        return None  # its routes are all it needs; run() is its loop
+
+    async def shutdown(self) -> None:
+        return None
+
     # --- sending -----------------------------------------------------------------------------
 
     async def send(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
@@ -476,6 +477,8 @@ class WebChatChannel:
                 return True
         # Nobody took them: withdrawn, unless a worker took them just now.
         return not await self._pages.withdraw(push_id)
+
+    push = send
 
     async def frames(self, tag: str, replies: Sequence[Reply], re_id: str) -> list[dict[str, Any]]:
         """The replies as frames; their files kept in the shared store for this session."""
@@ -526,11 +529,11 @@ class WebChatChannel:
 
     # --- routes ------------------------------------------------------------------------------
 
-    def routes(
-        self, handle: Handle, *, embed_origins: Sequence[str] = (), kiosk_idle_minutes: int = 3
-    ) -> APIRouter:
-        """The web chat's routes; every turn goes to ``handle``. ``embed_origins``: the sites
-        that may frame ``/embed`` (none given: any HTTPS site)."""
+    def routes(self, conversations: Conversations, web: WebOptions) -> APIRouter:
+        """The web chat's routes; every turn goes to ``conversations.handle``.
+        ``web.embed_origins``: the sites that may frame ``/embed`` (none: any HTTPS site)."""
+        handle: Handle = conversations.handle
+        embed_origins, kiosk_idle_minutes = web.embed_origins, web.kiosk_idle_minutes
         router = APIRouter()
         public_url = self._public_url
         sessions = self.sessions
