@@ -21,7 +21,7 @@ from backoffice.client import BackOfficeClient, HttpBackOffice, InProcessBackOff
 from backoffice.dashboard import Dashboard
 from backoffice.office import OfficeService
 from bot.announcements import ANNOUNCE_CHANNELS, AnnouncementEffects, AnnouncementMaker
-from bot.channels import Channels, build_channels
+from bot.channels import MESSENGERS, Channels, Messenger, Wiring, build_channels, pacers
 from bot.config import CommuneSettings, Settings
 from bot.dialog import build_dialog
 from bot.effects import AttachmentFetcher, Effects, fetch_local_file
@@ -32,18 +32,15 @@ from bot.leaders import LeaderDesk, WithLeaders
 from bot.notices import NoticeMaker
 from bot.notifier import Notifier
 from bot.office_hours import OfficerHours
-from bot.pacing import Pacer, QuietHours
+from bot.pacing import QuietHours
 from bot.periodic import keep_lease, process_alive, run_claimed, sweep_orphans
-from bot.push import Push, WindowClosed
+from bot.push import Push
 from bot.receipts import ReceiptCourier, ReceiptMaker, drawing_pool
 from bot.reminders import DraftReminders
 from bot.service import ConversationService
 from bot.volunteers import VolunteerEffects
-from bot.zalo_inbox import ZaloInbox
 from dialogs.addresses import AddressBook
 from dialogs.context import CommuneFacts, Context
-from dialogs.model import ConversationKey, Reply
-from handlers import webchat
 from handlers.webchat import SessionIds, WebChatChannel
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.dossier_code import format_code
@@ -52,7 +49,7 @@ from storage.accounts import AccountRepository
 from storage.announcements import AnnouncementRepository
 from storage.attachments import FileRepository
 from storage.audit import AuditRepository
-from storage.conversations import ChoiceRepository, ConversationRepository
+from storage.conversations import ConversationRepository
 from storage.db import create_engine, session_factory
 from storage.dossiers import DossierRepository
 from storage.files import LocalFileStore
@@ -60,11 +57,10 @@ from storage.flood import FloodCounts
 from storage.handoffs import HandoffRepository
 from storage.leaders import LeaderChatRepository
 from storage.leases import WORKER_LEASE_PREFIX, LeaseRepository
+from storage.orphans import OrphanFiles
 from storage.outbox import OutboxRepository, announce_topic, handoff_topic
-from storage.secrets import SecretRepository
 from storage.stats import StatsRepository
 from storage.volunteers import VolunteerRepository
-from storage.webchat import WebFiles, WebPages
 
 
 def commune_facts(commune: CommuneSettings) -> CommuneFacts:
@@ -92,36 +88,10 @@ def load_knowledge() -> Knowledge:
 
 log = logging.getLogger(__name__)
 
-WEB_SESSION_KEY = "webchat_session_key"
 WORKER_HOLD = 30.0  # seconds a worker's alive-lease lasts; renewed every third of it
 # An announcement Zalo may not deliver yet (the citizen's 7-day window closed) waits this long
 # for the citizen to write, then is parked: next week's news is no longer news.
 ANNOUNCEMENT_HOLD = timedelta(days=7)
-
-
-def register_messengers(push: Push, channels: Channels) -> None:
-    """Telegram and Zalo can always be written to (within their own rules); the web chat and
-    the terminal register while a citizen's page or the terminal is open."""
-    telegram, zalo = channels.telegram, channels.zalo
-    if telegram is not None:
-
-        async def to_telegram(key: ConversationKey, replies: Sequence[Reply]) -> bool:
-            await telegram.send(key.chat_id, replies)
-            return True
-
-        push.register("telegram", to_telegram)
-    if zalo is not None:
-
-        async def to_zalo(key: ConversationKey, replies: Sequence[Reply]) -> bool:
-            from handlers.zalo_client import ZaloOutsideWindow
-
-            try:
-                await zalo.send(key.user_id, replies, pushed=True)
-            except ZaloOutsideWindow as exc:
-                raise WindowClosed from exc
-            return True
-
-        push.register("zalo", to_zalo)
 
 
 def build_office(
@@ -205,8 +175,6 @@ class App:
     effects: Effects
     service: ConversationService
     channels: Channels
-    webchat: WebChatChannel
-    web_sessions: SessionIds
     leases: LeaseRepository
     worker_id: str
     reminders: DraftReminders
@@ -220,14 +188,27 @@ class App:
     announcements: AnnouncementRepository
     announce_courier: Notifier
     addresses: AddressBook  # the unit list, built once (it takes a second): dialogs and papers
-    zalo_inbox: ZaloInbox | None = None
+
+    @property
+    def webchat(self) -> WebChatChannel:
+        """The web chat, always on (its uploads, sessions and pages, for tools and tests)."""
+        return self.channels.of("web", WebChatChannel)
+
+    @property
+    def web_sessions(self) -> SessionIds:
+        return self.webchat.sessions
 
 
 @asynccontextmanager
 async def build_app(
-    settings: Settings, knowledge: Knowledge | None = None, *, deliver: bool = True
+    settings: Settings,
+    knowledge: Knowledge | None = None,
+    *,
+    deliver: bool = True,
+    messengers: Sequence[Messenger] = MESSENGERS,
 ) -> AsyncIterator[App]:
-    """Build everything; with ``deliver`` the outbox worker runs in the background."""
+    """Build everything; with ``deliver`` the outbox worker runs in the background.
+    ``messengers``: the channels it may build (bot/channels.py)."""
     know = knowledge or load_knowledge()
     facts = {c.code: commune_facts(c) for c in settings.communes}
 
@@ -270,27 +251,8 @@ async def build_app(
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         audit = AuditRepository(sessions)
         store = LocalFileStore(settings.files.path)
-        # Web chat session ids are signed with a key every worker reads from the database;
-        # ids issued before there was a key stay valid for the conversations they began.
-        key, since = await SecretRepository(sessions).get_or_create(
-            WEB_SESSION_KEY, lambda: secrets.token_hex(32), datetime.now(UTC)
-        )
-        web_sessions = SessionIds(
-            bytes.fromhex(key), await conversations.chats_created_before(webchat.CHANNEL, since)
-        )
-        # The web chat's uploads, reply files and open pages are shared by every worker.
-        web_chat = WebChatChannel(
-            sessions=web_sessions,
-            files=WebFiles(sessions, store),
-            pages=WebPages(sessions, worker_id),
-            commune_name=settings.commune().name,
-            public_url=settings.web.public_url,
-            clock=lambda: datetime.now(UTC),
-        )
-        fetchers: dict[str, AttachmentFetcher] = {
-            "terminal": fetch_local_file,
-            web_chat.name: web_chat.fetch,
-        }
+        # Each channel adds its own fetcher once it is built (bot/channels.py).
+        fetchers: dict[str, AttachmentFetcher] = {"terminal": fetch_local_file}
         office = build_office(settings, dossiers, know.catalogue)
         accounts = build_accounts(settings, sessions, audit)
         client: BackOfficeClient
@@ -305,7 +267,6 @@ async def build_app(
         else:
             client = InProcessBackOffice(office)
         push = Push()
-        push.register(web_chat.name, web_chat.send)
         # The outbox rows this process claims carry its id: if it dies, they come back at once.
         outbox = OutboxRepository(sessions, owner=worker_id)
         drawing = drawing_pool(settings)
@@ -374,27 +335,28 @@ async def build_app(
             flood=SharedFloodGate(flood_counts, settings.flood.messages),
         )
         channels = await build_channels(
-            settings,
-            stack,
-            service.replies,
-            fetchers,
-            conversations,
-            dossiers,
-            SecretRepository(sessions),
-            ChoiceRepository(sessions),
+            Wiring(
+                settings=settings,
+                stack=stack,
+                sessions=sessions,
+                store=store,
+                handle=service.replies,
+                conversations=conversations,
+                dossiers=dossiers,
+                leases=leases,
+                outbox=outbox,
+                worker_id=worker_id,
+                deliver=deliver,
+                clock=lambda: datetime.now(UTC),
+            ),
+            messengers,
         )
-        register_messengers(push, channels)
-        zalo_inbox = (
-            ZaloInbox(outbox, channels.zalo, lambda: datetime.now(UTC))
-            if channels.zalo is not None and deliver
-            else None
-        )
+        for channel in channels:
+            push.register(channel.name, channel.push)
+            fetchers[channel.name] = channel.fetch
         notify = settings.notifications
         # One pacer per channel for everything written first: notices and officers' answers.
-        pacers = {
-            "telegram": Pacer(notify.telegram_per_second, notify.telegram_per_chat_seconds),
-            "zalo": Pacer(notify.zalo_per_second, 0.0),
-        }
+        pacers_by_channel = pacers(notify)
         quiet = QuietHours(
             notify.quiet_start, notify.quiet_end, ZoneInfo(settings.deployment.timezone)
         )
@@ -402,7 +364,7 @@ async def build_app(
             outbox,
             NoticeMaker(dossiers, know.catalogue, service, settings.payment).prepare,
             push,
-            pacers,
+            pacers_by_channel,
             quiet,
             lambda: datetime.now(UTC),
             max_attempts=notify.max_attempts,
@@ -412,7 +374,7 @@ async def build_app(
             outbox,
             AnnouncementMaker(announcements, commune_names).prepare,
             push,
-            pacers,
+            pacers_by_channel,
             quiet,
             lambda: datetime.now(UTC),
             max_attempts=notify.max_attempts,
@@ -426,7 +388,7 @@ async def build_app(
             outbox,
             HandoffMaker(handoffs, service).prepare,
             push,
-            pacers,
+            pacers_by_channel,
             never_quiet,
             lambda: datetime.now(UTC),
             max_attempts=notify.max_attempts,
@@ -450,6 +412,7 @@ async def build_app(
                 conversations,
                 outbox,
                 lambda: datetime.now(UTC),
+                files=OrphanFiles(sessions, store),
                 sweeps=(
                     accounts.sweep,
                     lambda: handoffs.trim(datetime.now(UTC)),
@@ -483,12 +446,7 @@ async def build_app(
                 asyncio.create_task(notifier.run(stop), name="notifier"),
                 asyncio.create_task(handoff_courier.run(stop), name="handoffs"),
                 asyncio.create_task(announce_courier.run(stop), name="announcements"),
-                asyncio.create_task(web_chat.run(stop), name="webchat"),
-                *(
-                    [asyncio.create_task(zalo_inbox.run(stop), name="zalo-inbox")]
-                    if zalo_inbox is not None
-                    else []
-                ),
+                *(asyncio.create_task(c.run(stop), name=c.name) for c in channels),
                 claimed("housekeeping", housekeeping.run_once),
                 claimed("draft-reminders", reminders.run_once),
                 claimed("handoff-idle", idle_handoffs.run_once, interval=30.0),
@@ -533,8 +491,6 @@ async def build_app(
             service=service,
             channels=channels,
             reminders=reminders,
-            webchat=web_chat,
-            web_sessions=web_sessions,
             leases=leases,
             worker_id=worker_id,
             push=push,
@@ -546,6 +502,5 @@ async def build_app(
             volunteers=volunteers,
             announcements=announcements,
             announce_courier=announce_courier,
-            zalo_inbox=zalo_inbox,
             addresses=addresses,
         )

@@ -87,6 +87,28 @@ class WebSettings(_Section):
     # the proxy can reach the port).
     trusted_proxies: str = "127.0.0.1"
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        # uvicorn takes what it cannot parse for a literal host name, which no TCP peer is: a
+        # typo would quietly count every visitor as the proxy (and lock them out together).
+        import ipaddress
+
+        if value.strip() == "*":
+            return value
+        for item in (part.strip() for part in value.split(",")):
+            try:
+                if "/" in item:
+                    ipaddress.ip_network(item)  # strict, as uvicorn reads it: 10.0.0.0/8
+                else:
+                    ipaddress.ip_address(item)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an address or a network (like 10.0.0.0/8); "
+                    '"*" alone trusts any peer'
+                ) from None
+        return value
+
 
 class TelegramSettings(_Section):
     token: str = ""

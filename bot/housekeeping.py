@@ -5,6 +5,9 @@
   plenty.
 - Outbox rows that were delivered are kept a month for the operator to look back on; rows not
   yet done (waiting, or parked for a person) are never touched.
+- Files in the store that no row names (a crash between writing a photo and committing its
+  row, or between deleting a row and its file) are deleted once older than an hour
+  (storage/orphans.py): nobody can reach them, and they hold ID cards.
 - Other areas add their own sweeps (the console's idle sessions and day-old login attempts).
 """
 
@@ -15,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from storage.conversations import ConversationRepository
+from storage.orphans import OrphanFiles
 from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,7 @@ class Housekeeping:
         *,
         seen_for: timedelta = SEEN_FOR,
         done_for: timedelta = DONE_FOR,
+        files: OrphanFiles | None = None,
         sweeps: Sequence[Callable[[], Awaitable[object]]] = (),
     ) -> None:
         self._conversations = conversations
@@ -39,6 +44,7 @@ class Housekeeping:
         self._clock = clock
         self._seen_for = seen_for
         self._done_for = done_for
+        self._files = files
         self._sweeps = tuple(sweeps)
 
     async def run_once(self) -> tuple[int, int]:
@@ -46,6 +52,8 @@ class Housekeeping:
         now = self._clock()
         seen = await self._conversations.purge_seen(now - self._seen_for)
         done = await self._outbox.purge_done(now - self._done_for)
+        if self._files is not None:
+            await self._files.sweep(now)
         for sweep in self._sweeps:
             await sweep()
         if seen or done:

@@ -115,3 +115,54 @@ def process_alive(pid: int) -> bool:
     except PermissionError:  # someone else's process: alive
         return True
     return True
+
+
+class LeaseHold:
+    """A lease as a channel's :class:`handlers.channel.Exclusive`: one worker of the
+    deployment does ``work`` (polling a bot) while it holds ``name``; if another worker takes
+    the lease over, this one stops."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        leases: LeaseRepository,
+        owner: str,
+        clock: Callable[[], datetime],
+        hold: float,
+    ) -> None:
+        self._name = name
+        self._leases = leases
+        self._owner = owner
+        self._clock = clock
+        self._hold = hold
+
+    async def claim(self) -> str | None:
+        now = self._clock()
+        if await self._leases.claim(self._name, self._owner, now, timedelta(seconds=self._hold)):
+            return None
+        return await self._leases.holder(self._name, now) or "?"
+
+    async def hold(
+        self, work: Callable[[asyncio.Event], Awaitable[None]], stop: asyncio.Event
+    ) -> None:
+        lost = asyncio.Event()
+        ending = asyncio.Event()  # set: ``work`` must stop
+        renewing = asyncio.create_task(
+            keep_lease(
+                self._name,
+                leases=self._leases,
+                owner=self._owner,
+                clock=self._clock,
+                hold=self._hold,
+                stop=stop,
+                lost=lost,
+            )
+        )
+        working = asyncio.ensure_future(work(ending))
+        losing = asyncio.create_task(lost.wait())
+        await asyncio.wait([renewing, losing], return_when=asyncio.FIRST_COMPLETED)
+        losing.cancel()
+        ending.set()
+        await working
+        await renewing

@@ -17,15 +17,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from dialogs.model import ConversationKey, Reply
+from handlers.channel import WindowClosed
+
+__all__ = ["Delivery", "Push", "Sender", "WindowClosed"]
 
 log = logging.getLogger(__name__)
 
 Sender = Callable[[ConversationKey, Sequence[Reply]], Awaitable[bool]]
-
-
-class WindowClosed(Exception):
-    """The channel may not write first to this person until they write again (Zalo's 7-day
-    window). Raised by a sender; retrying soon will not help."""
 
 
 class Delivery(enum.Enum):

@@ -14,17 +14,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.app import App, build_app
+from bot.app import build_app
 from bot.config import Settings
-from bot.periodic import keep_lease
 from storage.migrate import upgrade
 
-if TYPE_CHECKING:  # aiogram is imported only when Telegram is configured
-    from handlers.telegram import TelegramChannel
+if TYPE_CHECKING:  # uvicorn and FastAPI load only when a server runs
+    import uvicorn
+    from fastapi import FastAPI
+
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,10 @@ def tune_gc() -> None:
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-POLL_LEASE = "telegram:poll"
-POLL_HOLD = 90.0  # seconds; renewed every third of it
 
 
 async def serve(settings: Settings, *, socket_fd: int | None = None) -> None:
     """One worker. ``socket_fd``: a listening socket bound by :func:`supervise`."""
-    import uvicorn
 
     from bot.web import create_web_app
 
@@ -59,46 +56,12 @@ async def serve(settings: Settings, *, socket_fd: int | None = None) -> None:
         web = create_web_app(app)
         tune_gc()
         stop = asyncio.Event()
-        tasks: list[asyncio.Task[object]] = []
-        telegram = app.channels.telegram
-        if telegram is not None:
-            if settings.telegram.mode == "webhook":
-                url = f"{settings.web.public_url.rstrip('/')}/telegram/webhook"
-                secret = settings.telegram.webhook_secret
-                tasks.append(
-                    asyncio.create_task(
-                        _start_telegram(telegram, stop, url, secret), name="telegram-webhook"
-                    )
-                )
-                print("motcua: Telegram on (webhook)", flush=True)
-            elif await app.leases.claim(
-                POLL_LEASE, app.worker_id, datetime.now(UTC), timedelta(seconds=POLL_HOLD)
-            ):
-                # One poller per bot: Telegram answers a second one with 409 Conflict.
-                tasks.append(
-                    asyncio.create_task(_poll_while_held(app, telegram, stop), name="telegram")
-                )
-                print("motcua: Telegram on (polling)", flush=True)
-            else:
-                holder = await app.leases.holder(POLL_LEASE, datetime.now(UTC))
-                print(
-                    f"motcua: Telegram is already polled by another worker ({holder}); this one "
-                    'does not poll. To run several workers, set telegram.mode = "webhook".',
-                    flush=True,
-                )
-        if app.channels.zalo is not None:
-            print("motcua: Zalo OA webhook at /zalo/webhook", flush=True)
-        config = uvicorn.Config(
-            web,
-            host=settings.web.host,
-            port=settings.web.port,
-            log_level="info",
-            lifespan="off",
-            ws_max_size=64 * 1024,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.web.trusted_proxies,
-        )
-        server = _server_class()(config)
+        # Before answering: each channel's own start (a webhook registered, a poller).
+        for channel in app.channels:
+            said = await channel.start(stop)
+            if said:
+                print(f"motcua: {said}", flush=True)
+        server = _server_class()(server_config(settings, web))
         # Said once the port is ours: a port already taken ends the start instead.
         server.announce = (
             f"motcua: web chat at http://{settings.web.host}:{settings.web.port}/ "
@@ -113,9 +76,28 @@ async def serve(settings: Settings, *, socket_fd: int | None = None) -> None:
             await server.serve(sockets=sockets)
         finally:
             stop.set()
-            for task in tasks:
-                await task
+            for channel in app.channels:
+                await channel.shutdown()
     print("motcua: stopped", flush=True)
+
+
+def server_config(settings: Settings, web: FastAPI, **overrides: Any) -> uvicorn.Config:
+    """The worker's uvicorn settings. X-Forwarded-For (and -Proto) are believed only from
+    ``[web] trusted_proxies``: the console's login limits and the web chat's upload budget per
+    address count the address this makes ``request.client``. ``overrides``: tests (a port)."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": settings.web.host,
+        "port": settings.web.port,
+        "log_level": "info",
+        "lifespan": "off",
+        "ws_max_size": 64 * 1024,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.web.trusted_proxies,
+    }
+    options.update(overrides)
+    return uvicorn.Config(web, **options)
 
 
 RESTART_DELAY = 1.0  # seconds before a worker that died is started again
@@ -177,57 +159,6 @@ def supervise(settings: Settings, workers: int, command: list[str]) -> int:
             signal.signal(sig, handler)
     print("motcua: stopped", flush=True)
     return 0
-
-
-async def _start_telegram(
-    telegram: TelegramChannel, stop: asyncio.Event, url: str | None, secret: str | None = None
-) -> bool:
-    """Register the webhook (or remove it, to poll) and the command menu, trying again with
-    backoff while the Bot API cannot be reached; False if the server stopped first."""
-    delay = 1.0
-    while not stop.is_set():
-        try:
-            await telegram.startup(url, secret)
-        except Exception as exc:  # network down, DNS, Telegram's 5xx: the same for us
-            log.warning(
-                "Telegram API not reachable (%s); trying again in %.0f s", type(exc).__name__, delay
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
-            delay = min(delay * 2, 60.0)
-        else:
-            return True
-    return False
-
-
-async def _poll_while_held(app: App, telegram: TelegramChannel, stop: asyncio.Event) -> None:
-    """Poll while this worker holds the polling lease: until the server stops or another
-    worker has taken the lease over."""
-    lost = asyncio.Event()
-    polling = asyncio.Event()  # set: stop polling
-    renewing = asyncio.create_task(
-        keep_lease(
-            POLL_LEASE,
-            leases=app.leases,
-            owner=app.worker_id,
-            clock=lambda: datetime.now(UTC),
-            hold=POLL_HOLD,
-            stop=stop,
-            lost=lost,
-        )
-    )
-
-    async def poll() -> None:
-        if await _start_telegram(telegram, polling, None):
-            await telegram.poll(polling)
-
-    poller = asyncio.create_task(poll())
-    losing = asyncio.create_task(lost.wait())
-    await asyncio.wait([renewing, losing], return_when=asyncio.FIRST_COMPLETED)
-    losing.cancel()
-    polling.set()
-    await poller
-    await renewing
 
 
 def _server_class() -> type:

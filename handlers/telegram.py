@@ -19,6 +19,7 @@ de-duplicates on ``message_id = "u<update_id>"``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import io
 import json
@@ -60,11 +61,15 @@ from aiogram.types import (
     KeyboardButton,
     ReplyKeyboardMarkup,
 )
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
-from dialogs.model import Attachment, Inbound, Media, Reply
+from dialogs.model import Attachment, ConversationKey, Inbound, Media, Reply
 from dialogs.texts import telegram as texts
+from handlers.channel import Conversations, Exclusive, WebOptions, capped_body
 from handlers.files import MAX_DOWNLOAD, FileTooLarge
 from handlers.telegram_updates import (
+    CHANNEL,
     MAX_TEXT_UNITS,
     callback_query_id,
     inbound_from_update,
@@ -216,7 +221,14 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
 
 class TelegramChannel:
-    """Talks to the Bot API through an aiogram ``Bot``, to the conversation through ``handle``."""
+    """Talks to the Bot API through an aiogram ``Bot``, to the conversation through ``handle``.
+
+    Started by the server (:meth:`start`) in one of two modes: with ``webhook_url`` it
+    registers the webhook (every worker may take updates); without, it polls, one worker of
+    the deployment at a time (``poller``, a lease: Telegram answers a second poller with 409).
+    """
+
+    name = CHANNEL
 
     def __init__(
         self,
@@ -225,6 +237,8 @@ class TelegramChannel:
         *,
         clock: Callable[[], datetime] = _utc_now,
         webhook_secret: str | None = None,
+        webhook_url: str | None = None,
+        poller: Exclusive | None = None,
         max_file_bytes: int = MAX_FILE_BYTES,
         sleep: Sleep = asyncio.sleep,
         concurrency: int = 32,
@@ -235,6 +249,9 @@ class TelegramChannel:
         self._handle = handle
         self._clock = clock
         self._secret = webhook_secret or None
+        self._webhook_url = webhook_url
+        self._poller = poller
+        self._started: asyncio.Task[object] | None = None
         self._max_file_bytes = max_file_bytes
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
@@ -264,7 +281,79 @@ class TelegramChannel:
             )
         )
 
+    async def start(self, stop: asyncio.Event) -> str | None:
+        """The server's start: register the webhook, or poll while this worker may."""
+        if self._webhook_url is not None:
+            url, secret = self._webhook_url, self._secret
+            self._started = asyncio.create_task(
+                self._start_retrying(stop, url, secret), name="telegram-webhook"
+            )
+            return "Telegram on (webhook)"
+        if self._poller is not None:
+            holder = await self._poller.claim()
+            if holder is not None:
+                return (
+                    f"Telegram is already polled by another worker ({holder}); this one does "
+                    'not poll. To run several workers, set telegram.mode = "webhook".'
+                )
+            self._started = asyncio.create_task(
+                self._poller.hold(self._poll_from_start, stop), name="telegram"
+            )
+        else:
+            self._started = asyncio.create_task(self._poll_from_start(stop), name="telegram")
+        return "Telegram on (polling)"
+
+    async def shutdown(self) -> None:
+        if self._started is not None:
+            await self._started
+
+    async def run(self, stop: asyncio.Event) -> None:
+        return None  # no loop of its own: updates come by the webhook or the poller
+
+    async def _poll_from_start(self, stop: asyncio.Event) -> None:
+        if await self._start_retrying(stop, None):
+            await self.poll(stop)
+
+    async def _start_retrying(
+        self, stop: asyncio.Event, url: str | None, secret: str | None = None
+    ) -> bool:
+        """:meth:`startup`, again with backoff while the Bot API cannot be reached; False if
+        the server stopped first."""
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                await self.startup(url, secret)
+            except Exception as exc:  # network down, DNS, Telegram's 5xx: the same for us
+                log.warning(
+                    "Telegram API not reachable (%s); trying again in %.0f s",
+                    type(exc).__name__,
+                    delay,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                delay = min(delay * 2, 60.0)
+            else:
+                return True
+        return False
+
     # --- webhook ---
+
+    def routes(self, conversations: Conversations, web: WebOptions) -> APIRouter:
+        """``POST /telegram/webhook``: who is asking, then how much (neither costs a byte of
+        the body), then the update."""
+        router = APIRouter()
+
+        @router.post("/telegram/webhook")
+        async def telegram_webhook(request: Request) -> JSONResponse:
+            if not self.secret_ok(request.headers):
+                return JSONResponse({"ok": False}, status_code=401)
+            raw = await capped_body(request, self.body_limit)
+            if raw is None:
+                return JSONResponse({"ok": False}, status_code=413)
+            status, body = await self.handle_webhook(request.headers, raw)
+            return JSONResponse(body, status_code=status)
+
+        return router
 
     body_limit = MAX_WEBHOOK_BODY  # the web server stops reading a webhook body there
 
@@ -471,6 +560,11 @@ class TelegramChannel:
         """Send replies in order. Raises ``TelegramAPIError`` if Telegram refuses one."""
         for reply in replies:
             await self._send_reply(chat_id, reply)
+
+    async def push(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        """Write first (a receipt, a notice): a bot may always write to a chat it knows."""
+        await self.send(key.chat_id, replies)
+        return True
 
     async def _send_reply(self, chat_id: str, reply: Reply) -> None:
         inline = inline_keyboard(reply)

@@ -40,7 +40,6 @@ import logging
 import re
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from importlib import resources
@@ -56,6 +55,7 @@ from starlette.types import Message
 
 from dialogs.model import Attachment, ConversationKey, Inbound, Media, Reply
 from dialogs.texts import webchat as texts
+from handlers.channel import Conversations, TurnOutcome, WebOptions
 from handlers.files import MAX_DOWNLOAD
 
 log = logging.getLogger(__name__)
@@ -370,12 +370,17 @@ class Pages(Protocol):
     async def sweep(self, now: datetime) -> None: ...
 
 
-class TurnOutcome(Protocol):
-    @property
-    def replies(self) -> Sequence[Reply]: ...
+class Replies(Protocol):
+    """Each session's last answers, kept for a page that resends a frame after losing its
+    connection, on whichever worker it reconnects to (storage/webchat.py)."""
 
-    @property
-    def duplicate(self) -> bool: ...
+    async def remember(
+        self, tag: str, frame_id: str, frames: list[dict[str, Any]], now: datetime
+    ) -> None: ...
+
+    async def replay(self, tag: str, frame_id: str, now: datetime) -> list[dict[str, Any]]: ...
+
+    async def sweep(self, now: datetime) -> None: ...
 
 
 Handle = Callable[[Inbound], Awaitable[TurnOutcome]]
@@ -392,11 +397,6 @@ EMBED_COOKIE = "motcua_esid"  # partitioned: the chat inside another site's page
 COOKIE_MAX_AGE = 365 * 24 * 3600  # a citizen picks the conversation up days later
 MAX_FRAME_BYTES = 16 * 1024
 MAX_UPLOAD_BODY = MAX_UPLOAD_BYTES + 64 * 1024  # the file plus multipart framing
-# Recent replies kept to answer a resend after a dropped connection: the last few of each page
-# session (a page resends only what it sent since it lost the connection), for the sessions
-# seen most recently. Per session, so one busy visitor cannot evict another's answer.
-REPLAY_FRAMES_PER_SESSION = 8
-REPLAY_SESSIONS = 2000
 MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "application/pdf"})
 UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/heic", "image/heif", "application/pdf"})
 POLL_SECONDS = 0.2  # how often a worker looks for frames left for its pages
@@ -430,6 +430,7 @@ class WebChatChannel:
         sessions: SessionIds,
         files: Files,
         pages: Pages,
+        replies: Replies,
         commune_name: str,
         public_url: str = "",
         clock: Callable[[], datetime],
@@ -445,7 +446,15 @@ class WebChatChannel:
         self._poll = poll_seconds
         self._push_wait = push_wait_seconds
         self._live = LivePages()
-        self._replayed = ReplayCache()
+        self._replies = replies
+
+    # --- what the server does for it --------------------------------------------------------
+
+    async def start(self, stop: asyncio.Event) -> str | None:
+        return None  # its routes are all it needs; run() is its loop
+
+    async def shutdown(self) -> None:
+        return None
 
     # --- sending -----------------------------------------------------------------------------
 
@@ -468,6 +477,8 @@ class WebChatChannel:
                 return True
         # Nobody took them: withdrawn, unless a worker took them just now.
         return not await self._pages.withdraw(push_id)
+
+    push = send
 
     async def frames(self, tag: str, replies: Sequence[Reply], re_id: str) -> list[dict[str, Any]]:
         """The replies as frames; their files kept in the shared store for this session."""
@@ -510,6 +521,7 @@ class WebChatChannel:
                     swept = now
                     await self._files.sweep(self._clock())
                     await self._pages.sweep(self._clock())
+                    await self._replies.sweep(self._clock())
             except Exception:  # a database hiccup: the next round tries again
                 log.exception("web chat background loop")
             with contextlib.suppress(TimeoutError):
@@ -517,11 +529,11 @@ class WebChatChannel:
 
     # --- routes ------------------------------------------------------------------------------
 
-    def routes(
-        self, handle: Handle, *, embed_origins: Sequence[str] = (), kiosk_idle_minutes: int = 3
-    ) -> APIRouter:
-        """The web chat's routes; every turn goes to ``handle``. ``embed_origins``: the sites
-        that may frame ``/embed`` (none given: any HTTPS site)."""
+    def routes(self, conversations: Conversations, web: WebOptions) -> APIRouter:
+        """The web chat's routes; every turn goes to ``conversations.handle``.
+        ``web.embed_origins``: the sites that may frame ``/embed`` (none: any HTTPS site)."""
+        handle: Handle = conversations.handle
+        embed_origins, kiosk_idle_minutes = web.embed_origins, web.kiosk_idle_minutes
         router = APIRouter()
         public_url = self._public_url
         sessions = self.sessions
@@ -698,11 +710,12 @@ class WebChatChannel:
                 if inbound is not None:
                     result = await handle(inbound)
                     if result.duplicate:
-                        # A resend of a frame whose replies the dropped connection swallowed.
-                        out = self._replayed.get(tag, frame_id)
+                        # A resend of a frame whose replies the dropped connection swallowed,
+                        # perhaps answered by another worker.
+                        out = await self._replies.replay(tag, frame_id, now)
                     else:
                         out = await self.frames(tag, result.replies, frame_id)
-                        self._replayed.put(tag, frame_id, out)
+                        await self._replies.remember(tag, frame_id, out, self._clock())
                 await live.send([*out, done_frame(frame_id)])
         except WebSocketDisconnect:
             return
@@ -757,30 +770,6 @@ class LivePages:
                 continue  # closing as we speak: the other pages, or a later attempt
             delivered = True
         return delivered
-
-
-class ReplayCache:
-    """The replies to each session's last frames, newest sessions kept. In this worker: a page
-    that reconnects to another worker gets no replay of a lost answer (it can ask again)."""
-
-    def __init__(
-        self, per_session: int = REPLAY_FRAMES_PER_SESSION, sessions: int = REPLAY_SESSIONS
-    ) -> None:
-        self._per_session = per_session
-        self._sessions = sessions
-        self._frames: OrderedDict[str, OrderedDict[str, list[dict[str, Any]]]] = OrderedDict()
-
-    def put(self, session: str, frame_id: str, frames: list[dict[str, Any]]) -> None:
-        kept = self._frames.pop(session, None) or OrderedDict()
-        kept[frame_id] = frames
-        while len(kept) > self._per_session:
-            kept.popitem(last=False)
-        self._frames[session] = kept
-        while len(self._frames) > self._sessions:
-            self._frames.popitem(last=False)
-
-    def get(self, session: str, frame_id: str) -> list[dict[str, Any]]:
-        return self._frames.get(session, OrderedDict()).get(frame_id, [])
 
 
 # --- HTTP helpers ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ notices go out as pre-approved template messages to their phone, or wait for the
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -24,10 +25,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from dialogs.model import Attachment, Contact, ConversationKey, Inbound, Reply
 from dialogs.texts import zalo as texts
 from dialogs.validators import to_e164_vn
+from handlers.channel import Conversations, WebOptions, capped_body
 from handlers.zalo_client import (
     MAX_TEXT,
     ZaloClient,
@@ -269,7 +273,22 @@ class Deferred:
 NotifyResult = Sent | Deferred
 
 
+class Inbox(Protocol):
+    """Accepted events kept until their turn is taken (bot/zalo_inbox.py: outbox rows), so
+    the webhook answers Zalo before the turn and a worker that dies loses nothing."""
+
+    async def record(self, raw_body: bytes) -> None: ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
 class ZaloChannel:
+    """The Zalo OA: its webhook, its sending rules (numbered buttons, the 7-day window,
+    replies naming the message they answer) and, with an ``inbox``, turns taken after the
+    webhook has answered."""
+
+    name = CHANNEL
+
     def __init__(
         self,
         client: ZaloClient,
@@ -296,6 +315,50 @@ class ZaloChannel:
         self._template_id = template_id
         self._phone_for = phone_for
         self._contact_image_url = contact_image_url
+        # Set by whoever keeps accepted events (bot/): without one, the turn runs before the
+        # webhook answers (a tool's app, no background loop).
+        self.inbox: Inbox | None = None
+
+    # --- what the server does for it ---------------------------------------------------------
+
+    def routes(self, conversations: Conversations, web: WebOptions) -> APIRouter:
+        router = APIRouter()
+
+        @router.post("/zalo/webhook")
+        async def zalo_webhook(request: Request) -> JSONResponse:
+            if not self.signed(request.headers):
+                return JSONResponse({"error": "bad signature"}, status_code=401)
+            raw = await capped_body(request, self.body_limit)
+            if raw is None:
+                return JSONResponse({"error": "too large"}, status_code=413)
+            inbox = self.inbox
+            if inbox is None:
+                status, body = await self.handle_webhook(request.headers, raw)
+                return JSONResponse(body, status_code=status)
+            # Answered before the turn, and only once the event is committed.
+            status, body, inbound = self.accept(request.headers, raw)
+            if inbound is not None:
+                await inbox.record(raw)
+            return JSONResponse(body, status_code=status)
+
+        return router
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The turns of accepted events, taken from the inbox."""
+        if self.inbox is not None:
+            await self.inbox.run(stop)
+
+    async def start(self, stop: asyncio.Event) -> str | None:
+        return "Zalo OA webhook at /zalo/webhook"
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def push(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
+        """Write first: raises :class:`handlers.channel.WindowClosed` (ZaloOutsideWindow)
+        outside the 7-day window."""
+        await self.send(key.user_id, replies, pushed=True)
+        return True
 
     async def handle_webhook(
         self, headers: Mapping[str, str], raw_body: bytes

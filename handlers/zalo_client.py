@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from handlers.channel import WindowClosed
 from handlers.files import MAX_DOWNLOAD, FileTooLarge
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class ZaloError(Exception):
         self.message = message
 
 
-class ZaloOutsideWindow(ZaloError):
+class ZaloOutsideWindow(ZaloError, WindowClosed):
     """-230: the user has been silent for 7 days; only template messages reach them now."""
 
 

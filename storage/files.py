@@ -13,6 +13,8 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -75,6 +77,41 @@ class LocalFileStore:
     async def exists(self, key: str) -> bool:
         path = self._path(key)
         return await asyncio.to_thread(path.is_file)
+
+    async def stored_before(self, cutoff: datetime) -> list[str]:
+        """Keys of the files last written before ``cutoff`` (for the orphan sweep)."""
+        return await asyncio.to_thread(self._stored_before, cutoff.timestamp())
+
+    async def forget_partial_writes(self, cutoff: datetime) -> int:
+        """Delete files a crash left half-written (never renamed to a key) before ``cutoff``."""
+        return await asyncio.to_thread(self._forget_partial, cutoff.timestamp())
+
+    def _stored_before(self, cutoff: float) -> list[str]:
+        keys: list[str] = []
+        for entry in self._entries():
+            if _KEY.fullmatch(entry.name) and entry.name[:2] == Path(entry.path).parent.name:
+                with contextlib.suppress(FileNotFoundError):  # deleted as we looked
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        keys.append(entry.name)
+        return keys
+
+    def _forget_partial(self, cutoff: float) -> int:
+        gone = 0
+        for entry in self._entries():
+            if entry.name.startswith(_TEMP_PREFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        gone += 1
+        return gone
+
+    def _entries(self) -> Iterator[os.DirEntry[str]]:
+        """Every plain file in the fan-out directories (the layout :meth:`_path` makes)."""
+        with os.scandir(self._root) as top:
+            folders = [e.path for e in top if e.is_dir(follow_symlinks=False)]
+        for folder in folders:
+            with contextlib.suppress(FileNotFoundError), os.scandir(folder) as inside:
+                yield from (e for e in inside if e.is_file(follow_symlinks=False))
 
     def _path(self, key: str) -> Path:
         if not _KEY.fullmatch(key):

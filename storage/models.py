@@ -554,6 +554,20 @@ class WebPushRow(Base):
     taken_at: Mapped[datetime | None]
 
 
+class WebReplyRow(Base):
+    """The frames a session's page was sent in answer to one of its frames, kept a while so
+    that a page which lost its connection and resends the frame, to any worker, gets them
+    again (the turn itself is not run twice)."""
+
+    __tablename__ = "web_replies"
+    __table_args__ = (Index(None, "created_at"),)
+
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    frame_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    frames: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
 class FloodCountRow(Base):
     """Messages a conversation sent in the current fixed window, counted across workers."""
 

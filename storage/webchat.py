@@ -16,6 +16,9 @@ Pages (:class:`WebPages`): each open socket is a row (tag, worker), renewed whil
 :meth:`WebPages.post` leaves frames for a session; the worker holding that session's page takes
 them (:meth:`WebPages.take`) within its next poll and sends them; :meth:`WebPages.withdraw`
 takes back frames nobody took, so the sender knows whether they arrived.
+
+Replies (:class:`WebReplies`): the frames that answered each of a session's last frames, so a
+page that lost its connection and resends a frame to any worker is answered again.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.common import aware as _aware
 from storage.common import dialect_insert as _insert
 from storage.files import FileMissingError, FileStore
-from storage.models import WebFileRow, WebPageRow, WebPushRow
+from storage.models import WebFileRow, WebPageRow, WebPushRow, WebReplyRow
 
 _TOKEN_BYTES: Final = 24  # 32 URL-safe characters, like the file store's keys
 MB: Final = 1024 * 1024
@@ -342,4 +345,77 @@ class WebPages:
             await session.execute(delete(WebPageRow).where(WebPageRow.seen_at <= now - PAGE_FRESH))
             await session.execute(
                 delete(WebPushRow).where(WebPushRow.created_at <= now - timedelta(minutes=10))
+            )
+
+
+# --- Answers kept for a resend -------------------------------------------------------------------
+
+REPLIES_PER_SESSION: Final = 8  # a page resends only what it sent since it lost the connection
+REPLIES_KEPT: Final = timedelta(hours=1)
+
+
+class WebReplies:
+    """Each session's last answers. Per session, so other visitors' traffic never pushes out a
+    citizen's answer; in the database, so the worker a page reconnects to has it."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], per_session: int = REPLIES_PER_SESSION
+    ) -> None:
+        self._sessions = sessions
+        self._per_session = per_session
+
+    async def remember(
+        self, tag: str, frame_id: str, frames: list[dict[str, Any]], now: datetime
+    ) -> None:
+        now = _aware(now, "now")
+        async with self._sessions.begin() as session:
+            statement = _insert(session, WebReplyRow)
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["tag", "frame_id"],
+                    set_={
+                        "frames": statement.excluded.frames,
+                        "created_at": statement.excluded.created_at,
+                    },
+                ),
+                [
+                    {
+                        "tag": tag,
+                        "frame_id": frame_id,
+                        "frames": {"frames": frames},
+                        "created_at": now,
+                    }
+                ],
+            )
+            # This session's oldest answers beyond its share.
+            newest = (
+                select(WebReplyRow.frame_id)
+                .where(WebReplyRow.tag == tag)
+                .order_by(WebReplyRow.created_at.desc(), WebReplyRow.frame_id.desc())
+                .limit(self._per_session)
+            )
+            await session.execute(
+                delete(WebReplyRow).where(
+                    WebReplyRow.tag == tag, WebReplyRow.frame_id.not_in(newest.scalar_subquery())
+                )
+            )
+
+    async def replay(self, tag: str, frame_id: str, now: datetime) -> list[dict[str, Any]]:
+        """The frames that answered ``frame_id``; none once they are forgotten."""
+        async with self._sessions() as session:
+            kept = await session.scalar(
+                select(WebReplyRow.frames).where(
+                    WebReplyRow.tag == tag,
+                    WebReplyRow.frame_id == frame_id,
+                    WebReplyRow.created_at > _aware(now, "now") - REPLIES_KEPT,
+                )
+            )
+        return list(kept.get("frames", [])) if kept else []
+
+    async def sweep(self, now: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(WebReplyRow).where(
+                    WebReplyRow.created_at <= _aware(now, "now") - REPLIES_KEPT
+                )
             )

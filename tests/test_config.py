@@ -159,3 +159,12 @@ def test_handoff_idle_time_and_officer_hours_are_validated() -> None:
     ):
         with pytest.raises(ConfigError, match=rf"calendar\.officer_hours.*{why}"):
             settings_from_dict(base | {"calendar": {"officer_hours": spans}})
+
+
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTCUA_WEB__TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1, ::1")
+    assert load_settings(ROOT / "config.example.toml").web.trusted_proxies.startswith("10.")
+    for bad in ("127.0.0.1,proxy.local", "10.0.0.5/8", "*, 10.0.0.1"):
+        monkeypatch.setenv("MOTCUA_WEB__TRUSTED_PROXIES", bad)
+        with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+            load_settings(ROOT / "config.example.toml")

@@ -39,6 +39,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bot.app import App, Knowledge, build_app
 from bot.config import Settings, TelegramSettings, ZaloSettings
+from bot.zalo_inbox import ZaloInbox
 from dialogs.model import Attachment, Button, ConversationKey, Inbound
 from dialogs.texts import common as common_texts
 from dialogs.texts import telegram as telegram_texts
@@ -47,6 +48,7 @@ from handlers import webchat
 from handlers.telegram import SECRET_HEADER, TelegramChannel
 from handlers.terminal import TerminalChannel
 from handlers.webchat import SESSION_COOKIE
+from handlers.zalo import ZaloChannel
 from storage.migrate import upgrade
 from tests.channels.deployment import TELEGRAM_SECRET, ZALO_OA_SECRET, Deployment
 from tests.channels.transcript import (
@@ -514,8 +516,7 @@ class TelegramPollingDriver(TelegramDriver):
 
 @asynccontextmanager
 async def telegram_polling_driver(deployment: Deployment) -> AsyncIterator[TelegramDriver]:
-    channel = deployment.app.channels.telegram
-    assert channel is not None
+    channel = deployment.app.channels.of("telegram", TelegramChannel)
     await channel.startup(None)  # command menu, webhook removed: what `motcua run` does
     stop = asyncio.Event()
     polling = asyncio.create_task(channel.poll(stop, poll_seconds=5), name="telegram-poll")
@@ -569,8 +570,9 @@ class ZaloDriver:
         )
         assert answer.status_code == 200, answer.text
         # Answered before the turn (bot/zalo_inbox.py): the replies come once it is handled.
-        assert self._app.zalo_inbox is not None
-        await asyncio.wait_for(self._app.zalo_inbox.settled(), TURN_TIMEOUT)
+        inbox = self._app.channels.of("zalo", ZaloChannel).inbox
+        assert isinstance(inbox, ZaloInbox)
+        await asyncio.wait_for(inbox.settled(), TURN_TIMEOUT)
         delivered = [d for d in self._api.delivered[mark:] if d.user_id == ZALO_USER]
         # A turn's replies answer the citizen's message (free for the OA, not proactive). A
         # notice pushed meanwhile (the receipt of a dossier handed over) is proactive: no id.

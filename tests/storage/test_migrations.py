@@ -23,6 +23,7 @@ TABLES = {
     "kv_secrets",
     "choice_memory",
     "leases",
+    "web_replies",
     "console_users",
     "console_sessions",
     "console_login_attempts",

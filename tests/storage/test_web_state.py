@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.files import LocalFileStore
 from storage.flood import FloodCounts
-from storage.webchat import Budget, WebFiles, WebPages
+from storage.webchat import REPLIES_PER_SESSION, Budget, WebFiles, WebPages, WebReplies
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 SMALL = {
@@ -147,3 +147,30 @@ async def test_flood_counts_add_up_across_workers(
     assert await b.count("web:x:x", t + timedelta(seconds=10)) == 1  # the next window
     await a.sweep(t + timedelta(seconds=20))
     assert await a.count("web:x:x", t + timedelta(seconds=20)) == 1
+
+
+async def test_other_sessions_traffic_does_not_push_out_a_citizens_answer(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    mine, other_worker = WebReplies(sessions), WebReplies(sessions)
+    answer = [{"type": "reply", "re": "p1-7", "text": "Câu 3/9: Bạn cần bản sao giấy gì ạ?"}]
+    await mine.remember("citizen", "p1-7", answer, T0)
+    for visitor in range(50):
+        for frame in range(REPLIES_PER_SESSION + 3):  # busy visitors, many frames each
+            await mine.remember(f"v{visitor}", f"f{frame}", [{"text": "x"}], T0)
+    assert await other_worker.replay("citizen", "p1-7", T0) == answer
+
+
+async def test_a_session_keeps_its_last_answers_for_an_hour(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    replies = WebReplies(sessions, per_session=2)
+    for n in (1, 2, 3):
+        await replies.remember("a", str(n), [{"n": n}], T0 + timedelta(seconds=n))
+    assert await replies.replay("a", "1", T0) == []  # the oldest beyond the session's share
+    assert await replies.replay("a", "3", T0) == [{"n": 3}]
+    assert await replies.replay("a", "2", T0) == [{"n": 2}]
+    later = T0 + timedelta(hours=1, seconds=5)
+    assert await replies.replay("a", "3", later) == []
+    await replies.sweep(later)
+    assert await replies.replay("a", "3", T0) == []  # swept, not only hidden

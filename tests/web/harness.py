@@ -18,6 +18,7 @@ import uvicorn
 
 from bot.app import Knowledge, build_app
 from bot.config import Settings
+from bot.runner import server_config
 from bot.service import ConversationService, TurnResult
 from bot.web import create_web_app
 from dialogs.model import Inbound, Reply
@@ -74,7 +75,10 @@ def running_server(
     *,
     canned: Mapping[str, tuple[Reply, ...]] | None = None,
     embed_origins: Sequence[str] = (),
+    as_run: bool = False,
 ) -> Iterator[RunningServer]:
+    """``as_run``: uvicorn configured as ``motcua run`` configures it (proxy headers believed
+    from ``[web] trusted_proxies``), on a loopback port."""
     port = free_port()
     holder: dict[str, object] = {}
     errors: list[BaseException] = []
@@ -85,9 +89,14 @@ def running_server(
             spy = SpyService(app.service, canned or {})
             uploads = app.webchat  # the effect runner fetches photos through it
             web = create_web_app(replace(app, service=spy), embed_origins=embed_origins)
-            config = uvicorn.Config(
-                web, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-            )
+            if as_run:
+                config = server_config(
+                    settings, web, host="127.0.0.1", port=port, log_level="warning"
+                )
+            else:
+                config = uvicorn.Config(
+                    web, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+                )
             server = uvicorn.Server(config)
             holder.update(server=server, spy=spy, uploads=uploads)
             await server.serve()

@@ -1,30 +1,64 @@
-"""A page that lost its connection resends its last frame and gets the replies it missed, even
-while thousands of other visitors chat: each session keeps its own last replies. Before, one
-cache of 2,000 frames for everybody let other sessions' traffic evict a citizen's answer."""
+"""A page that lost its connection resends its last frame and gets the answer it missed, from
+whichever worker it reconnects to, and even while many other visitors chat. Before, each worker
+kept the answers in its own memory: a page that reconnected to another worker of the
+deployment got its frame acknowledged with no answer at all. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from handlers.webchat import REPLAY_SESSIONS, ReplayCache
+import asyncio
+import json
+import os
+from typing import Any
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+from bot.app import Knowledge
+from bot.config import Settings
+from handlers.webchat import SESSION_COOKIE
+from tests.storage.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL_ENV, reset_postgres
+from tests.web.harness import RunningServer, running_server
 
 
-def test_other_sessions_traffic_does_not_evict_a_citizens_pending_answer() -> None:
-    cache = ReplayCache()
-    answer = [{"type": "reply", "re": "p1-7", "text": "Câu 3/9: Bạn cần bản sao giấy gì ạ?"}]
-    cache.put("citizen", "p1-7", answer)
-    for visitor in range(REPLAY_SESSIONS - 1):
-        for frame in range(20):  # busy visitors, many frames each
-            cache.put(f"v{visitor}", f"f{frame}", [{"text": "x"}])
-    assert cache.get("citizen", "p1-7") == answer
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def deployment(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    if request.param == "sqlite":
+        return settings
+    url = os.environ.get(POSTGRES_URL_ENV, "")
+    if not url:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    asyncio.run(reset_postgres(url))
+    database = settings.database.model_copy(update={"url": url})
+    return settings.model_copy(update={"database": database})
 
 
-def test_a_session_keeps_its_last_frames_and_the_oldest_sessions_go_first() -> None:
-    cache = ReplayCache(per_session=2, sessions=2)
-    cache.put("a", "1", [{"n": 1}])
-    cache.put("a", "2", [{"n": 2}])
-    cache.put("a", "3", [{"n": 3}])
-    assert cache.get("a", "1") == [] and cache.get("a", "3") == [{"n": 3}]
-    cache.put("b", "1", [{"n": 1}])
-    cache.put("a", "4", [{"n": 4}])  # a is the newest again
-    cache.put("c", "1", [{"n": 1}])  # b, the least recent, goes
-    assert cache.get("b", "1") == []
-    assert cache.get("a", "4") == [{"n": 4}] and cache.get("c", "1") == [{"n": 1}]
+def _turn(server: RunningServer, cookie: str, frame: dict[str, Any]) -> list[dict[str, Any]]:
+    """Send one frame on a fresh socket; the frames before its ``done``."""
+    with connect(server.ws_url, additional_headers={"Cookie": cookie}) as ws:
+        ws.send(json.dumps(frame))
+        got: list[dict[str, Any]] = []
+        while True:
+            answer = json.loads(ws.recv(timeout=15))
+            if answer == {"type": "done", "id": frame["id"]}:
+                return got
+            got.append(answer)
+
+
+def test_a_frame_resent_to_another_worker_is_answered_again_and_handled_once(
+    deployment: Settings, knowledge: Knowledge
+) -> None:
+    # Two workers of one deployment: their own app, process state and socket; one database
+    # and one file store.
+    with running_server(deployment, knowledge) as a, running_server(deployment, knowledge) as b:
+        with httpx.Client(base_url=a.base_url) as page:
+            assert page.get("/").status_code == 200
+            cookie = f"{SESSION_COOKIE}={page.cookies[SESSION_COOKIE]}"
+        frame = {"type": "text", "id": "p4-1", "text": "đăng ký khai sinh cần giấy tờ gì"}
+        first = _turn(a, cookie, frame)
+        assert first and any(f.get("text") for f in first)
+        # The connection dropped before "done"; the load balancer sends the page to B.
+        again = _turn(b, cookie, frame)
+        assert again == first
+        assert [r.duplicate for r in b.spy.results] == [True]  # answered, not handled again
+        assert [r.duplicate for r in a.spy.results] == [False]
