@@ -9,6 +9,7 @@ are audited (the send in the same transaction as its outbox rows: storage.announ
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -141,11 +142,14 @@ def add_routes(
             return await listing(request, viewer, 400, error=texts.CSRF_FAILED, form=form)
         if await announcements.recipients(commune) == 0:
             return await listing(request, viewer, 409, error=texts.ANNOUNCE_NOBODY, form=form)
+        # The form's key and what it says: a double click sends once, while the same form
+        # edited after a send (the browser's back button) is a new announcement.
+        said = hashlib.sha256(f"{commune}\n{body}".encode()).hexdigest()[:16]
         announcement, new = await announcements.send(
             commune,
             body,
             actor=viewer.actor,
-            submission_key=f"console:{key}",
+            submission_key=f"console:{key}:{said}",
             now=datetime.now(UTC),
             channels=channels,
         )

@@ -133,13 +133,18 @@ def test_an_officer_previews_sends_once_and_follows_the_counts(
         assert again.status_code == 303 and again.headers["location"].endswith("?done=again")
         listed = client.get("/console/announcements")
         assert TEXT[:40] in listed.text and "3 người nhận" in listed.text
+        # The same form edited after the send (the back button) is a new announcement.
+        edited = client.post("/console/announcements", data={**form, "text": "Họp thôn tối nay."})
+        assert edited.status_code == 303 and edited.headers["location"].endswith("?done=sent")
 
-    assert sorted(chat for chat, _ in _queued(deployment)) == ["101", "102", "103"]
-    assert _announcements(deployment) == [(HOME, "console:lan", 3)]
-    (announcement_id,) = {a for _, a in _queued(deployment)}
+    queued = _queued(deployment)
+    assert sorted(chat for chat, _ in queued) == ["101", "101", "102", "102", "103", "103"]
+    assert _announcements(deployment) == [(HOME, "console:lan", 3), (HOME, "console:lan", 3)]
+    first, second = sorted({a for _, a in queued})
     assert _actions(deployment, "announcement_") == [
         ("console:lan", "announcement_preview", f"commune:{HOME}"),
-        ("console:lan", "announcement_sent", f"announcement:{announcement_id}"),
+        ("console:lan", "announcement_sent", f"announcement:{first}"),
+        ("console:lan", "announcement_sent", f"announcement:{second}"),
     ]
 
 
