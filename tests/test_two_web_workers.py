@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -133,10 +132,10 @@ def test_a_photo_sent_to_a_reaches_the_turn_on_b_and_a_receipt_drawn_by_b_reache
         with connect(a.base_url.replace("http", "ws") + "/ws", additional_headers=cookie) as ws:
             ws.send(json.dumps({"type": "start", "id": "hello"}))
             assert _frames_until_done(ws, "hello")
-            started = time.monotonic()
+            # ws.recv's 60 s bound is far below the outbox's 5-minute lease: the receipt comes
+            # by the shared push table, not by another worker's lease running out.
             code = b.command({"file": webchat.session_tag(session_id), "key": "two-web-1"})["filed"]
             pushed = json.loads(ws.recv(timeout=TIMEOUT))
-            took = time.monotonic() - started
         assert pushed["type"] == "reply" and pushed["re"].startswith("push-")
         assert code in pushed["text"]
         [link] = [d["url"] for d in pushed["documents"] if d["receipt"]]
@@ -144,4 +143,3 @@ def test_a_photo_sent_to_a_reaches_the_turn_on_b_and_a_receipt_drawn_by_b_reache
         pdf = page_on_a.get(link)
         assert pdf.status_code == 200 and code in pdf_text(pdf.content)
         assert httpx.get(a.base_url + link).status_code == 404
-        assert took < 15, took
