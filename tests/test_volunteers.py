@@ -125,6 +125,8 @@ async def fill_birth_form(chat: Chat, tmp_path: Path) -> str:
     by_label = {f.label: f.name for f in procedure.form.fields}
     # A run of questions asked on one line is headed by its line label: answered one by one.
     by_label |= {f.line_label: f.name for f in procedure.form.fields if f.line_label}
+    # The filer's questions are put to the villager ("Bà con sinh ngày nào ạ?").
+    by_label |= {ftexts.for_villager(label): name for label, name in by_label.items()}
     asked: list[str] = []
     for _ in range(60):
         found = re.findall(r"Câu \d+/\d+: (.*)", chat.replies[-1].text)

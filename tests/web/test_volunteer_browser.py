@@ -144,6 +144,8 @@ def test_a_volunteer_files_a_birth_registration_for_a_villager_on_a_phone(
     by_label = {f.label: f.name for f in procedure.form.fields}
     # A run of questions asked on one line is headed by its line label: answered one by one.
     by_label |= {f.line_label: f.name for f in procedure.form.fields if f.line_label}
+    # The filer's questions are put to the villager ("Bà con sinh ngày nào ạ?").
+    by_label |= {ftexts.for_villager(label): name for label, name in by_label.items()}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, timeout=30_000
