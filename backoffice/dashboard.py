@@ -328,7 +328,7 @@ class Dashboard:
     async def _count(
         self, communes: tuple[str, ...] | None, periods: list[Period], today: date
     ) -> tuple[list[Cell], list[Span]]:
-        key = (communes, tuple(periods), today, await self._stats.revision())
+        key = (communes, tuple(periods), today, await self._stats.revision(communes))
         counted = self._counted.get(key)
         if counted is not None:
             self._counted.move_to_end(key)

@@ -176,19 +176,19 @@ class StatsRepository:
             for r in rows
         ]
 
-    async def revision(self) -> tuple[int, int]:
+    async def revision(self, communes: Sequence[str] | None = None) -> tuple[int, int]:
         """A value that changes with every committed change to what the counts read, for a
         cache keyed by it (each worker keeps its own; all read this one): how many dossiers
-        there are and the sum of their versions. A dossier is never deleted, a new one adds a
+        there are and the sum of their versions, in ``communes`` (all when None; the commune
+        index keeps one commune's read short). A dossier is never deleted, a new one adds a
         row and every move adds one to its dossier's version (storage.dossiers), so the pair
         only grows."""
+        query = select(func.count(), func.coalesce(func.sum(DossierRow.version), 0))
+        if communes is not None:
+            query = query.where(DossierRow.commune_code.in_(communes))
         async with self._sessions() as session:
             await read_only(session)
-            row = (
-                await session.execute(
-                    select(func.count(), func.coalesce(func.sum(DossierRow.version), 0))
-                )
-            ).one()
+            row = (await session.execute(query)).one()
         return int(row[0]), int(row[1])
 
     async def volunteers(self, ids: Sequence[int]) -> dict[int, VolunteerName]:
