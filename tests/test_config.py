@@ -58,10 +58,15 @@ def test_telegram_webhook_mode_needs_a_secret_and_public_url(
         load_settings(ROOT / "config.example.toml")
 
 
-def test_notification_settings_default_and_bad_values_name_the_key() -> None:
+def test_notification_settings_default_and_bad_values_name_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from datetime import time
 
     from bot.config import ConfigError, settings_from_dict
+
+    monkeypatch.delenv("MOTCUA_NOTIFICATIONS__QUIET_START")  # the suite's (tests/conftest.py)
+    monkeypatch.delenv("MOTCUA_NOTIFICATIONS__QUIET_END")
 
     base = {"communes": [{"code": "10642", "name": "Xã Thái Tân", "province": "Hải Phòng"}]}
     notifications = settings_from_dict(base).notifications
