@@ -206,33 +206,10 @@ class VolunteerRepository:
         """Approve or reject a pending request of a commune in ``commune_codes``; None when it
         is not (no longer) pending there. The audit entry and the message to the volunteer's
         chat are written in the same transaction."""
-        now = _aware(now, "now")
         status = APPROVED if approve else REJECTED
-        stmt = (
-            update(VolunteerRow)
-            .where(VolunteerRow.id == volunteer_id, VolunteerRow.status == PENDING)
-            .values(status=status, decided_at=now, decided_by=actor)
-            .returning(VolunteerRow.id)
+        return await self._move(
+            volunteer_id, PENDING, status, f"volunteer_{status}", actor, commune_codes, now
         )
-        if commune_codes is not None:
-            stmt = stmt.where(VolunteerRow.commune_code.in_(commune_codes))
-        async with self._sessions.begin() as session:
-            if (await session.execute(stmt)).scalar_one_or_none() is None:
-                return None
-            row = await session.get(VolunteerRow, volunteer_id)
-            assert row is not None
-            await session.refresh(row)
-            volunteer = _volunteer(row)
-            _audit(
-                session,
-                now,
-                actor,
-                f"volunteer_{status}",
-                f"volunteer:{volunteer_id}",
-                commune_code=volunteer.commune_code,
-            )
-            await _tell(session, volunteer.key, status, f"{volunteer_id}:{status}", now)
-            return volunteer
 
     async def approved_in(self, commune_codes: tuple[str, ...] | None) -> builtins.list[Volunteer]:
         """Approved volunteers, by name; ``None``: every commune."""
@@ -251,14 +228,30 @@ class VolunteerRepository:
         commune_codes: tuple[str, ...] | None,
         now: datetime,
     ) -> Volunteer | None:
-        """Revoke an approved volunteer of a commune in ``commune_codes``: compare-and-set on
-        ``approved``, with the audit entry and the message to their chat in the same
-        transaction; None when they are not approved there (any more)."""
+        """Revoke an approved volunteer of a commune in ``commune_codes``, with the audit entry
+        and the message to their chat in the same transaction; None when they are not
+        approved there (any more)."""
+        return await self._move(
+            volunteer_id, APPROVED, DISABLED, "volunteer_disabled", actor, commune_codes, now
+        )
+
+    async def _move(
+        self,
+        volunteer_id: int,
+        was: str,
+        status: str,
+        action: str,
+        actor: str,
+        commune_codes: tuple[str, ...] | None,
+        now: datetime,
+    ) -> Volunteer | None:
+        """Compare-and-set a volunteer from ``was`` to ``status`` in a commune of
+        ``commune_codes``, audited and told in the same transaction; None when not ``was``."""
         now = _aware(now, "now")
         stmt = (
             update(VolunteerRow)
-            .where(VolunteerRow.id == volunteer_id, VolunteerRow.status == APPROVED)
-            .values(status=DISABLED, decided_at=now, decided_by=actor)
+            .where(VolunteerRow.id == volunteer_id, VolunteerRow.status == was)
+            .values(status=status, decided_at=now, decided_by=actor)
             .returning(VolunteerRow.id)
         )
         if commune_codes is not None:
@@ -274,11 +267,11 @@ class VolunteerRepository:
                 session,
                 now,
                 actor,
-                "volunteer_disabled",
+                action,
                 f"volunteer:{volunteer_id}",
                 commune_code=volunteer.commune_code,
             )
-            await _tell(session, volunteer.key, DISABLED, f"{volunteer_id}:{DISABLED}", now)
+            await _tell(session, volunteer.key, status, f"{volunteer_id}:{status}", now)
             return volunteer
 
     # --- what a volunteer filed -------------------------------------------------------------
