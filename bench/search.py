@@ -147,6 +147,30 @@ def _breakdown(
     wrongly = sum(bool(a) for a, r in zip(answers, rows, strict=True) if r.code is None)
     outside = sum(r.code is None for r in rows)
     lines.append(f"{'out of scope':<14} {outside:>5} {'answered anyway: ' + str(wrongly):>21}")
+    # Which kinds of out-of-scope phrasing get an answer, and which procedures answer them:
+    # codes and kinds only, so the held-out part's phrasings are never printed.
+    kinds_out: dict[str, list[int]] = {}
+    answered_by: dict[str, int] = {}
+    for a, r in zip(answers, rows, strict=True):
+        if r.code is not None:
+            continue
+        for kind in r.kinds or ("(none)",):
+            counts = kinds_out.setdefault(kind, [0, 0])
+            counts[0] += 1
+            counts[1] += bool(a)
+        if a:
+            answered_by[a[0]] = answered_by.get(a[0], 0) + 1
+    if wrongly:
+        lines.append(
+            "  answered out of scope, by kind: "
+            + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(kinds_out.items()) if v[1])
+        )
+        lines.append(
+            "  ... by the procedure offered first: "
+            + ", ".join(
+                f"{c} x{n}" for c, n in sorted(answered_by.items(), key=lambda cn: (-cn[1], cn[0]))
+            )
+        )
     per_code: dict[str, list[int]] = {}
     for a, r in zip(answers, rows, strict=True):
         if r.code is None:

@@ -264,3 +264,36 @@ def test_more_questions_the_commune_cannot_answer(searcher: Searcher, query: str
 def test_a_plain_name_with_an_unmarked_word_is_found(searcher: Searcher) -> None:
     hits = searcher.search("công nhận người lao động có thu nhập thấp")
     assert hits and hits[0].code == "3.000412" and hits[0].score > 0.9
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "con em lên lớp 6 thì đóng học phí ở đâu",
+        "công ty nợ lương 3 tháng em đòi ở đâu",
+        "xin giấy khám sức khỏe để đi làm ở đâu",
+        "giá thuê phòng ở xã mình bao nhiêu",
+        "lắp mạng internet cho nhà em",
+        "mở tài khoản ngân hàng cho con",
+    ],
+)
+def test_the_school_the_employer_the_hospital_and_the_bank_are_not_the_commune(
+    searcher: Searcher, query: str
+) -> None:
+    assert searcher.search(query) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        # ... but a paper the school, the employer or the bank asks for is the commune's.
+        ("chứng thực học bạ để nộp hồ sơ nhập học", "2.000815"),
+        ("sao y bằng tốt nghiệp để nộp hồ sơ xin việc", "2.000815"),
+        ("lương hưu của bố em nhận qua tài khoản ngân hàng được không", "2.000740"),
+        ("sinh con ở bệnh viện huyện thì làm khai sinh ở đâu", "1.001193"),
+    ],
+)
+def test_a_paper_for_the_school_or_the_bank_is_still_found(
+    searcher: Searcher, query: str, code: str
+) -> None:
+    assert _top(searcher, query) == code
