@@ -297,3 +297,14 @@ def test_a_paper_for_the_school_or_the_bank_is_still_found(
     searcher: Searcher, query: str, code: str
 ) -> None:
     assert _top(searcher, query) == code
+
+
+def test_a_private_company_is_refused_a_divorce_recorded_from_abroad_is_found(
+    searcher: Searcher,
+) -> None:
+    # A private company is registered by the province, not by the cooperative's notice of
+    # founding a company, which shares most of its words.
+    assert searcher.search("thành lập doanh nghiệp tư nhân thì nộp hồ sơ ở đâu") == []
+    # A divorce granted by a foreign court is the commune's to record, "tòa án" and all.
+    query = "ly hôn ở tòa án bên Nhật rồi, về quê ghi chú ly hôn vào sổ ở xã thế nào"
+    assert _top(searcher, query) == "2.000554"
