@@ -344,7 +344,10 @@ class Searcher:
         top = hits[0][0]
         if top < self.OUTSIDE_SURE:
             # A topic the commune does not handle ("vay tiền", "hộ chiếu") refuses the question,
-            # unless the best procedure itself is about it ("trình báo mất hộ chiếu").
+            # unless the best procedure itself is about it ("trình báo mất hộ chiếu"): about
+            # every such topic the question names, so that "ly hôn thuận tình thì án phí bao
+            # nhiêu" is not let through by the recording of a divorce granted abroad, whose
+            # words name "ly hôn" and "tòa án" but not the court's fee.
             # ... typed with a slip too ("hộ chếu"): the corrected words are looked at as well.
             topics = self._synonyms.outside_topics(query)
             if not topics:
@@ -352,7 +355,7 @@ class Searcher:
                 if any(w not in self._typos for w in words):
                     fixed = self._typos.correct_all(words, letters)
                     topics = self._synonyms.outside_topics(" ".join(fixed))
-            if topics and not topics & self._topics[hits[0][3]]:
+            if topics - self._topics[hits[0][3]]:
                 return []
         sure = top >= self.THRESHOLD
         floor = top - (self.CHOICE_MARGIN if sure else self.SUGGEST_MARGIN)

@@ -308,3 +308,17 @@ def test_a_private_company_is_refused_a_divorce_recorded_from_abroad_is_found(
     # A divorce granted by a foreign court is the commune's to record, "tòa án" and all.
     query = "ly hôn ở tòa án bên Nhật rồi, về quê ghi chú ly hôn vào sổ ở xã thế nào"
     assert _top(searcher, query) == "2.000554"
+
+
+def test_every_outside_topic_named_must_be_the_procedures_own(searcher: Searcher) -> None:
+    # 2.000554 (a divorce granted abroad) names "ly hôn" and "tòa án"; the court's fee for a
+    # divorce by consent is the court's business, not a reason to offer it.
+    assert searcher.search("ly hôn thuận tình thì án phí hết bao nhiêu") == []
+    assert searcher.search("xây nhà cấp 4 trọn gói bây giờ bao nhiêu tiền một mét vuông") == []
+    assert _top(searcher, "xin giấy phép xây nhà cấp 4 ở xã") == "1.013225"
+
+
+def test_everyday_words_are_not_read_as_slips_for_catalogue_words(searcher: Searcher) -> None:
+    terms = searcher.query_terms("con em thi vào lớp 10, nộp giấy khen")
+    assert "lop" in terms and "lon" not in terms
+    assert "khen" in terms and "kien" not in terms

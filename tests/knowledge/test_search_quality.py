@@ -138,10 +138,9 @@ def test_the_search_set_is_sound(catalogue: Catalogue) -> None:
 
 def test_search_answers_the_tuned_part(searcher: Searcher) -> None:
     """Floors on the tuned part of the examiner's set, a little under what search reaches
-    (95.2 % top-1, 98.5 % top-3, 91.3 % refused when this was written; refusals were 100 %
-    before 53 harder out-of-scope families were added: near misses such as "công nhân nghỉ
-    việc", "bán xe máy cũ", national procedures). Only the tuned part: the held-out one is
-    measured by ``python -m bench search`` and never tuned on."""
+    (94.1 % top-1, 97.2 % top-3, 99.2 % refused when this was written, after 52 families of
+    near misses and of papers for the school, the bank or the employer were added). Only the
+    tuned part: the held-out one is measured by ``python -m bench search`` and never tuned on."""
     rows = _search_part("tuned")
     top1 = top3 = answerable = refused = unanswerable = 0
     for row in rows:
@@ -157,6 +156,6 @@ def test_search_answers_the_tuned_part(searcher: Searcher) -> None:
         f"tuned part: top-1 {top1 / answerable:.1%}, top-3 {top3 / answerable:.1%}, "
         f"refused {refused / unanswerable:.1%} (python -m bench search lists the misses)"
     )
-    assert top1 / answerable >= 0.94, report
-    assert top3 / answerable >= 0.97, report
-    assert refused / unanswerable >= 0.90, report
+    assert top1 / answerable >= 0.93, report
+    assert top3 / answerable >= 0.96, report
+    assert refused / unanswerable >= 0.97, report
