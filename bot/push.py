@@ -3,11 +3,11 @@
 A turn answers the message that started it. Everything else the citizen receives later (the
 receipt's PDF once it is drawn, draft reminders, and next the office's status notices) goes
 through :class:`Push`: each channel registers how it reaches a conversation, and callers say
-only whom and what. ``send`` answers False when the channel cannot deliver now (no live web
-page, outside Zalo's window, a blocked bot, a network failure): the caller keeps the message
-and tries again later. :meth:`Push.deliver` says a little more: a sender that raises
-:class:`WindowClosed` (Zalo outside its 7-day window) makes it answer ``CLOSED``, so a caller
-can wait for the citizen rather than count a failed try.
+only whom and what. ``send`` answers False when the channel cannot deliver now (a file for a
+web session with no page open, outside Zalo's window, a blocked bot, a network failure): the
+caller keeps the message and tries again later. :meth:`Push.deliver` says a little more: a
+sender that raises :class:`WindowClosed` (Zalo outside its 7-day window) makes it answer
+``CLOSED``, so a caller can wait for the citizen rather than count a failed try.
 """
 
 from __future__ import annotations

@@ -79,7 +79,8 @@ class Channel(Protocol):
         ...
 
     async def push(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
-        """Write first: False when it cannot now (no open page); may raise
+        """Write first: False when it cannot now (a file for a web session with no open
+        page, a network failure); may raise
         :class:`WindowClosed`, or anything else for "try again later"."""
         ...
 

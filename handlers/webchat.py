@@ -459,22 +459,30 @@ class WebChatChannel:
     # --- sending -----------------------------------------------------------------------------
 
     async def send(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
-        """Write first to a session: True when a page of it, on any worker, got the replies."""
+        """Write first to a session: True when a page of it, on any worker, got the replies,
+        or when they are words only and wait for the session's next page (a citizen who
+        closed the chat reads the office's notice when they open it again, days later: the
+        cookie and the conversation last a year). Replies with a file (a receipt's PDF) need
+        an open page, since the file is kept for hours, not days: False, try again later."""
         tag = key.chat_id
         # Its own turn id, so the page scrolls to the top of this message.
         frames = await self.frames(tag, replies, f"push-{secrets.token_hex(6)}")
         if await self._live.send(tag, frames):
             return True
         now = self._clock()
-        if not await self._pages.open_anywhere(tag, now):
+        words_only = not any(reply.images or reply.documents for reply in replies)
+        open_now = await self._pages.open_anywhere(tag, now)
+        if not open_now and not words_only:
             return False
         push_id = await self._pages.post(tag, frames, now)
         waited = 0.0
-        while waited < self._push_wait:
+        while open_now and waited < self._push_wait:
             await asyncio.sleep(self._poll)
             waited += self._poll
             if await self._pages.taken(push_id):
                 return True
+        if words_only:
+            return True  # kept for the session's next page (storage.webchat.KEPT_FOR_PAGE)
         # Nobody took them: withdrawn, unless a worker took them just now.
         return not await self._pages.withdraw(push_id)
 
@@ -691,6 +699,7 @@ class WebChatChannel:
         try:
             # Other workers' pushes for this session come here from now on.
             await self._pages.opened([tag], self._clock())
+            first = True
             while True:
                 message = await socket.receive()
                 if message["type"] == "websocket.disconnect":
@@ -717,6 +726,12 @@ class WebChatChannel:
                         out = await self.frames(tag, result.replies, frame_id)
                         await self._replies.remember(tag, frame_id, out, self._clock())
                 await live.send([*out, done_frame(frame_id)])
+                if first:
+                    # What was written to the session while no page was open (a notice, an
+                    # officer's answer, an announcement), after the page's greeting.
+                    first = False
+                    for kept in await self._pages.take([tag], self._clock()):
+                        await self._live.send(kept.tag, kept.frames)
         except WebSocketDisconnect:
             return
         finally:

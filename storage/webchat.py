@@ -15,7 +15,9 @@ store never refuses a citizen's photo.
 Pages (:class:`WebPages`): each open socket is a row (tag, worker), renewed while it lives.
 :meth:`WebPages.post` leaves frames for a session; the worker holding that session's page takes
 them (:meth:`WebPages.take`) within its next poll and sends them; :meth:`WebPages.withdraw`
-takes back frames nobody took, so the sender knows whether they arrived.
+takes back frames nobody took, so the sender knows whether they arrived. Frames of words only
+are not withdrawn: they wait up to ``KEPT_FOR_PAGE`` for the session's next page, which takes
+them as it opens.
 
 Replies (:class:`WebReplies`): the frames that answered each of a session's last frames, so a
 page that lost its connection and resends a frame to any worker is answered again.
@@ -249,6 +251,9 @@ async def _make_room(session: AsyncSession, kind: FileKind, scope: Any, room: in
 # --- Pages open now, and frames written first --------------------------------------------------
 
 PAGE_FRESH: Final = timedelta(seconds=30)  # a page not renewed for this long is gone
+# Words written to a session with no page open wait this long for its next page: as long as
+# a notice waits for a closed Zalo window (bot.notifier.HOLD_FOR).
+KEPT_FOR_PAGE: Final = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,12 +344,19 @@ class WebPages:
             return gone.first() is not None
 
     async def sweep(self, now: datetime) -> None:
-        """Forget pages not renewed and frames already taken (or never taken) a while ago."""
+        """Forget pages not renewed, frames taken a while ago, and frames no page took in
+        ``KEPT_FOR_PAGE``."""
         now = _aware(now, "now")
         async with self._sessions.begin() as session:
             await session.execute(delete(WebPageRow).where(WebPageRow.seen_at <= now - PAGE_FRESH))
             await session.execute(
-                delete(WebPushRow).where(WebPushRow.created_at <= now - timedelta(minutes=10))
+                delete(WebPushRow).where(
+                    WebPushRow.taken_at.is_not(None),
+                    WebPushRow.created_at <= now - timedelta(minutes=10),
+                )
+            )
+            await session.execute(
+                delete(WebPushRow).where(WebPushRow.created_at <= now - KEPT_FOR_PAGE)
             )
 
 

@@ -133,6 +133,22 @@ async def test_frames_left_for_a_page_are_taken_once_by_the_worker_holding_it(
     assert not await b.open_anywhere("tag", T0 + timedelta(seconds=31))  # not renewed: gone
 
 
+async def test_words_left_for_a_closed_session_wait_for_its_next_page_for_30_days(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    a, b = WebPages(sessions, "worker-a"), WebPages(sessions, "worker-b")
+    await b.post("tag", [{"type": "reply", "text": "Hồ sơ đã có kết quả"}], T0)
+    taken = await b.post("other", [{"type": "reply", "text": "Đã xem"}], T0)
+    assert [p.tag for p in await a.take(["other"], T0)] == ["other"] and await b.taken(taken)
+    await a.sweep(T0 + timedelta(days=29))  # the taken one goes after minutes, not this one
+    assert not await b.taken(taken)  # gone from the table
+    [kept] = await a.take(["tag"], T0 + timedelta(days=29))
+    assert kept.frames == [{"type": "reply", "text": "Hồ sơ đã có kết quả"}]
+    await b.post("tag", [{"type": "reply", "text": "Cũ"}], T0)
+    await a.sweep(T0 + timedelta(days=30, seconds=1))
+    assert await a.take(["tag"], T0 + timedelta(days=30, seconds=1)) == []
+
+
 async def test_flood_counts_add_up_across_workers(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -21,7 +21,7 @@ from bot.app import App, Knowledge, build_app
 from bot.config import Settings
 from bot.receipts import ReceiptCourier, ReceiptMaker
 from bot.web import create_web_app
-from dialogs.model import ConversationKey, Inbound, SubmitDossier
+from dialogs.model import ConversationKey, Inbound, Reply, SubmitDossier
 from handlers import webchat
 from handlers.webchat import SESSION_COOKIE
 from storage.db import create_engine, session_factory
@@ -288,3 +288,22 @@ def test_a_closed_page_gets_the_receipt_when_opened_again_after_the_retry_time(
         assert frame["re"].startswith("push-") and dossier.code in frame["text"]
         assert citizen.http.get(_receipt_link(frame)).status_code == 200
     assert server.receipt_rows() == []
+
+
+def test_a_notice_to_a_closed_page_waits_for_the_sessions_next_page(
+    server: Server, browsers: list[Browser]
+) -> None:
+    citizen, neighbour = _open(server, browsers), _open(server, browsers)
+    with citizen.page():
+        pass  # the citizen filed, then closed the page
+    notice = Reply("Hồ sơ H01.10642.0001 đã có kết quả. Mời bạn đến Bộ phận một cửa nhận.")
+    # Words only: kept for the session, not a failed try to be repeated for hours.
+    assert server.call(server.app.push.send(citizen.key, (notice,)))
+
+    with neighbour.page() as page:  # another session never sees it
+        assert _pushed(page.turn({"type": "text", "id": "n1", "text": "menu"})) == []
+    with citizen.page() as page:  # days later: after the greeting, the notice
+        frame = page.next_frame()
+        assert frame["re"].startswith("push-") and "đã có kết quả" in frame["text"]
+    with citizen.page() as page:  # once
+        assert _pushed(page.turn({"type": "text", "id": "c2", "text": "menu"})) == []
