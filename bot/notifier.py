@@ -32,7 +32,9 @@ dedupe key) so a retry can be matched to a delivery receipt, no sending 22:00-06
 daily quota to read from the answer. ``ZaloChannel.notify`` has that path; using it here means
 ``prepare`` handing over the template data as well as the replies.
 
-Logs name dossiers by code only: never names, phone numbers or ID numbers (nor chat ids).
+Logs name what a row carries by its ids (:func:`describe`): a dossier by code, an announcement
+and its subscription, a volunteer's message, a hand-over: never names, phone numbers or ID
+numbers (nor chat ids).
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ from bot.outbox import LoopOptions, OutboxLoop
 from bot.pacing import Pacer, QuietHours
 from bot.push import Delivery
 from dialogs.model import ConversationKey, Reply
+from storage.announcements import ANNOUNCEMENT
 from storage.outbox import NOTIFY_TOPIC, OutboxItem, notify_topic
+from storage.volunteers import VOLUNTEER_NOTICE
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +113,25 @@ def notice_payload(
         "chat_id": chat_id,
         "user_id": user_id,
     }
+
+
+def describe(payload: Mapping[str, object]) -> str:
+    """What a row carries, for the logs, by ids only: the same topics carry the office's
+    notices, a volunteer's messages (storage.volunteers), announcements (storage.announcements)
+    and an officer's words in a hand-over (storage.handoffs)."""
+    kind = payload.get("kind")
+    code = payload.get("code")
+    if kind == ANNOUNCEMENT:
+        return (
+            f"announcement {payload.get('announcement_id', '?')}"
+            f" to subscription {payload.get('subscription_id', '?')}"
+        )
+    if kind == VOLUNTEER_NOTICE:
+        about = f" for dossier {code}" if isinstance(code, str) else ""
+        return f"volunteer message {payload.get('message', '?')}{about}"
+    if "handoff_id" in payload:
+        return f"hand-over {payload['handoff_id']} {kind or 'message'}"
+    return f"notice {payload.get('event_id', '?')} for dossier {code or '?'}"
 
 
 class Notifier(OutboxLoop):
@@ -215,15 +238,15 @@ class Notifier(OutboxLoop):
             await self._send(item)
         except Exception:
             # The database or prepare failed: the row's lease brings it back later.
-            log.exception(
-                "notice row %d (dossier %s) failed", item.id, item.payload.get("code", "?")
-            )
+            log.exception("notice row %d (%s) failed", item.id, describe(item.payload))
         finally:
             self._held -= 1
             self._progress.set()
 
+    def _about(self, item: OutboxItem) -> str:
+        return describe(item.payload)
+
     async def _send(self, item: OutboxItem) -> None:
-        code = str(item.payload.get("code", "?"))
         morning = self._quiet.next_allowed(self._clock())
         if morning is not None:
             async with self._writes:
@@ -232,10 +255,14 @@ class Notifier(OutboxLoop):
         async with self._slots:
             prepared = await self._prepare(item)
         if prepared is None:
+            payload = item.payload
+            unknown = (
+                f"dossier {payload.get('code', '?')} or event {payload['event_id']!r} unknown"
+                if "event_id" in payload
+                else f"{describe(payload)} unknown"
+            )
             async with self._writes:
-                await self._park(
-                    item, f"dossier {code} or event {item.payload.get('event_id')!r} unknown"
-                )
+                await self._park(item, unknown)
             return
         if not prepared.replies:  # nothing owed any more (an announcement's chat opted out)
             await self._mark_done(item.id)
@@ -249,9 +276,7 @@ class Notifier(OutboxLoop):
                 outcome = await self._push.deliver(prepared.key, prepared.replies)
         if outcome is Delivery.SENT:
             await self._mark_done(item.id)
-            log.info(
-                "notice %s for dossier %s sent on %s", item.payload.get("event_id"), code, channel
-            )
+            log.info("%s sent on %s", describe(item.payload), channel)
             return
         async with self._writes:
             await self._record(item, outcome, channel)
@@ -297,6 +322,7 @@ __all__ = [
     "Notifier",
     "Prepare",
     "Prepared",
+    "describe",
     "notice_dedupe_key",
     "notice_payload",
 ]

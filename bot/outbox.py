@@ -147,11 +147,15 @@ class OutboxLoop(abc.ABC):
         delay = backoff(item.attempts, self._random(), self._base_backoff, self._max_backoff)
         await self._outbox.mark_failed(item.id, error, self._clock() + delay)
 
+    def _about(self, item: OutboxItem) -> str:
+        """What the row carries, for the logs: ids only, never a name, phone or chat id."""
+        return f"dossier {item.payload.get('code', '?')}"
+
     async def _park(self, item: OutboxItem, error: str) -> None:
         log.error(
-            "outbox row %d (dossier %s) parked for %d days: %s",
+            "outbox row %d (%s) parked for %d days: %s",
             item.id,
-            item.payload.get("code", "?"),
+            self._about(item),
             max(1, round(self._parked_for.total_seconds() / 86400)),
             error,
         )

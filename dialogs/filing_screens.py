@@ -294,11 +294,25 @@ class FormTurn:
         """A volunteer files this draft for a villager: the filer's questions are the villager's."""
         return behalf.on_behalf(self.turn.state, self.draft["id"]) is not None
 
+    def own_self(self, who: str) -> bool:
+        """``who`` is the filer: the form's subject ("person"), asked after «Cho bản thân» in a
+        form without a relation question of its own. A volunteer's draft never is (the
+        volunteer files for someone else)."""
+        form = self.procedure.form
+        if form is None or not who or who != form.subject or fd.relation_field(form) is not None:
+            return False
+        filer = self.draft["answers"].get(fd.FILER)
+        value = filer.get("value") if isinstance(filer, dict) else None
+        return isinstance(value, dict) and value.get("for_self") is True
+
     def worded(self, field: FormField, label: str) -> str:
         """The question as it names its person: the filer's "bạn" is "bà con" when a volunteer
-        holds the phone for a villager ("Bà con sinh ngày nào ạ?")."""
+        holds the phone for a villager ("Bà con sinh ngày nào ạ?"), and the subject's "người
+        đó" is "bạn" when the citizen files for themselves ("Bạn sinh ngày nào ạ?")."""
         if field.who == fd.REQUESTER and self.for_villager:
             return texts.for_villager(label)
+        if self.own_self(field.who):
+            return texts.for_own_self(label)
         return label
 
     def numbered(self, item: str, label: str) -> str:
@@ -359,7 +373,7 @@ class FormTurn:
         who = field.who if field is not None else ""
         if who == fd.REQUESTER and self.for_villager:
             return texts.SUBJECT_VILLAGER
-        return texts.subject(who)
+        return texts.subject(fd.REQUESTER if self.own_self(who) else who)
 
     def ask_photo(self, item: str, slot: PhotoSlot, notes: Sequence[str]) -> Reply:
         asked = [k for k in self.items() if k.startswith(fd.PHOTO_PREFIX)]

@@ -10,6 +10,8 @@ filing are checked again by ``bot/``.
 ```mermaid
 stateDiagram-v2
     [*] --> ask: /tinhnguyen -> CheckVolunteer; none or rejected (tnvst:none)
+    [*] --> revoked: disabled (tnvst:disabled): told so, «Gửi lại yêu cầu»
+    revoked --> ask: «Gửi lại yêu cầu» (tnvlai)
     ask --> ask: name, phone, branch
     ask --> [*]: ApplyVolunteer (pending; an officer decides in the console)
     [*] --> menu: approved (tnvst:approved)
@@ -51,6 +53,7 @@ MODE = "volunteer"
 KEY = "volunteer"  # the questions being asked: {"stage": ..., answers so far}
 
 TNV = "tnv"  # /tinhnguyen
+AGAIN = "tnvlai"  # a revoked volunteer asks again
 STATUS = "tnvst"  # bot/'s answer to CheckVolunteer: tnvst:<status>[:khai]
 FILE_FOR = "tnvkhai"
 LIST = "tnvds"
@@ -185,7 +188,8 @@ def _on_status(turn: Turn, argument: str) -> Step | None:
     if status == "pending":
         return _say(turn, texts.STILL_PENDING, ((Button(ctexts.BTN_MENU, engine.MENU),),))
     if status == "disabled":
-        return _say(turn, texts.DISABLED, ((Button(ctexts.BTN_MENU, engine.MENU),),))
+        rows = ((Button(texts.BTN_AGAIN, AGAIN),), (Button(ctexts.BTN_MENU, engine.MENU),))
+        return _say(turn, texts.DISABLED, rows)
     if status != "approved":
         return None
     if then == "khai":
@@ -194,6 +198,15 @@ def _on_status(turn: Turn, argument: str) -> Step | None:
         asked = _say(turn, texts.ASK_VILLAGER_NAME, (_STOP_ROW,))
         return Step(state=asked.state, replies=asked.replies, effects=(DropConsentPhotos(),))
     return _say(turn, texts.APPROVED_MENU, _menu_rows())
+
+
+def _on_again(turn: Turn, argument: str) -> Step | None:
+    """Ask again after a revocation; whether that may be is the database's to say when the
+    request is recorded (an approved volunteer stays approved)."""
+    if argument:
+        return None
+    _asking(turn, "name")
+    return _say(turn, texts.ASK_NAME, (_STOP_ROW,))
 
 
 def _on_file_for(turn: Turn, argument: str) -> Step | None:
@@ -436,6 +449,7 @@ FLOW = Flow(
     name="volunteer",
     verbs={
         TNV: _on_tnv,
+        AGAIN: _on_again,
         STATUS: _on_status,
         FILE_FOR: _on_file_for,
         LIST: _on_list,

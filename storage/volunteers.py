@@ -7,13 +7,16 @@ like an office notice): a crash leaves all of them or none. A decision is compar
 the ``pending`` status and a code is used by an update that only one chat can win, so two
 officers (or two villagers) at once cannot both succeed.
 
+A rejected or revoked volunteer may ask again: the new request is pending like a first one,
+and the officer sees what was decided last time (:attr:`Volunteer.earlier`).
+
 The audit trail names people by conversation or account, never by name, phone or ID number.
 """
 
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -49,6 +52,10 @@ class Volunteer:
     created_at: datetime
     decided_at: datetime | None = None
     decided_by: str | None = None
+    # For a pending request from a chat an officer turned down before: the last decision
+    # (``rejected`` or ``disabled``) and when, read from the audit trail.
+    earlier: str = ""
+    earlier_at: datetime | None = None
 
     @property
     def approved(self) -> bool:
@@ -107,6 +114,24 @@ async def _tell(
     )
 
 
+_DECISIONS = {f"volunteer_{REJECTED}": REJECTED, f"volunteer_{DISABLED}": DISABLED}
+
+
+async def _last_decisions(
+    session: AsyncSession, volunteer_ids: builtins.list[int]
+) -> dict[int, tuple[str, datetime]]:
+    """The last rejection or revocation of each volunteer that had one, with its time."""
+    if not volunteer_ids:
+        return {}
+    targets = {f"volunteer:{i}": i for i in volunteer_ids}
+    entries = await session.execute(
+        select(AuditLogRow.target, AuditLogRow.action, AuditLogRow.at)
+        .where(AuditLogRow.target.in_(targets), AuditLogRow.action.in_(_DECISIONS))
+        .order_by(AuditLogRow.at, AuditLogRow.id)
+    )
+    return {targets[t]: (_DECISIONS[a], _aware(at, "at")) for t, a, at in entries}
+
+
 class VolunteerRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -122,8 +147,9 @@ class VolunteerRepository:
         branch: str,
         now: datetime,
     ) -> Volunteer:
-        """Record a chat's request to volunteer (pending). A pending or rejected request is
-        replaced by the new one; an approved or disabled volunteer is left as it is."""
+        """Record a chat's request to volunteer (pending). A pending, rejected or revoked
+        (disabled) request is replaced by the new one, its audit entry saying what it
+        replaced; an approved volunteer is left as it is."""
         now = _aware(now, "now")
         for _ in range(2):  # a second request from the same chat at the same moment
             try:
@@ -135,8 +161,9 @@ class VolunteerRepository:
                         )
                         .with_for_update()
                     )
-                    if row is not None and row.status in (APPROVED, DISABLED):
+                    if row is not None and row.status == APPROVED:
                         return _volunteer(row)
+                    was = "" if row is None else row.status
                     if row is None:
                         row = VolunteerRow(
                             commune_code=commune_code,
@@ -165,6 +192,7 @@ class VolunteerRepository:
                         f"volunteer:{row.id}",
                         commune_code=commune_code,
                         channel=key.channel,
+                        **({"was": was} if was else {}),
                     )
                     return _volunteer(row)
             except IntegrityError:
@@ -191,8 +219,16 @@ class VolunteerRepository:
         if commune_codes is not None:
             stmt = stmt.where(VolunteerRow.commune_code.in_(commune_codes))
         async with self._sessions() as session:
-            rows = await session.scalars(stmt.order_by(VolunteerRow.created_at, VolunteerRow.id))
-            return [_volunteer(r) for r in rows]
+            rows = list(
+                await session.scalars(stmt.order_by(VolunteerRow.created_at, VolunteerRow.id))
+            )
+            earlier = await _last_decisions(session, [r.id for r in rows])
+            return [
+                replace(_volunteer(r), earlier=e[0], earlier_at=e[1])
+                if (e := earlier.get(r.id))
+                else _volunteer(r)
+                for r in rows
+            ]
 
     async def decide(
         self,
@@ -271,7 +307,10 @@ class VolunteerRepository:
                 f"volunteer:{volunteer_id}",
                 commune_code=volunteer.commune_code,
             )
-            await _tell(session, volunteer.key, status, f"{volunteer_id}:{status}", now)
+            # Keyed by the move's time: a volunteer approved (or revoked) a second time, after
+            # asking again, is told again.
+            dedupe = f"{volunteer_id}:{status}:{now.isoformat()}"
+            await _tell(session, volunteer.key, status, dedupe, now)
             return volunteer
 
     # --- what a volunteer filed -------------------------------------------------------------

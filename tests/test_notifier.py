@@ -1,5 +1,6 @@
 """The notifier: status notices through the real aiogram client to the fake Bot API server with
-Telegram's limits on; quiet hours, retries, parking, Zalo's closed window."""
+Telegram's limits on; quiet hours, retries, parking, Zalo's closed window; logs that say what
+was sent (an announcement, a volunteer's message) by ids, never a chat id or a phone."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.announcements import AnnouncementMaker
 from bot.notifier import Notifier, Prepared, notice_dedupe_key, notice_payload
 from bot.pacing import Pacer, QuietHours
 from bot.push import Push, WindowClosed
+from bot.volunteers import notice_replies
 from dialogs.model import ConversationKey, Inbound, Reply
 from handlers.telegram import TelegramChannel
+from storage.announcements import AnnouncementRepository
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.outbox import OutboxItem, OutboxRepository, notify_topic
+from storage.outbox import OutboxItem, OutboxRepository, announce_topic, notify_topic
+from storage.volunteers import VolunteerRepository
 from tests.fakes.telegram_server import FakeTelegramServer
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -221,3 +226,68 @@ async def test_a_429_from_telegram_makes_the_pacer_hold_every_chat_back() -> Non
             await bot.session.close()
     assert slept == [2.0]
     assert pacer._paused_until > 0  # others now wait out the 2 s too
+
+
+async def test_the_log_says_which_announcement_or_volunteer_message_was_sent_by_ids_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'logs.sqlite3'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    citizen = ConversationKey("telegram", "5550001", "5550001")
+    try:
+        sessions = session_factory(engine)
+        outbox = OutboxRepository(sessions)
+        announcements = AnnouncementRepository(sessions)
+        subscription = await announcements.opt_in(citizen, "10642", NOON)
+        announcement, _ = await announcements.send(
+            "10642",
+            "Thứ Bảy xã làm việc buổi sáng.",
+            actor="console:lan",
+            submission_key="a1",
+            now=NOON,
+        )
+        volunteers = VolunteerRepository(sessions)
+        asked = await volunteers.apply(
+            citizen, "10642", "Nguyễn Văn Tú", "0987654321", "Chi đoàn thôn Đông", NOON
+        )
+        await volunteers.decide(asked.id, True, actor="console:lan", commune_codes=None, now=NOON)
+
+        # A row whose announcement is gone (deleted by hand, say): parked, and said which.
+        gone = {"kind": "announcement", "announcement_id": 999, "subscription_id": subscription.id}
+        gone |= {"channel": "telegram", "chat_id": "5550001", "user_id": "5550001"}
+        assert await outbox.enqueue(announce_topic("telegram"), gone, "gone", NOON)
+        sent: list[str] = []
+
+        async def telegram(key: ConversationKey, replies: Sequence[Reply]) -> bool:
+            sent.extend(r.text for r in replies)
+            return True
+
+        async def volunteer_words(item: OutboxItem) -> Prepared | None:
+            replies = notice_replies(item.payload)
+            return None if replies is None else Prepared(key=citizen, replies=replies)
+
+        push = Push()
+        push.register("telegram", telegram)
+        maker = AnnouncementMaker(announcements, {"10642": "Thái Tân"})
+        courier = Notifier(
+            outbox, maker.prepare, push, {}, QUIET, Clock(NOON), topic=announce_topic
+        )
+        notifier = Notifier(outbox, volunteer_words, push, {}, QUIET, Clock(NOON))
+        with caplog.at_level("INFO", logger="bot.notifier"):
+            assert await courier.run_once() == 2
+            assert await notifier.run_once() == 1
+        (parked,) = await outbox.pending()
+    finally:
+        await engine.dispose()
+
+    assert len(sent) == 2 and "Thứ Bảy xã làm việc" in sent[0]
+    lines = [r.getMessage() for r in caplog.records if "sent on" in r.getMessage()]
+    assert lines == [
+        f"announcement {announcement.id} to subscription {subscription.id} sent on telegram",
+        "volunteer message approved sent on telegram",
+    ]
+    assert parked.last_error == f"announcement 999 to subscription {subscription.id} unknown"
+    assert f"outbox row {parked.id} (announcement 999 to subscription" in caplog.text
+    assert "None" not in caplog.text and "?" not in caplog.text
+    assert "5550001" not in caplog.text and "0987654321" not in caplog.text

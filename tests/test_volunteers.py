@@ -389,6 +389,80 @@ async def test_a_refused_consent_or_a_volunteer_disabled_meanwhile_files_nothing
         assert actions[-1] == "volunteer_disabled"
 
 
+async def test_a_revoked_or_rejected_volunteer_asks_again_and_is_approved_again(
+    settings: Settings, knowledge: Knowledge
+) -> None:
+    await upgrade(settings.database.url)
+    commune = (settings.deployment.default_commune,)
+    async with build_app(settings, knowledge, deliver=False) as app:
+        chat = Chat(app, VOLUNTEER)
+        volunteer_id = await apply_and_approve(app, chat)
+        revoked = await app.volunteers.disable(
+            volunteer_id, actor="console:lan", commune_codes=commune, now=datetime.now(UTC)
+        )
+        assert revoked is not None
+        assert [m for _, m in await prepared_notices(app, "terminal")] == [
+            texts.APPROVED_NOTICE,
+            texts.DISABLED_NOTICE,
+        ]
+
+        # Told where they stand, with a way back; «Khai giúp bà con» says the same.
+        shown = await chat.send("/tinhnguyen")
+        assert texts.DISABLED in shown and "thu hồi" in shown
+        assert texts.DISABLED in await chat.send(payload=flow.FILE_FOR)
+        assert texts.ASK_NAME in await chat.press(texts.BTN_AGAIN)
+        await chat.send("Nguyễn Văn Tú")
+        await chat.send("0911 111 111")
+        assert texts.PENDING in await chat.send("Chi đoàn thôn Tây")
+        assert texts.STILL_PENDING in await chat.send("/tinhnguyen")
+        (waiting,) = await app.volunteers.pending(commune)
+        assert (waiting.id, waiting.phone, waiting.earlier) == (
+            volunteer_id,
+            "0911111111",
+            "disabled",
+        )
+
+        # Approved again: told again, and may file for a villager again.
+        approved = await app.volunteers.decide(
+            volunteer_id, True, actor="console:minh", commune_codes=commune, now=datetime.now(UTC)
+        )
+        assert approved is not None and approved.approved
+        assert [m for _, m in await prepared_notices(app, "terminal")] == [texts.APPROVED_NOTICE]
+        assert texts.APPROVED_MENU in await chat.send("/tinhnguyen")
+        assert texts.ASK_VILLAGER_NAME in await chat.send(payload=flow.FILE_FOR)
+        await chat.press(texts.BTN_STOP)
+        trail = [
+            (e.actor, e.action, e.details.get("was"))
+            for e in await app.audit.for_target(f"volunteer:{volunteer_id}")
+        ]
+        assert trail[2:] == [
+            ("console:lan", "volunteer_disabled", None),
+            (VOLUNTEER.as_str(), "volunteer_applied", "disabled"),
+            ("console:minh", "volunteer_approved", None),
+        ]
+
+        # A rejected request: asked again at once, rejected again, and told each time.
+        other = Chat(app, STRANGER)
+        await other.send("/tinhnguyen")
+        for text in ("Lê Thị Mai", "0987 111 222", "Chi đoàn thôn Bắc"):
+            await other.send(text)
+        mai = await app.volunteers.of(STRANGER)
+        assert mai is not None
+        for round_ in range(2):
+            rejected = await app.volunteers.decide(
+                mai.id, False, actor="console:lan", commune_codes=commune, now=datetime.now(UTC)
+            )
+            assert rejected is not None
+            assert [m for _, m in await prepared_notices(app, "zalo")] == [texts.REJECTED_NOTICE]
+            shown = await other.send("/tinhnguyen")
+            assert texts.REJECTED_BEFORE in shown and texts.ASK_NAME in shown
+            for text in ("Lê Thị Mai", "0987 111 222", "Chi đoàn thôn Bắc"):
+                await other.send(text)
+            assert texts.PENDING in other.text, round_
+        (waiting,) = await app.volunteers.pending(commune)
+        assert (waiting.id, waiting.earlier) == (mai.id, "rejected")
+
+
 # --- handing over ----------------------------------------------------------------------------
 
 

@@ -115,6 +115,11 @@ VOLUNTEER_GONE = "Yêu cầu này đã được xử lý hoặc không thuộc x
 VOLUNTEER_DISABLE = "Thu hồi"
 VOLUNTEER_DISABLED = "Đã thu hồi quyền khai giúp; bạn ấy được báo trong chat."
 VOLUNTEER_NOT_APPROVED = "Tình nguyện viên này không còn được duyệt hoặc không thuộc xã của bạn."
+# On a pending request from someone an officer turned down before; {at}: local time.
+VOLUNTEER_EARLIER = {
+    "disabled": "Yêu cầu mới: bạn ấy đã bị thu hồi quyền khai giúp lúc {at}.",
+    "rejected": "Yêu cầu mới: lần trước không được duyệt (lúc {at}).",
+}
 VOLUNTEERS_APPROVED_NONE = "Chưa có tình nguyện viên nào được duyệt."
 
 # --- announcements ---------------------------------------------------------------------------

@@ -206,6 +206,15 @@ def for_villager(label: str) -> str:
     return _YOU.sub(lambda m: "Bà con" if m.group(1) == "B" else "bà con", label)
 
 
+_THAT_PERSON = re.compile(r"\b([Nn])gười đó\b")
+
+
+def for_own_self(label: str) -> str:
+    """A question about the person a dossier is for ("Người đó sinh ngày nào ạ?"), put to
+    that person filing for themselves: "người đó" → "bạn"."""
+    return _THAT_PERSON.sub(lambda m: "Bạn" if m.group(1) == "N" else "bạn", label)
+
+
 def subject(who: str) -> str:
     return SUBJECTS.get(who, "Bạn")
 

@@ -37,7 +37,11 @@ PENDING = (
 )
 STILL_PENDING = "Yêu cầu làm tình nguyện viên của bạn đang chờ cán bộ xã duyệt ạ."
 REJECTED_BEFORE = "Lần trước cán bộ xã chưa duyệt yêu cầu của bạn. Bạn có thể gửi lại ạ."
-DISABLED = "Tài khoản tình nguyện viên của bạn đã tạm dừng. Bạn liên hệ cán bộ xã giúp mình nhé."
+DISABLED = (
+    "Cán bộ xã đã thu hồi quyền khai hồ sơ giúp bà con của bạn. "
+    "Hồ sơ bạn đã khai vẫn được xử lý bình thường.\n"
+    f"Nếu muốn làm tình nguyện viên lại, bạn bấm «{BTN_AGAIN}» để cán bộ xã xem xét ạ."
+)
 APPROVED_MENU = "Bạn là tình nguyện viên của xã. Bạn muốn làm gì ạ?"
 NOT_APPROVED = (
     "Chỉ tình nguyện viên đã được xã duyệt mới khai giúp được ạ. Gõ /tinhnguyen để đăng ký."

@@ -72,6 +72,7 @@ def test_the_apps_dialog_has_every_flow_once() -> None:
         "officerend",
         "tnv",
         "tnvst",
+        "tnvlai",
         "tnvkhai",
         "tnvds",
         "tnvtrao",

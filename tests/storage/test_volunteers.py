@@ -1,7 +1,8 @@
 """The volunteers' store on every backend: a request and its replacement, the officer's
 decision as a compare-and-set within the officer's communes (with its audit entry and the
 outbox row to the volunteer's chat), the dossiers a volunteer filed, and handover codes that
-work once, before they expire, and for one chat even when two type it at the same moment."""
+work once, before they expire, and for one chat even when two type it at the same moment. A
+rejected or revoked volunteer can ask again and be decided (and told) again."""
 
 from __future__ import annotations
 
@@ -94,6 +95,84 @@ async def test_a_request_waits_then_one_decision_wins(
     if stored.status == "approved":
         kept = await repo.apply(VOLUNTEER, "10642", "X", "0900000000", "Y", NOW)
         assert kept.status == "approved" and kept.phone == "0911111111"
+
+
+async def test_a_revoked_volunteer_asks_again_and_is_approved_again_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repo = VolunteerRepository(sessions)
+    volunteer = await _volunteer(repo)
+    revoked_at = NOW + timedelta(days=1)
+    revoked = await repo.disable(
+        volunteer.id, actor="console:lan", commune_codes=("10642",), now=revoked_at
+    )
+    assert revoked is not None and revoked.status == "disabled"
+
+    # Asked again: one row, pending with the new answers, and the officer sees the revocation.
+    later = NOW + timedelta(days=8)
+    again = await repo.apply(
+        VOLUNTEER, "10642", "Nguyễn Văn Tú", "0911111111", "Chi đoàn Tây", later
+    )
+    assert (again.id, again.status, again.phone) == (volunteer.id, "pending", "0911111111")
+    assert again.decided_at is None and again.decided_by is None
+    (waiting,) = await repo.pending(("10642",))
+    assert (waiting.id, waiting.earlier, waiting.earlier_at) == (
+        volunteer.id,
+        "disabled",
+        revoked_at,
+    )
+
+    # Two officers at once: one approval; the volunteer is told a second time.
+    results = await asyncio.gather(
+        repo.decide(again.id, True, actor="console:lan", commune_codes=("10642",), now=later),
+        repo.decide(again.id, True, actor="console:minh", commune_codes=("10642",), now=later),
+    )
+    assert len([r for r in results if r is not None]) == 1
+    stored = await repo.get(volunteer.id)
+    assert stored is not None and stored.approved and await repo.pending(None) == []
+    told = await OutboxRepository(sessions).pending(topic="notify:zalo")
+    assert [r.payload["message"] for r in told] == ["approved", "disabled", "approved"]
+    trail = await AuditRepository(sessions).for_target(f"volunteer:{volunteer.id}")
+    assert [(e.action, e.details.get("was")) for e in trail] == [
+        ("volunteer_applied", None),
+        ("volunteer_approved", None),
+        ("volunteer_disabled", None),
+        ("volunteer_applied", "disabled"),
+        ("volunteer_approved", None),
+    ]
+
+
+async def test_a_rejected_request_asked_again_is_decided_and_told_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repo = VolunteerRepository(sessions)
+    asked = await _volunteer(repo, approve=False)
+    rejected_at = NOW + timedelta(hours=1)
+    first = await repo.decide(
+        asked.id, False, actor="console:lan", commune_codes=None, now=rejected_at
+    )
+    assert first is not None and first.status == "rejected"
+    again = await repo.apply(
+        VOLUNTEER, "10642", "Nguyễn Văn Tú", "0987654321", "Chi đoàn Đông", NOW + timedelta(days=2)
+    )
+    assert again.status == "pending"
+    (waiting,) = await repo.pending(None)
+    assert (waiting.earlier, waiting.earlier_at) == ("rejected", rejected_at)
+    second = await repo.decide(
+        asked.id, False, actor="console:minh", commune_codes=None, now=NOW + timedelta(days=3)
+    )
+    assert second is not None and second.status == "rejected"
+    told = await OutboxRepository(sessions).pending(topic="notify:zalo")
+    assert [r.payload["message"] for r in told] == ["rejected", "rejected"]
+    actions = [
+        e.action for e in await AuditRepository(sessions).for_target(f"volunteer:{asked.id}")
+    ]
+    assert actions == [
+        "volunteer_applied",
+        "volunteer_rejected",
+        "volunteer_applied",
+        "volunteer_rejected",
+    ]
 
 
 async def test_the_dossiers_a_volunteer_filed_and_a_code_that_works_once(

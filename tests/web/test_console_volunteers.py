@@ -181,3 +181,44 @@ def test_a_leader_reads_the_list_and_a_postal_clerk_sees_nothing(
         assert posted.status_code == 404
     assert _status(deployment, tu.id) == "pending"
     assert _told(deployment) == []
+
+
+def test_a_revoked_volunteer_who_asks_again_is_shown_as_such_and_approved_again(
+    server: RunningServer, deployment: Settings
+) -> None:
+    tu = _ask(deployment, "901", HOME, "Nguyễn Văn Tú")
+    with signed_in(server.base_url, "lan") as client:
+        csrf = csrf_of(client.get("/console/volunteers").text)
+        client.post(f"/console/volunteers/{tu.id}", data={"csrf": csrf, "decision": "approve"})
+        revoked = client.post(f"/console/volunteers/{tu.id}/disable", data={"csrf": csrf})
+        assert revoked.status_code == 303
+        gone = client.get("/console/volunteers").text
+        assert "Nguyễn Văn Tú" not in gone  # neither pending nor approved
+
+        again = _ask(deployment, "901", HOME, "Nguyễn Văn Tú")
+        assert (again.id, again.status) == (tu.id, "pending")
+        listed = client.get("/console/volunteers").text
+        pending_part = listed.split("Tình nguyện viên đã duyệt")[0]
+        assert "Nguyễn Văn Tú" in pending_part
+        assert "đã bị thu hồi quyền khai giúp lúc" in pending_part
+        assert _form_ids(pending_part) == [tu.id, tu.id]  # «Duyệt» and «Không duyệt»
+        approved = client.post(
+            f"/console/volunteers/{tu.id}", data={"csrf": csrf, "decision": "approve"}
+        )
+        assert approved.headers["location"] == "/console/volunteers?done=approved"
+        twice = client.post(
+            f"/console/volunteers/{tu.id}", data={"csrf": csrf, "decision": "approve"}
+        )
+        assert twice.status_code == 404  # the second officer's click changes nothing
+        shown = client.get("/console/volunteers").text.split("Tình nguyện viên đã duyệt")[1]
+        assert "Nguyễn Văn Tú" in shown and f"/console/volunteers/{tu.id}/disable" in shown
+
+    assert _status(deployment, tu.id) == "approved"
+    assert [action for _, action in _trail(deployment, tu.id)] == [
+        "volunteer_applied",
+        "volunteer_approved",
+        "volunteer_disabled",
+        "volunteer_applied",
+        "volunteer_approved",
+    ]
+    assert _told(deployment) == [("901", "approved"), ("901", "disabled"), ("901", "approved")]

@@ -1,0 +1,123 @@
+"""Every question names whose answer it asks, in the forms that first ask «Cho bản thân hay cho
+người khác?» (temporary residence, its extension, a household business): walked to the end as a
+citizen for themselves («Bạn sinh ngày nào ạ?»), as a citizen for someone else («Người đó sinh
+ngày nào ạ?») and as a volunteer for a villager, who is never asked «Bạn …» about the villager's
+data (the volunteer holds the phone; the answers are not theirs)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from dialogs import volunteer as flow
+from dialogs.texts import filing as texts
+from knowledge.catalogue import load_catalogue
+from knowledge.model import FormField, Procedure
+from tests.dialogs.test_filing import DATA, FormChat
+
+FORMS = ("1.004194", "1.002755", "1.001612")  # tạm trú, gia hạn tạm trú, hộ kinh doanh
+_YOU = re.compile(r"(?<![Hh]ai )\b[Bb]ạn\b")  # "hai bạn" (a couple) is not one person
+_THAT_PERSON = re.compile(r"\b[Nn]gười đó\b")
+_NAV = {texts.BTN_BACK, texts.BTN_SKIP, texts.BTN_HELP, texts.BTN_CANCEL, texts.BTN_MENU}
+
+
+def curated(code: str) -> Procedure:
+    with tempfile.TemporaryDirectory() as tmp:
+        for part, suffix in (("curated", "toml"), ("imported", "json")):
+            (Path(tmp) / part).mkdir()
+            if (DATA / part / f"{code}.{suffix}").exists():
+                shutil.copy(DATA / part / f"{code}.{suffix}", Path(tmp) / part)
+        procedure = load_catalogue(Path(tmp)).get(code)
+    assert procedure is not None and procedure.form is not None
+    return procedure
+
+
+def _field(procedure: Procedure, question: str) -> FormField:
+    assert procedure.form is not None
+    [field] = [
+        f
+        for f in procedure.form.fields
+        if question in (f.label, texts.for_villager(f.label), texts.for_own_self(f.label))
+    ]
+    return field
+
+
+def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
+    """Answer every question of the form as ``role`` ("self", "other", "volunteer") until the
+    photos or the review; each field asked, with every line that asked it."""
+    chat = FormChat(procedures=(procedure,))
+    chat.say("/start")
+    if role == "volunteer":
+        chat.send(payload=f"{flow.STATUS}:approved:khai")
+        for typed in ("trần thị hoa", "031198001234", "0912345678", "đồng ý"):
+            chat.say(typed)
+        chat.send(payload=flow.CONSENTED)
+        chat.send(payload=f"{flow.PICK}:{procedure.code}")
+    else:
+        chat.send(payload=f"file:{procedure.code}")
+        chat.press(texts.BTN_FOR_SELF if role == "self" else texts.BTN_FOR_OTHER)
+        if role == "other":
+            chat.press("Con")
+    asked: list[tuple[FormField, str]] = []
+    for _ in range(40):
+        text = chat.replies[-1].text
+        found = re.findall(r"Câu \d+/\d+: (.*)", text)
+        if "ở xã, phường nào" in text or "thôn, xóm" in text:  # an address, step by step
+            (line,) = [x for x in text.splitlines() if "xã, phường nào" in x or "thôn, xóm" in x]
+            asked.append((asked[-1][0], line))
+            options = [label for label in chat.labels if label not in _NAV]
+            if "thôn, xóm" in text:
+                chat.press(texts.BTN_SKIP)
+            else:
+                chat.press(options[0])
+            continue
+        if not found:
+            break
+        field = _field(procedure, found[-1])
+        asked.append((field, found[-1]))
+        if field.kind in ("choice", "sex", "yes_no"):
+            chat.press(next(label for label in chat.labels if label not in _NAV))
+        elif field.kind == "address":
+            chat.say("Nhà trọ số 5, thôn Đông")  # no commune: asked for it, then the village
+        else:
+            chat.say(field.example)
+    assert not re.findall(r"Câu \d+/\d+", chat.replies[-1].text), "the walk did not finish"
+    return asked
+
+
+@pytest.mark.parametrize("code", FORMS)
+def test_a_volunteer_is_never_asked_bạn_about_the_villagers_data(code: str) -> None:
+    procedure = curated(code)
+    assert procedure.form is not None
+    asked = walk(procedure, "volunteer")
+    # Every question but the villager's phone (given before the form opened) was asked.
+    fields = {f.name for f, _ in asked}
+    assert fields == {f.name for f in procedure.form.fields if f.kind != "phone"}
+    addressed = [line for _, line in asked if _YOU.search(line)]
+    assert addressed == []
+
+
+@pytest.mark.parametrize("code", FORMS)
+def test_a_citizen_for_themselves_is_asked_bạn_and_for_someone_else_is_asked_người_đó(
+    code: str,
+) -> None:
+    procedure = curated(code)
+    assert procedure.form is not None
+    own = walk(procedure, "self")
+    other = walk(procedure, "other")
+    assert {f.name for f, _ in own} == {f.name for f in procedure.form.fields}
+    assert {f.name for f, _ in other} == {f.name for f in procedure.form.fields}
+    # For themselves: no question about "that person", and the person's birth date is theirs.
+    assert [line for _, line in own if _THAT_PERSON.search(line)] == []
+    birth = next(line for f, line in own if f.kind == "date" and f.name.endswith("birth_date"))
+    assert birth == "Bạn sinh ngày nào ạ?"
+    # For someone else: only the filer's own questions (the phone to call back) say «bạn».
+    about_others = [line for f, line in other if f.who != "requester" and _YOU.search(line)]
+    assert about_others == []
+    birth = next(line for f, line in other if f.kind == "date" and f.name.endswith("birth_date"))
+    assert birth == "Người đó sinh ngày nào ạ?"
+    assert all(_YOU.search(line) for f, line in other if f.who == "requester")
