@@ -614,15 +614,21 @@ def _commune(filing: FormTurn, code: str) -> Step:
     sub = draft["sub"]
     typed = sub["text"] if sub is not None and sub["item"] == item else ""
     if typed:
-        # "thôn Đông, xã Thái Tân" lacked only the province: with it, nothing typed is lost.
-        line = f"{typed}, {value['province_name']}"
-        result = fa.validate_address(field, line, filing.book)
-        if (
-            isinstance(result, v.Valid)
-            and result.value["commune_code"] == code
-            and (result.value["hamlet"] or result.value["street"])
-        ):
-            return filing.store(item, result.value, result.display)
+        # "thôn Đông, xã Thái Tân" lacked only the province; "nhà trọ số 5, thôn Đông" did not
+        # name the commune pressed at all (this office's, offered first), so it lacked that
+        # too: with what the button says, nothing typed is lost.
+        lines = [f"{typed}, {value['province_name']}"]
+        named = filing.book.find_commune(typed, limit=COMMUNE_CHOICES)
+        if all(match.code != code for match in named):
+            lines.append(f"{typed}, {value['commune_name']}, {value['province_name']}")
+        for line in lines:
+            result = fa.validate_address(field, line, filing.book)
+            if (
+                isinstance(result, v.Valid)
+                and result.value["commune_code"] == code
+                and (result.value["hamlet"] or result.value["street"])
+            ):
+                return filing.store(item, result.value, result.display)
     draft["sub"] = {"item": item, "stage": "village", "text": "", "value": value}
     return filing.ask()
 

@@ -326,6 +326,11 @@ class FormTurn:
         if sub["stage"] == "commune":
             matches = self.book.find_commune(sub["text"], limit=COMMUNE_CHOICES)
             lines = [*notes, texts.which_commune(self.subject_of(item))]
+            # "nhà trọ số 5, thôn Đông" names no commune: most likely the one of this office,
+            # not the far-away namesakes of "Đông" the search finds.
+            own = self.book.commune(self.ctx.commune.code)
+            if own is not None and all(m.code != own.code for m in matches):
+                rows.append((self.button(texts.own_commune(own.full_name), "addr", own.code),))
             rows += [(self.button(m.full_name, "addr", m.code),) for m in matches]
             rows += self.nav_rows(item, skip=False)
         else:

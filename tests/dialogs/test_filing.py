@@ -1006,3 +1006,21 @@ def test_a_childs_birth_date_is_helped_with_a_childs_example() -> None:
     chat.say("?")
     assert "1990" not in chat.text and "1998" not in chat.text
     assert "Ví dụ: 15/11/2026" in chat.text
+
+
+def test_a_hamlet_without_its_commune_offers_this_commune_first_and_keeps_what_was_typed() -> None:
+    chat = FormChat()
+    start_birth(chat)
+    fill_until(chat, "father_id_number")
+    chat.press(texts.BTN_SKIP)
+    chat.press("Kinh, Việt Nam")
+    assert chat.asked() == "father_residence"
+    chat.say("nhà trọ số 5, thôn Đông")  # no commune named: "Đông" has namesakes far away
+    assert texts.which_commune("Cha cháu") in chat.text
+    own = next(label for label in chat.labels if label.startswith("Ở "))
+    assert "Thái Tân" in own and chat.labels.index(own) == 0
+    chat.press(own)
+    assert chat.asked() == "marriage_cert_number"  # the hamlet was not asked again
+    value = chat.draft["answers"]["f:father_residence"]["value"]
+    assert "Thái Tân" in value["commune_name"]
+    assert "Đông" in value["hamlet"] and "nhà trọ số 5" in value["street"]
