@@ -42,11 +42,6 @@ def _png(figure: Figure) -> bytes:
     return out.getvalue()
 
 
-# Titles are placed at the top of the axes (y=1.0, where matplotlib would put them: no axis
-# labels at the top): left to itself it measures every y tick label first to find out, a
-# third of the drawing time.
-
-
 def _style(axes: object) -> None:
     from matplotlib.axes import Axes
 
@@ -97,7 +92,7 @@ def ratio_chart(
     axes.set_ylim(0, min(105.0, max([100 * target, *shown]) * 1.25 + 2))
     axes.set_xticks(range(len(labels)), list(labels))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
-    axes.set_title(title, fontsize=11, color=INK, loc="left", y=1.0)
+    axes.set_title(title, fontsize=11, color=INK, loc="left")
     return _png(figure)
 
 
@@ -133,5 +128,5 @@ def channel_chart(
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xticks(range(len(labels)), list(labels))
     axes.legend(fontsize=8, frameon=False, loc="upper left", ncols=1)
-    axes.set_title(title, fontsize=11, color=INK, loc="left", y=1.0)
+    axes.set_title(title, fontsize=11, color=INK, loc="left")
     return _png(figure)
