@@ -25,14 +25,19 @@ from functools import lru_cache
 from backoffice import domain
 from backoffice.calendar import WorkCalendar
 from backoffice.domain import Status
-from storage.stats import CHANNEL_GROUPS, Cell, Period, Span, StatsRepository
+from storage.stats import CHANNEL_GROUPS, Cell, DayIndex, Period, StatsRepository
 
 TARGET = 0.20
 """The share of a quarter's dossiers to be filed online (the commune's yearly plan)."""
 HISTORY = 4
 """Quarters shown before the chosen one, for the trend."""
 COUNTS_KEPT = 64
-"""Scopes and quarters whose counts a worker keeps (each a few thousand small rows)."""
+"""Scopes and quarters whose counts a worker keeps (each a few hundred small rows)."""
+CHARTS_KEPT = 64
+"""Charts a worker keeps drawn (each a PNG of some 30 KB)."""
+CALENDAR_AHEAD = timedelta(days=31)
+"""How far past today (or the last quarter's end) the working-day calendar sent with the
+count reaches at first."""
 
 DONE: tuple[str, ...] = tuple(
     name for s in (Status.RESULT_READY, Status.REFUSED) for name in domain.stored_names(s)
@@ -150,23 +155,6 @@ class Counts:
     def post_share(self) -> float | None:
         return None if self.received == 0 else self.by_post / self.received
 
-    def plus(self, other: Counts) -> Counts:
-        return Counts(*(a + b for a, b in zip(_values(self), _values(other), strict=True)))
-
-
-def _values(c: Counts) -> tuple[int, ...]:
-    return (
-        c.received,
-        c.citizen,
-        c.volunteer,
-        c.counter,
-        c.finished,
-        c.on_time,
-        c.open_overdue,
-        c.by_post,
-        c.working_days,
-    )
-
 
 @dataclass(frozen=True, slots=True)
 class QuarterRow:
@@ -220,6 +208,19 @@ class Figures:
         return all(q.counts.received == 0 for q in self.quarters)
 
 
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """The database's counts summed the way the page shows them (before names are added)."""
+
+    quarters: tuple[Counts, ...]
+    procedures: dict[str, Counts]
+    volunteers: dict[int, Counts]
+
+
+Chart = Callable[..., bytes]
+"""``ratio_png`` or ``channels_png``: figures (and width, height in inches) in, PNG out."""
+
+
 class Dashboard:
     def __init__(
         self,
@@ -235,13 +236,14 @@ class Dashboard:
         self._tz = timezone
         self._names = procedure_names
         self._clock = clock
-        self._working_days = lru_cache(maxsize=65536)(self._count_working_days)
-        # The database's counts by what they were asked and the data revision they were read
-        # at: a page and its two charts count once, and a change anywhere (in any worker)
-        # gives a new revision, so nothing stale is served.
-        self._counted: OrderedDict[tuple[object, ...], tuple[list[Cell], list[Span]]] = (
-            OrderedDict()
-        )
+        self._day_index = lru_cache(maxsize=64)(self._build_day_index)
+        # The counts by what they were asked and the data revision they were read at, and the
+        # charts drawn from them: a page and its two charts count once, a chart already drawn
+        # is not drawn again, and a change anywhere (in any worker) gives a new revision, so
+        # nothing stale is served. Each worker keeps its own; all read the revision from the
+        # database.
+        self._counted: OrderedDict[tuple[object, ...], _Tally] = OrderedDict()
+        self._drawn: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
 
     @property
     def timezone(self) -> tzinfo:
@@ -261,44 +263,63 @@ class Dashboard:
         history: int = HISTORY,
     ) -> Figures:
         """The chosen quarter (default: this one) and ``history`` quarters before it."""
+        figures, _ = await self._figures(communes, quarter, history)
+        return figures
+
+    async def chart(
+        self,
+        draw: Chart,
+        communes: tuple[str, ...] | None,
+        quarter: Quarter | None = None,
+        *,
+        width: float = 6.4,
+        height: float = 3.2,
+    ) -> bytes:
+        """``draw`` (``ratio_png``, ``channels_png``) of :meth:`figures`, drawn in a worker
+        thread once per data revision and size."""
+        figures, key = await self._figures(communes, quarter, HISTORY)
+        wanted = (draw, width, height, *key)
+        png = self._drawn.get(wanted)
+        if png is None:
+            png = await asyncio.to_thread(draw, figures, width=width, height=height)
+            self._drawn[wanted] = png
+            while len(self._drawn) > CHARTS_KEPT:
+                self._drawn.popitem(last=False)
+        else:
+            self._drawn.move_to_end(wanted)
+        return png
+
+    def forget_counts(self) -> None:
+        """Count and draw afresh on the next call even if nothing changed (benchmarks time
+        that)."""
+        self._counted.clear()
+        self._drawn.clear()
+
+    async def _figures(
+        self, communes: tuple[str, ...] | None, quarter: Quarter | None, history: int
+    ) -> tuple[Figures, tuple[object, ...]]:
         chosen = quarter or self.this_quarter()
         quarters = [chosen]
         for _ in range(history):
             quarters.insert(0, quarters[0].previous())
         periods = [q.period(self._tz) for q in quarters]
         today = self.today()
-        cells, spans = await self._count(communes, periods, today)
-        days_of = self._days_by(spans)
-        last = len(quarters) - 1
-
-        per_quarter = [Counts() for _ in quarters]
-        per_procedure: dict[str, Counts] = {}
-        per_volunteer: dict[int, Counts] = {}
-        for cell in cells:
-            counts = _counts(cell)
-            per_quarter[cell.period] = per_quarter[cell.period].plus(counts)
-            if cell.period != last:
-                continue
-            per_procedure[cell.procedure_code] = per_procedure.get(
-                cell.procedure_code, Counts()
-            ).plus(counts)
-            if cell.volunteer_id is not None:
-                per_volunteer[cell.volunteer_id] = per_volunteer.get(
-                    cell.volunteer_id, Counts()
-                ).plus(counts)
-        per_quarter = [_with_days(c, days_of.get((i, None), 0)) for i, c in enumerate(per_quarter)]
+        key = (communes, tuple(periods), today, await self._stats.revision(communes))
+        tally = self._counted.get(key)
+        if tally is None:
+            tally = await self._tally(communes, periods, today)
+            self._counted[key] = tally
+            while len(self._counted) > COUNTS_KEPT:
+                self._counted.popitem(last=False)
+        else:
+            self._counted.move_to_end(key)
         procedures = tuple(
             sorted(
-                (
-                    ProcedureRow(
-                        code, self._names(code), _with_days(c, days_of.get((last, code), 0))
-                    )
-                    for code, c in per_procedure.items()
-                ),
+                (ProcedureRow(code, self._names(code), c) for code, c in tally.procedures.items()),
                 key=lambda row: (-row.counts.received, row.name),
             )
         )
-        names = await self._stats.volunteers(list(per_volunteer))
+        names = await self._stats.volunteers(list(tally.volunteers))
         volunteers = tuple(
             sorted(
                 (
@@ -308,76 +329,94 @@ class Dashboard:
                         names[vid].branch if vid in names else "",
                         c,
                     )
-                    for vid, c in per_volunteer.items()
+                    for vid, c in tally.volunteers.items()
                 ),
                 key=lambda row: (-row.counts.received, row.name),
             )
         )
-        return Figures(
+        figures = Figures(
             communes=communes,
-            quarters=tuple(QuarterRow(q, c) for q, c in zip(quarters, per_quarter, strict=True)),
+            quarters=tuple(QuarterRow(q, c) for q, c in zip(quarters, tally.quarters, strict=True)),
             procedures=procedures,
             volunteers=volunteers,
             today=today,
         )
+        return figures, key
 
-    def forget_counts(self) -> None:
-        """Count afresh on the next call even if nothing changed (benchmarks time that)."""
-        self._counted.clear()
-
-    async def _count(
+    async def _tally(
         self, communes: tuple[str, ...] | None, periods: list[Period], today: date
-    ) -> tuple[list[Cell], list[Span]]:
-        key = (communes, tuple(periods), today, await self._stats.revision(communes))
-        counted = self._counted.get(key)
-        if counted is not None:
-            self._counted.move_to_end(key)
-            return counted
-        # Two scans of the same rows, each on its own connection: they run side by side.
-        counted = await asyncio.gather(
-            self._stats.cells(periods, communes=communes, today=today, owed=OWED),
-            self._stats.spans(periods, communes=communes),
-        )
-        self._counted[key] = counted
-        while len(self._counted) > COUNTS_KEPT:
-            self._counted.popitem(last=False)
-        return counted
+    ) -> _Tally:
+        # Every reception day is inside the periods; a finishing day is almost always before
+        # today. A dossier finished later than the calendar reaches is counted again with one
+        # that reaches its day, so no working day is ever left out.
+        first = periods[0].start.astimezone(self._tz).date() - timedelta(days=1)
+        last = max(today, periods[-1].end.astimezone(self._tz).date()) + CALENDAR_AHEAD
+        while True:
+            cells = await self._stats.cells(
+                periods,
+                communes=communes,
+                today=today,
+                owed=OWED,
+                calendar=self._day_index(first, last),
+            )
+            latest = max((c.last_finished_day for c in cells if c.last_finished_day), default=None)
+            if latest is None or latest <= last:
+                break
+            last = latest
+        return _sum(cells, len(periods))
 
-    def _days_by(self, spans: Iterable[Span]) -> dict[tuple[int, str | None], int]:
-        """Working days summed per (period, procedure) and per (period, None)."""
-        total: dict[tuple[int, str | None], int] = {}
-        for span in spans:
-            days = self._working_days(span.received_day, span.finished_day) * span.count
-            for key in ((span.period, span.procedure_code), (span.period, None)):
-                total[key] = total.get(key, 0) + days
-        return total
-
-    def _count_working_days(self, received: date, finished: date) -> int:
-        """Working days after the day of reception up to and including the finishing day
-        (the day of reception is not counted, as for the due date)."""
-        count, day = 0, received
-        while day < finished:
-            day += timedelta(days=1)
-            if self._calendar.is_working_day(day):
+    def _build_day_index(self, first: date, last: date) -> DayIndex:
+        running, count = [], 0
+        for offset in range((last - first).days + 1):
+            if self._calendar.is_working_day(first + timedelta(days=offset)):
                 count += 1
-        return count
+            running.append(count)
+        return DayIndex(first, tuple(running))
 
 
-def _counts(cell: Cell) -> Counts:
-    return Counts(
-        received=cell.received,
-        citizen=cell.received if cell.group == "citizen" else 0,
-        volunteer=cell.received if cell.group == "volunteer" else 0,
-        counter=cell.received if cell.group == "counter" else 0,
-        finished=cell.finished,
-        on_time=cell.on_time,
-        open_overdue=cell.open_overdue,
-        by_post=cell.received if cell.by_post else 0,
+_FIELDS = len(dataclasses.fields(Counts))
+
+
+def _sum(cells: Iterable[Cell], periods: int) -> _Tally:
+    """The cells summed per period, and for the last period per procedure and per volunteer
+    (a volunteer's row carries no working days: the page shows none for it)."""
+    quarters = [[0] * _FIELDS for _ in range(periods)]
+    procedures: dict[str, list[int]] = {}
+    volunteers: dict[int, list[int]] = {}
+    last = periods - 1
+    for cell in cells:
+        values = _values_of(cell)
+        _add(quarters[cell.period], values)
+        if cell.period != last:
+            continue
+        _add(procedures.setdefault(cell.procedure_code, [0] * _FIELDS), values)
+        if cell.volunteer_id is not None:
+            _add(volunteers.setdefault(cell.volunteer_id, [0] * _FIELDS), (*values[:-1], 0))
+    return _Tally(
+        quarters=tuple(Counts(*q) for q in quarters),
+        procedures={code: Counts(*v) for code, v in procedures.items()},
+        volunteers={vid: Counts(*v) for vid, v in volunteers.items()},
     )
 
 
-def _with_days(counts: Counts, days: int) -> Counts:
-    return dataclasses.replace(counts, working_days=days)
+def _add(total: list[int], values: tuple[int, ...]) -> None:
+    for i, v in enumerate(values):
+        total[i] += v
+
+
+def _values_of(cell: Cell) -> tuple[int, ...]:
+    """A cell's counts in the order of :class:`Counts`' fields."""
+    return (
+        cell.received,
+        cell.received if cell.group == "citizen" else 0,
+        cell.received if cell.group == "volunteer" else 0,
+        cell.received if cell.group == "counter" else 0,
+        cell.finished,
+        cell.on_time,
+        cell.open_overdue,
+        cell.received if cell.by_post else 0,
+        cell.working_days,
+    )
 
 
 # --- export -------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ other chat a polite refusal. Linking a chat is audited.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -43,7 +42,7 @@ class LeaderDesk:
         communes = None if leader.commune_code == PROVINCE else (leader.commune_code,)
         try:
             figures = await self._dashboard.figures(communes)
-            chart = await asyncio.to_thread(ratio_png, figures, width=6.0, height=3.0)
+            chart = await self._dashboard.chart(ratio_png, communes, width=6.0, height=3.0)
         except Exception:  # the figures are a convenience: never a crashed conversation
             log.exception("leaders: the summary failed")
             return EffectOutcome(replies=(screens.failed_screen(),))

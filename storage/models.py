@@ -128,6 +128,9 @@ class DossierRow(Base):
     __table_args__ = (
         Index(None, "commune_code", "status"),
         Index(None, "channel", "user_id"),
+        # The dashboard's data revision (storage.stats.revision: count and sum of versions per
+        # commune) is read from this index alone.
+        Index(None, "commune_code", "version"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -16,20 +16,42 @@ apology because it is late.
 
 Both history facts are kept on the dossier (``finished_at``, ``extended``), written in the
 same transaction as the steps (storage.dossiers, storage.bulk; migration 0014 filled in the
-older rows), so the queries read ``dossiers`` alone: no join with the history. Nothing here
-loops over dossiers in Python: each query returns one row per combination of the dimensions
-the page shows (period x group x procedure x volunteer x delivery).
+older rows), so the count reads ``dossiers`` alone: no join with the history. Nothing here
+loops over dossiers in Python: one query (run for the older and the recent periods side by
+side) returns one row per combination of the dimensions the page shows (period x group x
+procedure x volunteer x delivery).
+
+Working days between the local day of reception and the finishing day are counted by the
+same query against the caller's calendar (:class:`DayIndex`: every local day's running count
+of working days), sent with the query as a small table: the days a dossier took are the
+finishing day's count less the reception day's. The calendar is the deployment's
+configuration (announced days off, make-up days), so it is looked up when counting, not
+stored on the dossiers: a day off announced later changes the figures at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.common import aware
@@ -61,18 +83,23 @@ class Cell:
     finished: int
     on_time: int
     open_overdue: int  # not finished, the office still owes the result, and past its due date
+    working_days: int  # summed over the finished ones: after the day of reception, up to the
+    # finishing day (the calendar's count for the finishing day less the reception day's)
+    last_finished_day: date | None  # the latest local finishing day (None: none finished)
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
-    """Finished dossiers of one period and procedure received on one local day and
-    finished on another (the caller counts the working days between the two)."""
+class DayIndex:
+    """A working-day calendar for the query: ``running[i]`` is the number of working days
+    from ``first`` up to and including ``first + i`` days. The working days after day ``a`` up
+    to and including day ``b`` (``a <= b``, both covered) are ``running[b] - running[a]``."""
 
-    period: int
-    procedure_code: str
-    received_day: date
-    finished_day: date
-    count: int
+    first: date
+    running: tuple[int, ...]
+
+    @property
+    def last(self) -> date:
+        return self.first + timedelta(days=len(self.running) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +122,53 @@ class StatsRepository:
         communes: tuple[str, ...] | None,
         today: date,
         owed: tuple[str, ...],
+        calendar: DayIndex,
     ) -> list[Cell]:
         """One row per (period, group, procedure, volunteer, by post) with its counts.
-        ``owed``: the statuses in which the office still owes the result (for overdue)."""
+        ``owed``: the statuses in which the office still owes the result (for overdue).
+        ``calendar`` must cover every reception day of the periods; a dossier finished on a
+        day it does not cover counts no working day, and ``last_finished_day`` shows the
+        caller that it should ask again with a longer one."""
         if not periods:
             return []
+        # The older periods and the recent ones are counted side by side, each on its own
+        # connection: on SQLite grouping a year of a province is one core's work for most of
+        # a second.
+        split = (len(periods) + 1) // 2
+        parts = [periods[:split], periods[split:]] if len(periods) > 1 else [periods]
+        counted = await asyncio.gather(
+            *(
+                self._cells(part, communes=communes, today=today, owed=owed, calendar=calendar)
+                for part in parts
+            )
+        )
+        if len(counted) == 1:
+            return counted[0]
+        return [*counted[0], *(replace(c, period=c.period + split) for c in counted[1])]
+
+    async def _cells(
+        self,
+        periods: Sequence[Period],
+        *,
+        communes: tuple[str, ...] | None,
+        today: date,
+        owed: tuple[str, ...],
+        calendar: DayIndex,
+    ) -> list[Cell]:
         async with self._sessions() as session:
             await _counting(session)
             local_day = self._local_day(session)
             per_dossier = self._per_dossier(periods, communes, local_day).subquery()
             c = per_dossier.c
+            days = _calendar_table(session, calendar).cte("calendar")
+            at_reception, at_finish = days.alias("at_reception"), days.alias("at_finish")
+            took = case(
+                (
+                    at_finish.c.running > at_reception.c.running,
+                    at_finish.c.running - at_reception.c.running,
+                ),
+                else_=0,
+            )
             finished = c.finished_at.is_not(None)
             on_time = and_(
                 finished,
@@ -127,6 +191,13 @@ class StatsRepository:
                 func.sum(case((finished, 1), else_=0)),
                 func.sum(case((on_time, 1), else_=0)),
                 func.sum(case((overdue, 1), else_=0)),
+                func.sum(took),
+                func.max(c.finished_day),
+            )
+            stmt = stmt.select_from(
+                per_dossier.outerjoin(at_reception, at_reception.c.day == c.received_day).outerjoin(
+                    at_finish, at_finish.c.day == c.finished_day
+                )
             ).group_by(c.period, c.grp, c.procedure_code, c.volunteer_id, c.by_post)
             rows = (await session.execute(stmt)).all()
         return [
@@ -140,38 +211,8 @@ class StatsRepository:
                 finished=int(r[6] or 0),
                 on_time=int(r[7] or 0),
                 open_overdue=int(r[8] or 0),
-            )
-            for r in rows
-        ]
-
-    async def spans(
-        self,
-        periods: Sequence[Period],
-        *,
-        communes: tuple[str, ...] | None,
-    ) -> list[Span]:
-        """Finished dossiers counted per (period, procedure, received day, finished day)."""
-        if not periods:
-            return []
-        async with self._sessions() as session:
-            await _counting(session)
-            local_day = self._local_day(session)
-            per_dossier = self._per_dossier(periods, communes, local_day).subquery()
-            c = per_dossier.c
-            received_day = local_day(c.received_at)
-            stmt = (
-                select(c.period, c.procedure_code, received_day, c.finished_day, func.count())
-                .where(c.finished_at.is_not(None))
-                .group_by(c.period, c.procedure_code, received_day, c.finished_day)
-            )
-            rows = (await session.execute(stmt)).all()
-        return [
-            Span(
-                period=int(r[0]),
-                procedure_code=str(r[1]),
-                received_day=_as_date(r[2]),
-                finished_day=_as_date(r[3]),
-                count=int(r[4]),
+                working_days=int(r[9] or 0),
+                last_finished_day=None if r[10] is None else _as_date(r[10]),
             )
             for r in rows
         ]
@@ -237,7 +278,7 @@ class StatsRepository:
             case((d.result_delivery == "post", 1), else_=0).label("by_post"),
             d.status.label("status"),
             d.due_date.label("due_date"),
-            d.received_at.label("received_at"),
+            local_day(d.received_at).label("received_day"),
             d.finished_at.label("finished_at"),
             local_day(d.finished_at).label("finished_day"),
             d.extended.label("extended"),
@@ -265,6 +306,27 @@ class StatsRepository:
             return func.date(column, f"{minutes:+d} minutes")
 
         return sqlite_day
+
+
+def _calendar_table(session: AsyncSession, calendar: DayIndex) -> Any:
+    """The calendar as a table (day, running) of constant rows."""
+    return _calendar_sql(session.get_bind().dialect.name, calendar)
+
+
+@lru_cache(maxsize=16)
+def _calendar_sql(dialect: str, calendar: DayIndex) -> Any:
+    # The rows are written into the statement: days and counts made here, nothing from
+    # outside. One text per calendar (it changes once a day), compiled and planned once:
+    # a VALUES row of two parameters per day had SQLAlchemy build and compile about a
+    # thousand parameters on every count (70 ms), and a JSON array unpacked by the database
+    # left SQLite without an index to look the days up in.
+    rows = ", ".join(
+        f"('{calendar.first + timedelta(days=i)}', {n})" for i, n in enumerate(calendar.running)
+    )
+    day = "CAST(column1 AS date)" if dialect == "postgresql" else "column1"
+    return text(f"SELECT {day} AS day, column2 AS running FROM (VALUES {rows}) AS days").columns(
+        column("day", Date), column("running", Integer)
+    )
 
 
 async def _counting(session: AsyncSession) -> None:

@@ -2,8 +2,8 @@
 
 Officers and leaders read the figures of their own commune; a province-wide account (``*``)
 reads the whole province or picks one commune. Another commune's figures answer 403. Charts
-are drawn on the server (matplotlib, in a worker thread) and shown as plain ``<img>``: the
-console runs no script.
+are drawn on the server (matplotlib, in a worker thread, once per data revision: the
+dashboard keeps them) and shown as plain ``<img>``: the console runs no script.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from backoffice.console import texts
 from backoffice.dashboard import (
     GROUP_LABELS,
     TARGET,
+    Chart,
     Dashboard,
     Figures,
     Quarter,
@@ -98,10 +99,9 @@ def add_routes(
             target=round(100 * TARGET),
         )
 
-    async def drawn(request: Request, draw: Callable[[Figures], bytes]) -> Response:
+    async def drawn(request: Request, draw: Chart) -> Response:
         _, communes, quarter = await scope(request)
-        figures = await dashboard.figures(communes, quarter)
-        png = await asyncio.to_thread(draw, figures)
+        png = await dashboard.chart(draw, communes, quarter)
         return Response(png, media_type="image/png")
 
     @console.get("/stats/ratio.png")

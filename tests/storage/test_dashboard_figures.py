@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,7 +34,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backoffice.calendar import DEFAULT_2026_SCHEDULE, WorkCalendar
-from backoffice.dashboard import Dashboard, Quarter, to_csv, to_xlsx
+from backoffice.dashboard import Dashboard, Figures, Quarter, to_csv, to_xlsx
+from backoffice.sample import CommuneMix, ProcedureMix, generate
 from storage.bulk import NewVolunteer, Record, Step, insert_records, insert_volunteers
 from storage.dossiers import Change, DossierRepository, NewEvent, Workflow
 from storage.stats import Cell, StatsRepository
@@ -374,3 +376,120 @@ async def test_a_page_and_its_charts_count_once_and_every_change_is_seen(
     added = (await board.figures((HOME,), Quarter(2026, 3))).current.counts
     assert (added.received, added.citizen) == (9, 3)
     assert stats.asked == 3
+
+
+CALENDAR = WorkCalendar(DEFAULT_2026_SCHEDULE.days_off, DEFAULT_2026_SCHEDULE.make_up_days)
+
+
+def working_days_between(received: date, finished: date) -> int:
+    """The rule, day by day: working days after the day of reception up to the finishing day."""
+    count, day = 0, received
+    while day < finished:
+        day += timedelta(days=1)
+        count += CALENDAR.is_working_day(day)
+    return count
+
+
+def finished_on(r: Record) -> date | None:
+    done = [s.at for s in r.steps if s.status in ("result_ready", "refused")]
+    return min(done).astimezone(TZ).date() if done else None
+
+
+async def test_working_days_agree_with_a_day_by_day_count_over_a_generated_year(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The database counts working days against the calendar it is sent (Tết, the swapped
+    days, the make-up Saturdays of 2026): per quarter and per procedure they are what counting
+    each finished dossier's days one by one gives."""
+    now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    records = generate(
+        [CommuneMix(HOME, "000.00.31.H26", 160), CommuneMix(OTHER, "000.01.31.H26", 40)],
+        [ProcedureMix("A", 3, 2.0), ProcedureMix("B", 5, 1.0)],
+        start=now - timedelta(days=365),
+        end=now,
+        now=now,
+        calendar=CALENDAR,
+        timezone=TZ,
+        rng=random.Random(10),
+    )
+    await insert_records(sessions, records)
+    board = Dashboard(
+        StatsRepository(sessions, TZ),
+        calendar=CALENDAR,
+        timezone=TZ,
+        procedure_names=str,
+        clock=lambda: now,
+    )
+    figures = await board.figures((HOME,), Quarter(2026, 4))
+    expected: dict[tuple[Quarter, str | None], tuple[int, int]] = {}
+    for r in records:
+        finished = finished_on(r)
+        if r.commune_code != HOME or finished is None:
+            continue
+        received = r.received_at.astimezone(TZ).date()
+        days = working_days_between(received, finished)
+        for key in ((Quarter.of(received), None), (Quarter.of(received), r.procedure_code)):
+            n, total = expected.get(key, (0, 0))
+            expected[key] = (n + 1, total + days)
+    assert sum(n for (_, code), (n, _) in expected.items() if code is None) > 100
+    for row in figures.quarters:
+        counts = row.counts
+        assert (counts.finished, counts.working_days) == expected.get((row.quarter, None), (0, 0))
+    for p in figures.procedures:
+        assert (p.counts.finished, p.counts.working_days) == expected[
+            (figures.current.quarter, p.code)
+        ]
+
+
+async def test_a_dossier_finished_long_after_today_still_counts_all_its_days(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The calendar sent with the count reaches a month past today; a dossier whose result is
+    dated later (a clock set wrong, an import) is counted again with one that reaches it."""
+    finished = at("2027-03-10", "10:00")
+    await insert_records(
+        sessions,
+        [
+            record(
+                40,
+                at("2026-09-10"),
+                channel="web",
+                proc="A",
+                due="2026-09-15",
+                later=ready(finished),
+            )
+        ],
+    )
+    figures = await dashboard(sessions).figures((HOME,), Quarter(2026, 3), history=0)
+    counts = figures.current.counts
+    assert counts.finished == 1
+    assert counts.working_days == working_days_between(date(2026, 9, 10), finished.date())
+    assert counts.working_days > 100
+
+
+async def test_a_chart_is_drawn_once_per_data_revision(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The page's two charts are kept with the counts: asked again they are not redrawn;
+    a new dossier (through any worker) gives a new revision and a fresh drawing."""
+    await build(sessions)
+    board = dashboard(sessions)
+    drawn: list[tuple[int, float]] = []
+
+    def draw(figures: Figures, *, width: float, height: float) -> bytes:
+        drawn.append((figures.current.counts.received, width))
+        return f"png {len(drawn)}".encode()
+
+    first = await board.chart(draw, (HOME,), Quarter(2026, 3))
+    assert await board.chart(draw, (HOME,), Quarter(2026, 3)) == first
+    assert drawn == [(8, 6.4)]
+    smaller = await board.chart(draw, (HOME,), Quarter(2026, 3), width=6.0, height=3.0)
+    assert smaller != first and drawn[-1] == (8, 6.0)
+
+    await insert_records(
+        sessions,
+        [record(31, at("2026-09-11"), channel="web", proc="A", due="2026-09-16")],
+    )
+    again = await board.chart(draw, (HOME,), Quarter(2026, 3))
+    assert again != first
+    assert drawn[-1] == (9, 6.4)
