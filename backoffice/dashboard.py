@@ -442,7 +442,11 @@ def table(figures: Figures) -> list[list[str | int | float | None]]:
     """The dashboard as rows (the header first), the same for CSV and XLSX."""
     rows: list[list[str | int | float | None]] = [list(HEADERS)]
 
-    def line(part: str, label: str, c: Counts) -> list[str | int | float | None]:
+    def line(
+        part: str, label: str, c: Counts, *, days: bool = True
+    ) -> list[str | int | float | None]:
+        # A volunteer's row carries no working days (see _Tally): blank, not 0.0.
+        average = c.average_days if days else None
         return [
             part,
             label,
@@ -455,7 +459,7 @@ def table(figures: Figures) -> list[list[str | int | float | None]]:
             c.on_time,
             c.late,
             _percent(c.on_time_rate),
-            None if c.average_days is None else round(c.average_days, 1),
+            None if average is None else round(average, 1),
             _percent(c.post_share),
         ]
 
@@ -466,7 +470,7 @@ def table(figures: Figures) -> list[list[str | int | float | None]]:
         rows.append(line(f"Theo thủ tục, {label}", p.name, p.counts))
     for v in figures.volunteers:
         who = f"{v.name} ({v.branch})" if v.branch else v.name
-        rows.append(line(f"Theo tình nguyện viên, {label}", who, v.counts))
+        rows.append(line(f"Theo tình nguyện viên, {label}", who, v.counts, days=False))
     return rows
 
 

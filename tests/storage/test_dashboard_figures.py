@@ -303,7 +303,8 @@ async def test_exports_carry_the_same_figures(
     q3 = next(r for r in rows if r[1] == "Quý 3/2026")
     assert q3[2:7] == ["8", "2", "2", "4", "50.0"]
     assert q3[10:13] == ["33.3", "3.8", "25.0"]
-    assert any(r[1] == "Đoàn Thị Vân (Chi đoàn thôn Bắc)" for r in rows)
+    van = next(r for r in rows if r[1] == "Đoàn Thị Vân (Chi đoàn thôn Bắc)")
+    assert van[11] == ""  # a volunteer's row counts no working days: blank, not 0.0
 
     from openpyxl import load_workbook
 
