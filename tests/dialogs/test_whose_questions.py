@@ -42,7 +42,13 @@ def _field(procedure: Procedure, question: str) -> FormField:
     [field] = [
         f
         for f in procedure.form.fields
-        if question in (f.label, texts.for_villager(f.label), texts.for_own_self(f.label))
+        if question
+        in (
+            f.label,
+            texts.for_villager(f.label),
+            texts.for_own_self(f.label),
+            texts.for_villager(texts.for_own_self(f.label)),
+        )
     ]
     return field
 
@@ -53,17 +59,18 @@ def relation_choice(procedure: Procedure, field: FormField, role: str) -> str:
     assert procedure.form is not None
     subject = procedure.form.subject
     for choice, party in zip(field.choices, field.parties, strict=True):
-        if (role == "self") == (bool(subject) and party == subject):
+        if role.endswith("self") == (bool(subject) and party == subject):
             return choice
     return field.choices[0]  # no choice is the subject (a death, a newborn): the first
 
 
 def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
-    """Answer every question of the form as ``role`` ("self", "other", "volunteer") until the
+    """Answer every question of the form as ``role`` ("self", "other", "volunteer", and
+    "volunteer-self" for a villager's «Cho chính tôi») until the
     photos or the review; each field asked, with every line that asked it."""
     chat = FormChat(procedures=(procedure,))
     chat.say("/start")
-    if role == "volunteer":
+    if role.startswith("volunteer"):
         chat.send(payload=f"{flow.STATUS}:approved:khai")
         for typed in ("trần thị hoa", "031198001234", "0912345678", "đồng ý"):
             chat.say(typed)
@@ -176,3 +183,27 @@ def test_no_question_says_bạn_to_the_volunteer_or_about_someone_else(code: str
         if f.name in MORE[code]:
             assert line == f.label
             assert bool(_YOU.search(line)) == (f.who == "requester")
+
+
+# Of those, the forms whose filer can be the one the paper is for (not a death, a newborn or
+# a dispute): by «Cho bản thân», or by the form's own «Cho chính tôi».
+OWN = ("1.004859", "1.004873", "1.013225", "2.000635", "2.000908")
+
+
+@pytest.mark.parametrize("code", OWN)
+def test_the_filer_who_is_the_subject_is_asked_bạn_and_a_villager_bà_con(code: str) -> None:
+    procedure = curated(code)
+    assert procedure.form is not None
+    subject = procedure.form.subject
+    relation = relation_field(procedure.form)
+    assert subject and (relation is None or subject in relation.parties)
+    own = walk(procedure, "self")
+    about_self = [line for f, line in own if f.who == subject]
+    assert about_self  # some of the subject's questions are asked of the filer
+    assert [line for line in about_self if _THAT_PERSON.search(line)] == []
+    if relation is None:
+        return  # a volunteer's «Cho bản thân» is not offered: they file for the villager
+    villager = walk(procedure, "volunteer-self")  # the villager's «Cho chính tôi»
+    assert [line for _, line in villager if _YOU.search(line)] == []
+    about_villager = [line for f, line in villager if f.who == subject]
+    assert [line for line in about_villager if _THAT_PERSON.search(line)] == []
