@@ -37,9 +37,12 @@ def curated(code: str) -> Procedure:
     return procedure
 
 
-def _field(procedure: Procedure, question: str) -> FormField:
+def _field(procedure: Procedure, question: str, asked: list[tuple[FormField, str]]) -> FormField:
+    """The field a question asks: of two that read alike ("Bạn sinh ngày nào ạ?", the filer's
+    and, for themselves, the subject's), the one not asked yet."""
     assert procedure.form is not None
-    [field] = [
+    done = {f.name for f, _ in asked}
+    fields = [
         f
         for f in procedure.form.fields
         if question
@@ -50,6 +53,7 @@ def _field(procedure: Procedure, question: str) -> FormField:
             texts.for_villager(texts.for_own_self(f.label)),
         )
     ]
+    [field, *_] = [f for f in fields if f.name not in done] or fields
     return field
 
 
@@ -98,7 +102,7 @@ def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
             continue
         if not found:
             break
-        field = _field(procedure, found[-1])
+        field = _field(procedure, found[-1], asked)
         asked.append((field, found[-1]))
         if field.parties:
             chat.press(relation_choice(procedure, field, role))
