@@ -295,12 +295,15 @@ class FormTurn:
         return behalf.on_behalf(self.turn.state, self.draft["id"]) is not None
 
     def own_self(self, who: str) -> bool:
-        """``who`` is the filer: the form's subject ("person"), asked after «Cho bản thân» in a
-        form without a relation question of its own. A volunteer's draft never is (the
-        volunteer files for someone else)."""
+        """``who`` is the filer: the form's subject ("person"), after «Cho bản thân», or after
+        the choice of the form's own relation question that makes the filer the subject
+        («Cho chính tôi»). A volunteer's «Cho bản thân» never is (the volunteer files for
+        someone else); a villager's «Cho chính tôi» is, and reads "bà con"."""
         form = self.procedure.form
-        if form is None or not who or who != form.subject or fd.relation_field(form) is not None:
+        if form is None or not who or who != form.subject:
             return False
+        if fd.relation_field(form) is not None:
+            return fd.party_of(form, self.draft) == who
         filer = self.draft["answers"].get(fd.FILER)
         value = filer.get("value") if isinstance(filer, dict) else None
         return isinstance(value, dict) and value.get("for_self") is True
@@ -308,11 +311,12 @@ class FormTurn:
     def worded(self, field: FormField, label: str) -> str:
         """The question as it names its person: the filer's "bạn" is "bà con" when a volunteer
         holds the phone for a villager ("Bà con sinh ngày nào ạ?"), and the subject's "người
-        đó" is "bạn" when the citizen files for themselves ("Bạn sinh ngày nào ạ?")."""
-        if field.who == fd.REQUESTER and self.for_villager:
+        đó" is the filer's "bạn" when the filer is the subject ("Bạn sinh ngày nào ạ?")."""
+        own = self.own_self(field.who)
+        if own:
+            label = texts.for_own_self(label)
+        if (own or field.who == fd.REQUESTER) and self.for_villager:
             return texts.for_villager(label)
-        if self.own_self(field.who):
-            return texts.for_own_self(label)
         return label
 
     def numbered(self, item: str, label: str) -> str:
@@ -376,9 +380,11 @@ class FormTurn:
         if item == fd.POSTAL_ADDRESS:
             return texts.SUBJECT_RECIPIENT
         who = field.who if field is not None else ""
+        if self.own_self(who):
+            who = fd.REQUESTER
         if who == fd.REQUESTER and self.for_villager:
             return texts.SUBJECT_VILLAGER
-        return texts.subject(fd.REQUESTER if self.own_self(who) else who)
+        return texts.subject(who)
 
     def ask_photo(self, item: str, slot: PhotoSlot, notes: Sequence[str]) -> Reply:
         asked = [k for k in self.items() if k.startswith(fd.PHOTO_PREFIX)]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dialogs import volunteer as flow
+from dialogs.filing_draft import relation_field
 from dialogs.texts import filing as texts
 from knowledge.catalogue import load_catalogue
 from knowledge.model import FormField, Procedure
@@ -36,32 +37,56 @@ def curated(code: str) -> Procedure:
     return procedure
 
 
-def _field(procedure: Procedure, question: str) -> FormField:
+def _field(procedure: Procedure, question: str, asked: list[tuple[FormField, str]]) -> FormField:
+    """The field a question asks: of two that read alike ("Bạn sinh ngày nào ạ?", the filer's
+    and, for themselves, the subject's), the one not asked yet."""
     assert procedure.form is not None
-    [field] = [
+    done = {f.name for f, _ in asked}
+    fields = [
         f
         for f in procedure.form.fields
-        if question in (f.label, texts.for_villager(f.label), texts.for_own_self(f.label))
+        if question
+        in (
+            f.label,
+            texts.for_villager(f.label),
+            texts.for_own_self(f.label),
+            texts.for_villager(texts.for_own_self(f.label)),
+        )
     ]
+    [field, *_] = [f for f in fields if f.name not in done] or fields
     return field
 
 
+def relation_choice(procedure: Procedure, field: FormField, role: str) -> str:
+    """The answer to the form's own relation question: the one that makes the filer the
+    dossier's subject ("Cho chính tôi") for themselves, else the first that does not."""
+    assert procedure.form is not None
+    subject = procedure.form.subject
+    for choice, party in zip(field.choices, field.parties, strict=True):
+        if role.endswith("self") == (bool(subject) and party == subject):
+            return choice
+    return field.choices[0]  # no choice is the subject (a death, a newborn): the first
+
+
 def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
-    """Answer every question of the form as ``role`` ("self", "other", "volunteer") until the
+    """Answer every question of the form as ``role`` ("self", "other", "volunteer", and
+    "volunteer-self" for a villager's «Cho chính tôi») until the
     photos or the review; each field asked, with every line that asked it."""
     chat = FormChat(procedures=(procedure,))
     chat.say("/start")
-    if role == "volunteer":
+    if role.startswith("volunteer"):
         chat.send(payload=f"{flow.STATUS}:approved:khai")
         for typed in ("trần thị hoa", "031198001234", "0912345678", "đồng ý"):
             chat.say(typed)
         chat.send(payload=flow.CONSENTED)
         chat.send(payload=f"{flow.PICK}:{procedure.code}")
-    else:
+    elif procedure.form is not None and relation_field(procedure.form) is None:
         chat.send(payload=f"file:{procedure.code}")
         chat.press(texts.BTN_FOR_SELF if role == "self" else texts.BTN_FOR_OTHER)
         if role == "other":
             chat.press("Con")
+    else:  # the form's own «Bạn … cho ai ạ?» comes first, answered below
+        chat.send(payload=f"file:{procedure.code}")
     asked: list[tuple[FormField, str]] = []
     for _ in range(40):
         text = chat.replies[-1].text
@@ -77,14 +102,18 @@ def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
             continue
         if not found:
             break
-        field = _field(procedure, found[-1])
+        field = _field(procedure, found[-1], asked)
         asked.append((field, found[-1]))
-        if field.kind in ("choice", "sex", "yes_no"):
+        if field.parties:
+            chat.press(relation_choice(procedure, field, role))
+        elif field.kind in ("choice", "sex", "yes_no"):
             chat.press(next(label for label in chat.labels if label not in _NAV))
         elif field.kind == "address":
             chat.say("Nhà trọ số 5, thôn Đông")  # no commune: asked for it, then the village
         else:
             chat.say(field.example)
+            if field.kind == "date" and "chưa tới" in chat.replies[-1].text:
+                chat.say("01/02/2026")  # an example later than the test's clock
     assert not re.findall(r"Câu \d+/\d+", chat.replies[-1].text), "the walk did not finish"
     return asked
 
@@ -121,3 +150,64 @@ def test_a_citizen_for_themselves_is_asked_bạn_and_for_someone_else_is_asked_n
     birth = next(line for f, line in other if f.kind == "date" and f.name.endswith("birth_date"))
     assert birth == "Người đó sinh ngày nào ạ?"
     assert all(_YOU.search(line) for f, line in other if f.who == "requester")
+
+
+# Questions that said «Bạn …» about someone else's data, or about the filer while a volunteer
+# holds the phone: each form with the fields that did.
+MORE = {
+    "1.004859": ("change_kind", "new_value"),  # thay đổi, cải chính hộ tịch
+    "1.004873": ("purpose",),  # xác nhận tình trạng hôn nhân
+    "1.013225": ("building_kind",),  # giấy phép xây dựng
+    "2.000635": ("document",),  # bản sao trích lục hộ tịch
+    "2.000908": ("document_name",),  # bản sao từ sổ gốc
+    "1.000656": ("death_notice_kind",),  # khai tử
+    "3.000722": ("want_id_card",),  # liên thông khai sinh cho trẻ dưới 6 tuổi
+    "1.012812": ("other_party_name",),  # hòa giải tranh chấp đất đai
+}
+
+
+@pytest.mark.parametrize("code", sorted(MORE))
+def test_no_question_says_bạn_to_the_volunteer_or_about_someone_else(code: str) -> None:
+    procedure = curated(code)
+    volunteer = walk(procedure, "volunteer")
+    other = walk(procedure, "other")
+    own = walk(procedure, "self")
+    for asked in (volunteer, other, own):
+        assert set(MORE[code]) <= {f.name for f, _ in asked}
+    # The volunteer holds the phone: «Bạn» would be them, and no answer here is theirs.
+    assert [line for _, line in volunteer if _YOU.search(line)] == []
+    # For someone else: «bạn» is the filer, so only the filer's own questions say it.
+    assert [line for f, line in other if f.who != "requester" and _YOU.search(line)] == []
+    # A question the filer answers of themselves says «bạn» to a citizen, «bà con» to the
+    # villager a volunteer files for; one about the other side of a dispute names neither.
+    for f, line in volunteer:
+        if f.name in MORE[code] and f.who == "requester":
+            assert line.startswith("Bà con") and line == texts.for_villager(f.label)
+    for f, line in own + other:
+        if f.name in MORE[code]:
+            assert line == f.label
+            assert bool(_YOU.search(line)) == (f.who == "requester")
+
+
+# Of those, the forms whose filer can be the one the paper is for (not a death, a newborn or
+# a dispute): by «Cho bản thân», or by the form's own «Cho chính tôi».
+OWN = ("1.004859", "1.004873", "1.013225", "2.000635", "2.000908")
+
+
+@pytest.mark.parametrize("code", OWN)
+def test_the_filer_who_is_the_subject_is_asked_bạn_and_a_villager_bà_con(code: str) -> None:
+    procedure = curated(code)
+    assert procedure.form is not None
+    subject = procedure.form.subject
+    relation = relation_field(procedure.form)
+    assert subject and (relation is None or subject in relation.parties)
+    own = walk(procedure, "self")
+    about_self = [line for f, line in own if f.who == subject]
+    assert about_self  # some of the subject's questions are asked of the filer
+    assert [line for line in about_self if _THAT_PERSON.search(line)] == []
+    if relation is None:
+        return  # a volunteer's «Cho bản thân» is not offered: they file for the villager
+    villager = walk(procedure, "volunteer-self")  # the villager's «Cho chính tôi»
+    assert [line for _, line in villager if _YOU.search(line)] == []
+    about_villager = [line for f, line in villager if f.who == subject]
+    assert [line for line in about_villager if _THAT_PERSON.search(line)] == []
