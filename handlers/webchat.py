@@ -697,9 +697,9 @@ class WebChatChannel:
         live = LivePage(socket)
         self._live.add(tag, live)
         try:
-            # Other workers' pushes for this session come here from now on.
+            # Other workers' pushes for this session come here from now on, and what was
+            # kept for it while no page was open (run: this worker's loop takes them).
             await self._pages.opened([tag], self._clock())
-            first = True
             while True:
                 message = await socket.receive()
                 if message["type"] == "websocket.disconnect":
@@ -726,12 +726,6 @@ class WebChatChannel:
                         out = await self.frames(tag, result.replies, frame_id)
                         await self._replies.remember(tag, frame_id, out, self._clock())
                 await live.send([*out, done_frame(frame_id)])
-                if first:
-                    # What was written to the session while no page was open (a notice, an
-                    # officer's answer, an announcement), after the page's greeting.
-                    first = False
-                    for kept in await self._pages.take([tag], self._clock()):
-                        await self._live.send(kept.tag, kept.frames)
         except WebSocketDisconnect:
             return
         finally:

@@ -16,8 +16,8 @@ Pages (:class:`WebPages`): each open socket is a row (tag, worker), renewed whil
 :meth:`WebPages.post` leaves frames for a session; the worker holding that session's page takes
 them (:meth:`WebPages.take`) within its next poll and sends them; :meth:`WebPages.withdraw`
 takes back frames nobody took, so the sender knows whether they arrived. Frames of words only
-are not withdrawn: they wait up to ``KEPT_FOR_PAGE`` for the session's next page, which takes
-them as it opens.
+are not withdrawn: they wait up to ``KEPT_FOR_PAGE`` for the session's next page, and the
+worker that page opens on takes them in its next poll like any other.
 
 Replies (:class:`WebReplies`): the frames that answered each of a session's last frames, so a
 page that lost its connection and resends a frame to any worker is answered again.
