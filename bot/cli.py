@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 
 DEFAULT_PORTAL_FILE = Path("../shared/catalogue-source/procedures.jsonl")
+DEFAULT_ALL_LEVELS_FILE = Path("../shared/catalogue-source/procedures-all-levels.jsonl")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     imp = cat_sub.add_parser("import", help="convert national-portal records (JSON lines)")
     imp.add_argument("source", type=Path, nargs="?", default=DEFAULT_PORTAL_FILE)
     imp.add_argument("--out", type=Path, help="output folder (default: the bundled imported/)")
+    imp.add_argument(
+        "--all-levels",
+        type=Path,
+        default=DEFAULT_ALL_LEVELS_FILE,
+        help="the portal's records of every level, for elsewhere.json (skipped when absent)",
+    )
     imp.set_defaults(func=_cmd_catalogue_import)
     return parser
 
@@ -311,9 +318,22 @@ def _cmd_catalogue_import(args: argparse.Namespace) -> int:
     if not args.source.is_file():
         print(f"motcua catalogue import: {args.source}: no such file", file=sys.stderr)
         return 2
-    out = args.out or Path(__file__).resolve().parents[1] / "knowledge" / "data" / "imported"
+    data = Path(__file__).resolve().parents[1] / "knowledge" / "data"
+    out = args.out or data / "imported"
     report = import_portal(args.source, out)
     print(report.summary())
+    if args.all_levels.is_file():
+        from knowledge.catalogue import load_catalogue
+        from knowledge.importer import import_elsewhere
+
+        # The commune catalogue as it now is (imported and curated), so that what the commune
+        # does is never listed as done elsewhere.
+        catalogue = load_catalogue(out.parent)
+        ours = {p.code for p in catalogue.all()} | {
+            old for p in catalogue.all() for old in p.replaces
+        }
+        written = import_elsewhere(args.all_levels, out.parent / "elsewhere.json", ours)
+        print(f"Wrote {written} procedures of other offices to {out.parent / 'elsewhere.json'}.")
     return 0
 
 

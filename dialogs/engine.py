@@ -406,9 +406,10 @@ def answer_question(turn: Turn) -> Step:
     hits = ctx.search.search(qa.query_of(text), limit=qa.SEARCH_LIMIT)
     found = qa.pick(hits, ctx.catalogue)
     if not found:
+        other = ctx.search.elsewhere(qa.query_of(text))
         return _say(
             turn,
-            texts.dont_know(ctx.commune),
+            texts.done_elsewhere(other, ctx.commune) if other else texts.dont_know(ctx.commune),
             (
                 (Button(texts.BTN_BROWSE, BROWSE),),
                 (Button(texts.BTN_OFFICER, OFFICER),),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge import model
-from knowledge.model import FilingForm, Procedure
+from knowledge.model import FilingForm, OtherProcedure, Procedure
 from knowledge.normalize import load_synonyms, normalize
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -113,7 +113,70 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
 def check_catalogue(data_dir: Path | None = None) -> list[Problem]:
     """Every problem in the catalogue files, in file order; empty when all is well."""
     procedures, problems = _read(data_dir or DATA_DIR)
-    return [*problems, *_same_for_search(procedures)]
+    _, elsewhere = _read_elsewhere(data_dir or DATA_DIR, {p.code for p in procedures})
+    return [*problems, *_same_for_search(procedures), *elsewhere]
+
+
+ELSEWHERE_FILE = "elsewhere.json"
+_ELSEWHERE_KEYS = ("code", "field", "name", "office")
+
+
+def load_elsewhere(
+    data_dir: Path | None = None, catalogue: Catalogue | None = None
+) -> tuple[OtherProcedure, ...]:
+    """The procedures other offices carry out (``elsewhere.json``), leaving out any code that
+    ``catalogue`` has (a procedure curated later belongs to the commune after all). No file: none.
+
+    Raises ``CatalogueError`` when the file is wrong.
+    """
+    ours = {p.code for p in catalogue.all()} if catalogue is not None else set()
+    found, problems = _read_elsewhere(data_dir or DATA_DIR, set())
+    if problems:
+        raise CatalogueError(problems)
+    return tuple(p for p in found if p.code not in ours)
+
+
+def _read_elsewhere(
+    data_dir: Path, commune_codes: set[str]
+) -> tuple[list[OtherProcedure], list[Problem]]:
+    path = data_dir / ELSEWHERE_FILE
+    if not path.is_file():
+        return [], []
+    problems: list[Problem] = []
+
+    def problem(code: str, message: str) -> None:
+        problems.append(Problem(ELSEWHERE_FILE, code, message))
+
+    try:
+        rows = json.loads(path.read_bytes())
+    except ValueError as exc:
+        problem("", f"not valid JSON: {exc}")
+        return [], problems
+    if not isinstance(rows, list):
+        problem("", "must be a list of procedures")
+        return [], problems
+    found: list[OtherProcedure] = []
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict) or sorted(row) != list(_ELSEWHERE_KEYS):
+            problem("", f"entry {index}: needs exactly the keys {', '.join(_ELSEWHERE_KEYS)}")
+            continue
+        if not all(isinstance(row[key], str) for key in _ELSEWHERE_KEYS):
+            problem("", f"entry {index}: every value must be a string")
+            continue
+        code = row["code"]
+        if not CODE_PATTERN.match(code):
+            problem(code, "code must look like 1.001193")
+        elif code in seen:
+            problem(code, "listed twice")
+        elif code in commune_codes:
+            problem(code, "is in the commune catalogue too; re-run motcua catalogue import")
+        elif not row["name"].strip():
+            problem(code, "has no name")
+        else:
+            seen.add(code)
+            found.append(OtherProcedure(**row))
+    return found, problems
 
 
 def _same_for_search(procedures: Sequence[Procedure]) -> list[Problem]:

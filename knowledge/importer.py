@@ -18,7 +18,15 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from knowledge.model import Channel, ChannelInfo, Fee, LegalRef, Paper, Procedure
+from knowledge.model import (
+    Channel,
+    ChannelInfo,
+    Fee,
+    LegalRef,
+    OtherProcedure,
+    Paper,
+    Procedure,
+)
 
 CRAWL_DATE = "2026-07-20"  # the crawl the source file comes from
 NO_INFO = "Không có thông tin"
@@ -124,6 +132,52 @@ def import_portal(jsonl_path: Path, out_dir: Path) -> ImportReport:
         flagged=_most_first(flagged),
         removed=removed,
         out_dir=str(out_dir),
+    )
+
+
+def import_elsewhere(jsonl_path: Path, out_path: Path, commune_codes: Iterable[str]) -> int:
+    """Write ``elsewhere.json``: every portal record of any level that is not in the commune
+    catalogue (``commune_codes``), as an ``OtherProcedure``; same input, same bytes out. Returns
+    how many were written."""
+    records = [json.loads(line) for line in jsonl_path.read_text("utf-8").splitlines() if line]
+    ours = frozenset(commune_codes)
+    found = {
+        procedure.code: procedure
+        for procedure in (other_procedure(record) for record in records)
+        if procedure.code not in ours and procedure.name
+    }
+    rows = [to_plain(found[code]) for code in sorted(found)]
+    # One procedure a line, so that a new crawl's changes read line by line in review.
+    lines = ",\n".join(json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows)
+    data = f"[\n{lines}\n]\n".encode()
+    if not out_path.exists() or out_path.read_bytes() != data:
+        out_path.write_bytes(data)
+    return len(rows)
+
+
+# Levels of the portal's "Cấp thực hiện", as a citizen would be told who does it.
+_LEVEL_OFFICE = {"Cấp bộ": "cơ quan trung ương", "Cấp tỉnh": "cơ quan cấp tỉnh"}
+_OFFICE_ITEMS = 3  # "Cơ quan thực hiện" lists up to a dozen offices; the first few say enough
+# Some records name the offices of Hà Nội, where the portal's example was written ("Sở Tư pháp
+# Thành phố Hà Nội"); a commune elsewhere has the same office of its own province.
+_HANOI = re.compile(r"\s+(?:[Tt]hành phố|TP\.?)\s+Hà Nội\b")
+
+
+def other_procedure(record: Mapping[str, str]) -> OtherProcedure:
+    """A portal record as another office's procedure: its name, field and who carries it out
+    (the first offices the portal lists, else its level)."""
+    office = clean(record.get("co_quan_thuc_hien", ""))
+    if office:
+        items = [item.strip() for item in office.split(",") if item.strip()]
+        office = _HANOI.sub("", ", ".join(items[:_OFFICE_ITEMS]))
+    else:
+        levels = [level.strip() for level in record.get("cap_thuc_hien", "").split(",")]
+        office = next((_LEVEL_OFFICE[level] for level in levels if level in _LEVEL_OFFICE), "")
+    return OtherProcedure(
+        code=record["ma_thu_tuc"],
+        name=_name(record.get("ten_thu_tuc", "")),
+        field=clean(record.get("linh_vuc", "")),
+        office=office,
     )
 
 

@@ -150,3 +150,16 @@ class Procedure:
 
     def has_channel(self, channel: Channel) -> bool:
         return any(c.channel is channel for c in self.channels)
+
+
+@dataclass(frozen=True, slots=True)
+class OtherProcedure:
+    """A procedure of the national portal that another office carries out, not the commune
+    (a passport, a driving licence, a company, a tax return). Search knows their names so that
+    a question about one is told where it is done instead of being answered with the closest
+    commune procedure (``knowledge/data/elsewhere.json``, written by the importer)."""
+
+    code: str
+    name: str
+    field: str
+    office: str  # who carries it out, as the portal names it ("Công an cấp Tỉnh"); "" unknown

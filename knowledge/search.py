@@ -8,6 +8,12 @@ field less), times how much of its best-matching name or alias the question cove
 khai sinh" prefers "Đăng ký khai sinh" to "Đăng ký khai sinh kết hợp nhận cha, mẹ, con". Words
 the catalogue has never seen still weigh in the question, so "giá vàng" explains too little of
 itself to pass the threshold, and the bot says it does not know instead of guessing.
+
+A second index holds the names of the procedures other offices carry out (the national portal's
+other levels, ``knowledge/data/elsewhere.json``). A question that one of them fits better than
+the commune's best, and in words the commune's best does not explain ("khai thuế thu nhập cá
+nhân" is the tax office's, not the commune's "người lao động có thu nhập thấp"), is refused, and
+the chat names that procedure and its office when the question holds most of its name.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from knowledge.catalogue import Catalogue
+from knowledge.catalogue import Catalogue, load_elsewhere
+from knowledge.model import OtherProcedure
 from knowledge.normalize import (
     BREAK,
     Synonyms,
@@ -45,6 +52,11 @@ class SearchHit:
 class CatalogueSearch(Protocol):
     def search(self, query: str, limit: int = 3) -> list[SearchHit]:
         """Best first; an empty list means "I don't know this one"."""
+        ...
+
+    def elsewhere(self, query: str) -> OtherProcedure | None:
+        """The procedure of another office (not the commune) that a question the search does
+        not answer is clearly about, so the citizen can be told where to go; None if unsure."""
         ...
 
 
@@ -86,6 +98,85 @@ def _terms(words: list[str]) -> list[str]:
     return list(dict.fromkeys([*(w for w in words if w), *pairs]))
 
 
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    """One procedure as an index sees it: its names (and aliases, spoken words, old names), its
+    situations, and the texts that count less (summary, field), each as rewritten words."""
+
+    code: str
+    name: str
+    curated: bool
+    named: list[list[str]]
+    situations: list[list[str]]
+    weaker: list[tuple[float, list[str]]]
+
+
+class _Index:
+    """An inverted index over procedures, with what scoring a question against it needs: each
+    term's IDF and, per procedure, which of its names and situations hold each term."""
+
+    def __init__(
+        self,
+        docs: list[_Doc],
+        name_weight: float,
+        situation_weight: float,
+        variants: frozenset[str],
+    ) -> None:
+        self.codes = [d.code for d in docs]
+        self.names = [d.name for d in docs]
+        self.curated = [d.curated for d in docs]
+        postings: dict[str, dict[int, float]] = {}
+        doc_units: list[list[list[str]]] = []
+        doc_variants: list[frozenset[str]] = []
+        word_counts: dict[str, int] = {}
+        for doc, d in enumerate(docs):
+            texts = [
+                *((name_weight, words) for words in d.named),
+                *((situation_weight, words) for words in d.situations),
+                *d.weaker,
+            ]
+            for weight, words in texts:
+                for word in words:
+                    if word:
+                        word_counts[word] = word_counts.get(word, 0) + 1
+                for term in _terms(words):
+                    posting = postings.setdefault(term, {})
+                    if posting.get(doc, 0.0) < weight:
+                        posting[doc] = weight
+            doc_units.append([_terms(words) for words in [*d.named, *d.situations] if words])
+            doc_variants.append(
+                frozenset(v for words in d.named for v in _terms(words) if v in variants)
+            )
+        count = max(len(docs), 1)
+        self.postings = postings
+        self.word_counts = word_counts
+        self.variants = doc_variants
+        self.idf = {
+            term: math.log(1.0 + (count - len(p) + 0.5) / (len(p) + 0.5))
+            for term, p in postings.items()
+        }
+        self.unknown_idf = math.log(1.0 + (count + 0.5) / 0.5)
+        # Per procedure: which of its names, aliases and situations each term is in, and what
+        # each of those weighs, so covering is a walk over the question's terms, not the units.
+        self.unit_totals = [
+            [sum(self.idf[t] for t in set(terms)) for terms in units] for units in doc_units
+        ]
+        self.lightest = [
+            min((t for t in totals if t), default=math.inf) for totals in self.unit_totals
+        ]
+        self.unit_terms: list[dict[str, tuple[int, ...]]] = []
+        for units in doc_units:
+            where: dict[str, list[int]] = {}
+            for index, terms in enumerate(units):
+                for term in dict.fromkeys(terms):
+                    where.setdefault(term, []).append(index)
+            self.unit_terms.append({term: tuple(found) for term, found in where.items()})
+
+    def terms_of(self, words: list[str]) -> list[str]:
+        # Numbers the index never mentions ("1990", "80 tuổi") say nothing about the procedure.
+        return _terms([w if not w.isdigit() or w in self.idf else BREAK for w in words])
+
+
 class Searcher:
     """CatalogueSearch over an in-memory inverted index, built once per catalogue."""
 
@@ -109,8 +200,26 @@ class Searcher:
     SEGMENT_SHORT: ClassVar[float] = 0.2  # taken off a part that holds little of the message
     VARIANT_MISSING: ClassVar[float] = 0.85  # per variant word of the question a name lacks
     OUTSIDE_SURE: ClassVar[float] = 0.9  # a question on a topic outside the commune's remit
+    # Another office's procedure (``OtherProcedure``) that fits a question at least this well,
+    # and no worse than the commune's best, takes the question away from the commune, when its
+    # name explains words of the question worth ELSEWHERE_EXTRA (in its own IDF) that the
+    # commune's best leaves unexplained: "thành lập doanh nghiệp tư nhân" is the provincial
+    # business registry's, not the commune's cooperative notice that shares "thành lập".
+    ELSEWHERE_MIN: ClassVar[float] = 0.55
+    ELSEWHERE_EXTRA: ClassVar[float] = 8.0
+    # ... and this well, the question holding this much of its name: named to the citizen
+    # ("cấp chứng chỉ hành nghề dược" is not told of the auctioneers' "chứng chỉ hành nghề").
+    ELSEWHERE_NAMED: ClassVar[float] = 0.75
+    ELSEWHERE_NAMED_COVER: ClassVar[float] = 0.7
 
-    def __init__(self, catalogue: Catalogue, synonyms: Synonyms | None = None) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        synonyms: Synonyms | None = None,
+        elsewhere: Iterable[OtherProcedure] | None = None,
+    ) -> None:
+        """``elsewhere``: the procedures other offices carry out (default: the bundled ones);
+        any code the catalogue has is left out of them."""
         self._synonyms = synonyms if synonyms is not None else load_synonyms()
         everything = catalogue.all()
         # A replaced code answers as its successor: its name becomes one more alias there.
@@ -120,16 +229,8 @@ class Searcher:
         for p in everything:
             if p.code in successor:
                 old_names.setdefault(successor[p.code], []).append(p.name)
-        self._codes = [p.code for p in procedures]
-        self._names = [p.name for p in procedures]
-        self._curated = [p.curated for p in procedures]
-
-        postings: dict[str, dict[int, float]] = {}
-        doc_units: list[list[list[str]]] = []
-        doc_variants: list[frozenset[str]] = []
-        variants = self._synonyms.variants
-        word_counts: dict[str, int] = {}
         synonyms = self._synonyms
+        variants = synonyms.variants
 
         def words_of(text: str) -> list[str]:
             return synonyms.catalogue_words(text, breaks=True)
@@ -137,37 +238,33 @@ class Searcher:
         def alias_words(text: str) -> list[str]:
             return synonyms.query_words(text, breaks=True)
 
-        for doc, procedure in enumerate(procedures):
-            # Aliases are written the way villagers ask, so they are rewritten like questions.
-            units = [
-                words_of(procedure.name),
-                *(alias_words(alias) for alias in procedure.aliases),
-                *(alias_words(spoken) for spoken in procedure.spoken),
-                *(words_of(old) for old in old_names.get(procedure.code, ())),
-            ]
-            # A situation ("bố mới mất tuần trước") is a story, not a name: it counts a little
-            # less than a name, and it may be covered in part.
-            situations = [alias_words(text) for text in procedure.situations]
-            units += situations
-            texts = [
-                *((self.NAME_WEIGHT, words) for words in units[: len(units) - len(situations)]),
-                *((self.SITUATION_WEIGHT, words) for words in situations),
-                (self.SUMMARY_WEIGHT, words_of(procedure.summary)),
-                (self.FIELD_WEIGHT, words_of(procedure.field)),
-            ]
-            for weight, words in texts:
-                for word in words:
-                    if word:
-                        word_counts[word] = word_counts.get(word, 0) + 1
-                for term in _terms(words):
-                    posting = postings.setdefault(term, {})
-                    if posting.get(doc, 0.0) < weight:
-                        posting[doc] = weight
-            doc_units.append([_terms(words) for words in units if words])
-            named = units[: len(units) - len(situations)]
-            doc_variants.append(
-                frozenset(v for words in named for v in _terms(words) if v in variants)
+        docs = [
+            _Doc(
+                code=p.code,
+                name=p.name,
+                curated=p.curated,
+                # Aliases are written the way villagers ask, so they are rewritten like questions.
+                named=[
+                    words_of(p.name),
+                    *(alias_words(alias) for alias in p.aliases),
+                    *(alias_words(spoken) for spoken in p.spoken),
+                    *(words_of(old) for old in old_names.get(p.code, ())),
+                ],
+                # A situation ("bố mới mất tuần trước") is a story, not a name: it counts a
+                # little less than a name, and it may be covered in part.
+                situations=[alias_words(text) for text in p.situations],
+                weaker=[
+                    (self.SUMMARY_WEIGHT, words_of(p.summary)),
+                    (self.FIELD_WEIGHT, words_of(p.field)),
+                ],
             )
+            for p in procedures
+        ]
+        self._index = index = _Index(docs, self.NAME_WEIGHT, self.SITUATION_WEIGHT, variants)
+        self._codes = index.codes
+        self._names = index.names
+        self._curated = index.curated
+        self._variants = index.variants
 
         # How the catalogue spells its words and neighbouring pairs, marks and tones kept: a
         # question typed with marks says "công nhân" (a worker), which folds like the
@@ -187,36 +284,13 @@ class Searcher:
                     folded_pairs.add(folded)
         self._spelt_words = frozenset(spelt_words)
         self._spelt_pairs = frozenset(spelt_pairs)
-        self._folded_pairs = frozenset(folded_pairs & set(postings))
+        self._folded_pairs = frozenset(folded_pairs & set(index.postings))
 
         # A topic the commune does not handle is let through when the procedure's own words
         # are about it ("trình báo mất hộ chiếu"), not when a situation mentions it in passing
         # ("... nhưng có hộ chiếu").
         outside = self._synonyms.outside_topics
         self._topics = [outside(" ".join([p.name, *p.aliases, *p.spoken])) for p in procedures]
-        count = max(len(procedures), 1)
-        self._postings = postings
-        self._variants = doc_variants
-        self._idf = {
-            term: math.log(1.0 + (count - len(p) + 0.5) / (len(p) + 0.5))
-            for term, p in postings.items()
-        }
-        self._unknown_idf = math.log(1.0 + (count + 0.5) / 0.5)
-        # Per procedure: which of its names, aliases and situations each term is in, and what
-        # each of those weighs, so covering is a walk over the question's terms, not the units.
-        self._unit_totals = [
-            [sum(self._idf[t] for t in set(terms)) for terms in units] for units in doc_units
-        ]
-        self._lightest = [
-            min((t for t in totals if t), default=math.inf) for totals in self._unit_totals
-        ]
-        self._unit_terms: list[dict[str, tuple[int, ...]]] = []
-        for units in doc_units:
-            where: dict[str, list[int]] = {}
-            for index, terms in enumerate(units):
-                for term in dict.fromkeys(terms):
-                    where.setdefault(term, []).append(index)
-            self._unit_terms.append({term: tuple(found) for term, found in where.items()})
         rule_words = dict.fromkeys(self._synonyms.vocabulary(), 1)
         rule_pairs = [
             f"{a} {b}"
@@ -224,12 +298,36 @@ class Searcher:
             for phrase in (*rules.keys(), *rules.values())
             for a, b in itertools.pairwise(phrase)
         ]
-        pairs = [term for term in postings if " " in term]
+        pairs = [term for term in index.postings if " " in term]
         self._typos = TypoCorrector(
-            rule_words | word_counts,
+            rule_words | index.word_counts,
             pairs=[*pairs, *rule_pairs],
             stop=self._synonyms.stop,
             spellings=letters_of,
+        )
+
+        # Other offices' procedures, by their names and fields, read like the catalogue's. A
+        # question's words are corrected towards the catalogue's only, never towards theirs.
+        ours = {p.code for p in everything} | set(successor)
+        others = [
+            o for o in (load_elsewhere() if elsewhere is None else elsewhere) if o.code not in ours
+        ]
+        self._other = {o.code: o for o in others}
+        self._elsewhere = _Index(
+            [
+                _Doc(
+                    code=o.code,
+                    name=o.name,
+                    curated=False,
+                    named=[words_of(o.name)],
+                    situations=[],
+                    weaker=[(self.FIELD_WEIGHT, words_of(o.field))],
+                )
+                for o in others
+            ],
+            self.NAME_WEIGHT,
+            self.SITUATION_WEIGHT,
+            variants,
         )
 
     def _misread_pairs(self, query: str) -> frozenset[str]:
@@ -275,8 +373,7 @@ class Searcher:
         return self._synonyms.query_words(text, self._typos.correct_all, breaks=True)
 
     def _terms_of(self, words: list[str]) -> list[str]:
-        # Numbers the catalogue never mentions ("1990", "80 tuổi") say nothing about the procedure.
-        return _terms([w if not w.isdigit() or w in self._idf else BREAK for w in words])
+        return self._index.terms_of(words)
 
     def segments(self, query: str) -> list[list[str]]:
         """The parts of a message that are scored on their own: the whole, each clause, and
@@ -303,6 +400,24 @@ class Searcher:
         nothing when nothing fits well enough."""
         if limit <= 0:
             return []
+        return self._lookup(query, limit, name_other=False)[0]
+
+    def elsewhere(self, query: str) -> OtherProcedure | None:
+        hits, other = self._lookup(query, self.MAX_CHOICES, name_other=True)
+        if hits or other is None or other[0] < self.ELSEWHERE_NAMED:
+            return None
+        _, doc, terms = other
+        index = self._elsewhere
+        shared = sum(index.idf[t] for t in set(terms) if 0 in index.unit_terms[doc].get(t, ()))
+        if shared < self.ELSEWHERE_NAMED_COVER * index.unit_totals[doc][0]:
+            return None
+        return self._other[index.codes[doc]]
+
+    def _lookup(
+        self, query: str, limit: int, name_other: bool
+    ) -> tuple[list[SearchHit], tuple[float, int, list[str]] | None]:
+        """The hits, and the best other office's procedure with its score when it took the
+        question away (or, with ``name_other``, when nothing in the catalogue answers)."""
         best: dict[int, float] = {}
         segments = self.segments(query)
         misread = self._misread_pairs(query)
@@ -316,7 +431,7 @@ class Searcher:
         whole_weight = 0.0
         for i, words in enumerate(segments):
             terms = self._terms_of(words)
-            weight = sum(self._idf.get(t, 0.0) for t in terms)
+            weight = sum(self._index.idf.get(t, 0.0) for t in terms)
             if i == 0:
                 whole_weight = weight
                 discount = 1.0
@@ -340,7 +455,7 @@ class Searcher:
             key=lambda hit: (-hit[0], not hit[1], hit[2]),
         )
         if not hits:
-            return []
+            return [], self._other_office(segments, 0.0, None) if name_other else None
         top = hits[0][0]
         if top < self.OUTSIDE_SURE:
             # A topic the commune does not handle ("vay tiền", "hộ chiếu") refuses the question,
@@ -356,26 +471,74 @@ class Searcher:
                     fixed = self._typos.correct_all(words, letters)
                     topics = self._synonyms.outside_topics(" ".join(fixed))
             if topics - self._topics[hits[0][3]]:
-                return []
+                return [], self._other_office(segments, 0.0, None) if name_other else None
+            # Another office's procedure that fits better and explains what the commune's does
+            # not ("nhập quốc tịch" beside the foreign birth registration's "người nước ngoài").
+            other = self._other_office(segments, top, hits[0][3])
+            if other is not None:
+                return [], other
         sure = top >= self.THRESHOLD
         floor = top - (self.CHOICE_MARGIN if sure else self.SUGGEST_MARGIN)
-        return [
+        found = [
             SearchHit(code=code, name=self._names[doc], score=min(score, 1.0), sure=sure)
             for score, _, code, doc in hits[: min(limit, self.MAX_CHOICES)]
             if score >= floor
         ]
+        return found, None
+
+    def _other_office(
+        self, segments: list[list[str]], top: float, ours: int | None
+    ) -> tuple[float, int, list[str]] | None:
+        """(score, procedure, terms of the part it fits) of the other office's procedure that
+        fits the message at least ELSEWHERE_MIN and ``top``, each part of the message counted
+        as in ``_lookup``, when it explains words worth ELSEWHERE_EXTRA that the catalogue's
+        procedure ``ours`` does not (any words, with ``ours`` None); None when there is none."""
+        index = self._elsewhere
+        if not index.codes:
+            return None
+        floor = max(self.ELSEWHERE_MIN, top)
+        found: tuple[float, int, list[str]] | None = None
+        whole_weight = 0.0
+        for i, words in enumerate(segments):
+            terms = index.terms_of(words)
+            weight = sum(index.idf.get(t, 0.0) for t in terms)
+            if i == 0:
+                whole_weight = weight
+                discount = 1.0
+            else:
+                held = min(1.0, weight / whole_weight) if whole_weight else 1.0
+                discount = self.SEGMENT_DISCOUNT - self.SEGMENT_SHORT * (1.0 - held)
+            for doc, score in self._score(terms, floor / discount, index=index).items():
+                score *= discount
+                if score >= floor and (found is None or score > found[0]):
+                    found = (score, doc, terms)
+        if found is None:
+            return None
+        score, doc, terms = found
+        commune = self._index.postings
+        extra = sum(
+            index.idf[t]
+            for t in terms
+            if doc in index.postings.get(t, {}) and (ours is None or ours not in commune.get(t, {}))
+        )
+        return found if extra >= self.ELSEWHERE_EXTRA else None
 
     def _score(
-        self, terms: list[str], at_least: float = 0.0, misread: frozenset[str] = frozenset()
+        self,
+        terms: list[str],
+        at_least: float = 0.0,
+        misread: frozenset[str] = frozenset(),
+        index: _Index | None = None,
     ) -> dict[int, float]:
         """Procedure -> score for one part of a message, for those at or above ``at_least``
-        and SUGGEST. ``misread`` pairs (see ``_misread_pairs``) weigh in the question but
-        match nothing."""
+        and SUGGEST, over the catalogue's index (or ``index``). ``misread`` pairs (see
+        ``_misread_pairs``) weigh in the question but match nothing."""
+        index = index if index is not None else self._index
         floor = max(at_least, self.SUGGEST)
         total = 0.0
         known: list[tuple[float, str]] = []
         for term in terms:
-            term_idf = self._idf.get(term)
+            term_idf = index.idf.get(term)
             if term_idf is not None and term in misread:
                 total += term_idf * self.PAIR_WEIGHT
             elif term_idf is not None:
@@ -384,7 +547,7 @@ class Searcher:
             elif term.isalpha() and " " not in term:
                 # An unknown word is probably what the question is about; unknown pairs are
                 # normal ("khai sinh con") and unknown numbers ("1990") are noise.
-                total += self.UNKNOWN_WEIGHT * self._unknown_idf
+                total += self.UNKNOWN_WEIGHT * index.unknown_idf
         if not known:
             return {}
 
@@ -399,7 +562,7 @@ class Searcher:
         paired: set[int] = set()
         admitting = True
         for weight, term in known:
-            posting = self._postings[term]
+            posting = index.postings[term]
             if admitting and left < needed:
                 # From here on no new procedure can pass, and one found so far passes only if
                 # the terms left can still lift it: drop the others before walking on.
@@ -426,22 +589,22 @@ class Searcher:
                             paired.add(doc)
             left -= weight
 
-        query_idf = [(term, self._idf[term]) for _, term in known]
+        query_idf = [(term, index.idf[term]) for _, term in known]
         query_total = sum(w for _, w in query_idf)
         general = 1.0 - self.SPECIFICITY
         scores: dict[int, float] = {}
         for doc, weight in matched.items():
             share = weight / total
-            bonus = self.CURATED_BONUS if self._curated[doc] else 0.0
+            bonus = self.CURATED_BONUS if index.curated[doc] else 0.0
             if share + bonus < floor:
                 continue
             # Covering is at most what the question's terms weigh against the lightest name.
-            most = min(1.0, query_total / self._lightest[doc])
+            most = min(1.0, query_total / index.lightest[doc])
             if share * (general + self.SPECIFICITY * most) + bonus < floor:
                 continue
-            unit_totals = self._unit_totals[doc]
+            unit_totals = index.unit_totals[doc]
             shared = [0.0] * len(unit_totals)
-            unit_terms = self._unit_terms[doc]
+            unit_terms = index.unit_terms[doc]
             for term, w in query_idf:
                 for unit in unit_terms.get(term, ()):
                     shared[unit] += w

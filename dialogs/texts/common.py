@@ -7,6 +7,7 @@ Plain words for an elderly villager reading on a cheap phone: short lines, no ja
 from __future__ import annotations
 
 from dialogs.context import CommuneFacts
+from knowledge.model import OtherProcedure
 
 # --- Buttons -------------------------------------------------------------------------------
 
@@ -86,9 +87,31 @@ def dont_know(commune: CommuneFacts) -> str:
         "Tôi chưa biết thủ tục này. Bạn thử gõ cách khác, hoặc xem thủ tục theo lĩnh vực, "
         "hoặc hỏi cán bộ."
     )
-    if commune.hotline:
-        text += f"\nĐiện thoại của {commune.name}: {commune.hotline}"
-    return text
+    return text + _hotline(commune)
+
+
+_OTHER_NAME_LENGTH = 120  # national procedures' names run to 300 characters
+
+
+def done_elsewhere(other: OtherProcedure, commune: CommuneFacts) -> str:
+    """A question about another office's procedure: not done here, and who does it."""
+    name = other.name
+    if len(name) > _OTHER_NAME_LENGTH:
+        name = name[:_OTHER_NAME_LENGTH].rsplit(" ", 1)[0].rstrip(",;:(") + "…"
+    # "Not in this commune's list", not "not done at the commune": the portal's list of
+    # offices may name the commune police too ("Công an cấp Xã, Cục cảnh sát giao thông").
+    who = f", do {other.office} giải quyết" if other.office else ""
+    text = (
+        f"Thủ tục này không có trong danh mục của {commune.name}. Trên Cổng Dịch vụ công "
+        f"quốc gia, thủ tục gần nhất là «{name}»{who}.\n"
+        "Nếu bạn hỏi việc khác, bạn thử gõ cách khác, hoặc xem thủ tục theo lĩnh vực, "
+        "hoặc hỏi cán bộ."
+    )
+    return text + _hotline(commune)
+
+
+def _hotline(commune: CommuneFacts) -> str:
+    return f"\nĐiện thoại của {commune.name}: {commune.hotline}" if commune.hotline else ""
 
 
 THANKS_REPLY = "Dạ, không có gì ạ. Bạn cần hỏi gì thêm cứ nhắn cho tôi nhé."

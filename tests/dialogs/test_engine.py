@@ -8,10 +8,12 @@ from hypothesis import strategies as st
 from dialogs.engine import field_key
 from dialogs.model import Attachment, Inbound, ListDossiers
 from dialogs.texts import common as texts
+from knowledge.model import OtherProcedure
 from tests.dialogs.transcript import (
     BIRTH,
     BIRTH_AGAIN,
     CUSTOMS,
+    DEFAULT_ANSWERS,
     DIALOG,
     KEY,
     MARRIAGE,
@@ -103,6 +105,45 @@ def test_unknown_question_says_so_and_offers_ways_on() -> None:
     assert "Tôi chưa biết thủ tục này" in chat.text
     assert "0220 3 755 123" in chat.text
     assert chat.labels == ["Xem thủ tục theo lĩnh vực", "Gặp cán bộ", "Menu chính"]
+
+
+def test_a_question_about_another_offices_procedure_is_told_who_does_it() -> None:
+    passport = OtherProcedure(
+        code="1.001456",
+        name="Cấp hộ chiếu phổ thông ở trong nước (thực hiện tại cấp tỉnh)",
+        field="Quản lý xuất nhập cảnh",
+        office="Công an cấp Tỉnh",
+    )
+    search = FakeSearch(dict(DEFAULT_ANSWERS), elsewhere={"làm hộ chiếu cho con": passport})
+    chat = Chat(make_context(search=search))
+    chat.say("/start")
+    chat.say("làm hộ chiếu cho con")
+    assert chat.text.startswith("Thủ tục này không có trong danh mục của Xã Thái Tân.")
+    assert (
+        "thủ tục gần nhất là «Cấp hộ chiếu phổ thông ở trong nước (thực hiện tại cấp tỉnh)», "
+        "do Công an cấp Tỉnh giải quyết." in chat.text
+    )
+    assert "Tôi chưa biết thủ tục này" not in chat.text
+    assert "0220 3 755 123" in chat.text
+    assert chat.labels == ["Xem thủ tục theo lĩnh vực", "Gặp cán bộ", "Menu chính"]
+
+
+def test_another_offices_long_name_is_cut_at_a_word_and_no_office_is_made_up() -> None:
+    customs = OtherProcedure(
+        code="1.000005",
+        name="Hải quan đối với khí, nguyên liệu xuất khẩu, nhập khẩu bằng đường ống chuyên dụng "
+        "của thương nhân xuất khẩu và các thương nhân nhập khẩu theo biên bản thỏa thuận",
+        field="Hải quan",
+        office="",
+    )
+    search = FakeSearch(dict(DEFAULT_ANSWERS), elsewhere={"khí đường ống": customs})
+    chat = Chat(make_context(search=search))
+    chat.say("/start")
+    chat.say("khí đường ống")
+    named = chat.text.split("«", 1)[1].split("»", 1)[0]
+    assert named.endswith("…") and len(named) <= 121
+    assert customs.name.startswith(named[:-1])
+    assert f"«{named}»." in chat.text  # no office named when the portal names none
 
 
 def test_hits_the_catalogue_no_longer_has_count_as_not_known() -> None:

@@ -25,6 +25,7 @@ from knowledge.model import (
     FilingForm,
     FormField,
     LegalRef,
+    OtherProcedure,
     Paper,
     Procedure,
 )
@@ -110,13 +111,21 @@ PROCEDURES = (BIRTH, BIRTH_AGAIN, MARRIAGE, COPY, *CUSTOMS, *SMALL_FIELDS)
 class FakeSearch:
     """Answers from a fixed table and records what it was asked."""
 
-    def __init__(self, answers: dict[str, list[SearchHit]] | None = None) -> None:
+    def __init__(
+        self,
+        answers: dict[str, list[SearchHit]] | None = None,
+        elsewhere: dict[str, OtherProcedure] | None = None,
+    ) -> None:
         self.answers = answers or {}
+        self.others = elsewhere or {}
         self.queries: list[str] = []
 
     def search(self, query: str, limit: int = 3) -> list[SearchHit]:
         self.queries.append(query)
         return self.answers.get(query, [])[:limit]
+
+    def elsewhere(self, query: str) -> OtherProcedure | None:
+        return None if self.answers.get(query) else self.others.get(query)
 
 
 def hit(procedure: Procedure, score: float) -> SearchHit:
