@@ -104,8 +104,7 @@ def done_elsewhere(other: OtherProcedure, commune: CommuneFacts) -> str:
     text = (
         f"Thủ tục này không có trong danh mục của {commune.name}. Trên Cổng Dịch vụ công "
         f"quốc gia, thủ tục gần nhất là «{name}»{who}.\n"
-        "Nếu bạn hỏi việc khác, bạn thử gõ cách khác, hoặc xem thủ tục theo lĩnh vực, "
-        "hoặc hỏi cán bộ."
+        "Nếu bạn hỏi việc khác, bạn thử gõ cách khác hoặc hỏi cán bộ."
     )
     return text + _hotline(commune)
 
