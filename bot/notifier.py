@@ -16,7 +16,9 @@ is not sent twice. :class:`Notifier` claims the rows of the channels this proces
    (the lease brings the row back) and sends again only the notices in flight at that moment
    (pushed, their commit not finished: at most ``concurrency`` plus one commit's worth).
    When ``prepare`` has no words (an announcement to a chat that opted out since), the row is
-   marked done unsent.
+   marked done unsent. Words the channel keeps for the citizen's next visit (a web chat with
+   no page open) are done too, and the row's payload names where they wait (``"kept"``), so
+   the console tells them from those read (storage.announcements).
 
 A failed push is retried with backoff; after ``max_attempts`` the row is parked. Different
 chats are worked side by side (``concurrency``); the rows of one chat go in queue order.
@@ -51,7 +53,7 @@ from typing_extensions import Unpack
 
 from bot.outbox import LoopOptions, OutboxLoop
 from bot.pacing import Pacer, QuietHours
-from bot.push import Delivery
+from bot.push import Attempt, Delivery
 from dialogs.model import ConversationKey, Reply
 from storage.announcements import ANNOUNCEMENT
 from storage.outbox import NOTIFY_TOPIC, OutboxItem, notify_topic
@@ -87,6 +89,8 @@ class NoticeQueue(Protocol):
 
     async def mark_done_many(self, item_ids: Sequence[int], now: datetime) -> None: ...
 
+    async def mark_kept(self, item_id: int, kept: int, now: datetime) -> None: ...
+
     async def mark_failed(self, item_id: int, error: str, next_attempt_at: datetime) -> None: ...
 
     async def defer(self, item_id: int, until: datetime) -> None: ...
@@ -95,7 +99,7 @@ class NoticeQueue(Protocol):
 class PushDoor(Protocol):
     def channels(self) -> tuple[str, ...]: ...
 
-    async def deliver(self, key: ConversationKey, replies: Sequence[Reply]) -> Delivery: ...
+    async def attempt(self, key: ConversationKey, replies: Sequence[Reply]) -> Attempt: ...
 
 
 def notice_dedupe_key(event_id: int, channel: str, chat_id: str, user_id: str) -> str:
@@ -273,10 +277,17 @@ class Notifier(OutboxLoop):
             if pacer is not None:
                 await paced.enter_async_context(pacer.turn(prepared.key.chat_id))
             async with self._slots:
-                outcome = await self._push.deliver(prepared.key, prepared.replies)
+                attempt = await self._push.attempt(prepared.key, prepared.replies)
+        outcome = attempt.delivery
         if outcome is Delivery.SENT:
             await self._mark_done(item.id)
             log.info("%s sent on %s", describe(item.payload), channel)
+            return
+        if outcome is Delivery.KEPT and attempt.kept is not None:
+            # Done (never pushed again), and the row says where it waits to be read.
+            async with self._writes:
+                await self._notices.mark_kept(item.id, attempt.kept, self._clock())
+            log.info("%s kept on %s for the next visit", describe(item.payload), channel)
             return
         async with self._writes:
             await self._record(item, outcome, channel)

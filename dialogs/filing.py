@@ -873,6 +873,10 @@ def _submission(filing: FormTurn) -> SubmitDossier:
         ),
         "",
     )
+    own = fd.own_details(form, form.subject).get("name")
+    if not requester and for_self and own is not None and own.name in answers:
+        # No name of the filer's own is asked: for themselves, they are the subject.
+        requester = str(answers[own.name]["value"])
     filer = {
         "for_self": for_self,
         "relation": str(filer_value.get("relation", "")),

@@ -342,6 +342,20 @@ def counterpart(form: FilingForm, field: FormField) -> FormField | None:
     return next((f for f in form.fields if f.name == name and f.kind == field.kind), None)
 
 
+_OWN_KINDS = ("name", "id_number", "phone")
+
+
+def own_details(form: FilingForm, who: str) -> dict[str, FormField]:
+    """A party's own name, ID number and phone among the form's fields, by kind: the first
+    field of each kind that is ``who``'s (the owner's name, «Họ và tên người đăng ký tạm
+    trú», comes before the host's, «Họ và tên chủ nhà»); none for no party."""
+    found: dict[str, FormField] = {}
+    for field in form.fields:
+        if who and field.who == who and field.kind in _OWN_KINDS:
+            found.setdefault(field.kind, field)
+    return found
+
+
 def sync_parties(form: FilingForm, draft: dict[str, Any]) -> list[str]:
     """Fill the filer's party from the filer's own answers (and drop copies that no longer
     hold); the names of the fields newly filled."""

@@ -297,13 +297,17 @@ class FormTurn:
     def own_self(self, who: str) -> bool:
         """``who`` is the filer: the form's subject ("person"), after «Cho bản thân», or after
         the choice of the form's own relation question that makes the filer the subject
-        («Cho chính tôi»). A volunteer's «Cho bản thân» never is (the volunteer files for
-        someone else); a villager's «Cho chính tôi» is, and reads "bà con"."""
+        («Cho chính tôi»). A villager a volunteer files for is the subject of a form without
+        a relation question of its own (their details fill the subject's: see
+        ``dialogs.volunteer``), and of one whose relation answer says so («Cho chính tôi»):
+        their questions read "bà con"."""
         form = self.procedure.form
         if form is None or not who or who != form.subject:
             return False
         if fd.relation_field(form) is not None:
             return fd.party_of(form, self.draft) == who
+        if self.for_villager:
+            return True
         filer = self.draft["answers"].get(fd.FILER)
         value = filer.get("value") if isinstance(filer, dict) else None
         return isinstance(value, dict) and value.get("for_self") is True

@@ -410,9 +410,14 @@ def _start_filing(turn: Turn, code: str, record: dict[str, Any]) -> Step:
         "display": ftexts.for_other(VOLUNTEER_RELATION),
     }
     fd.set_status(draft, fd.FILER, fd.ANSWERED)
-    for field in procedure.form.fields:
+    form = procedure.form
+    # A form that asks no relation of its own is about the villager (FormTurn.own_self): their
+    # own name and ID number are the subject's («Họ và tên người đăng ký tạm trú»).
+    subject = fd.own_details(form, form.subject) if fd.relation_field(form) is None else {}
+    for field in form.fields:
         source = _PREFILLED_KINDS.get(field.kind)
-        if source is None or field.who not in ("requester", "") or not record.get(source):
+        theirs = field.who in ("requester", "") or subject.get(field.kind) is field
+        if source is None or not theirs or not record.get(source):
             continue
         item = fd.field_item(field.name)
         if item in draft["answers"]:
@@ -420,7 +425,6 @@ def _start_filing(turn: Turn, code: str, record: dict[str, Any]) -> Step:
         draft["answers"][item] = {"value": record[source], "display": record[source]}
         draft["answers"][item]["prefilled"] = True  # not a question the form will ask
         fd.set_status(draft, item, fd.ANSWERED)
-    form = procedure.form
     intro = ftexts.intro(procedure.name, len(form.photos))
     return FormTurn(turn, procedure, draft).ask([intro, texts.prefilled(str(record["name"]))])
 

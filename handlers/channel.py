@@ -27,6 +27,17 @@ class WindowClosed(Exception):
     window). Raised by :meth:`Channel.push`; retrying soon will not help."""
 
 
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What :meth:`Channel.push` answers when it took the replies but nobody has read them
+    yet: the web chat keeps words for a session with no page open until its next page
+    (storage.webchat.KEPT_FOR_PAGE). Not a failure to try again, and not a delivery either:
+    ``ref`` is the ``web_pushes`` row they wait in, whose ``taken_at`` says once a page took
+    them. True, as "nothing to try again" is."""
+
+    ref: int
+
+
 class TurnOutcome(Protocol):
     """What a turn gave: its replies, and whether the message had been handled already."""
 
@@ -78,10 +89,10 @@ class Channel(Protocol):
         """Its HTTP routes, mounted on the deployment's one web server."""
         ...
 
-    async def push(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
+    async def push(self, key: ConversationKey, replies: Sequence[Reply]) -> bool | Kept:
         """Write first: False when it cannot now (a file for a web session with no open
-        page, a network failure); may raise
-        :class:`WindowClosed`, or anything else for "try again later"."""
+        page, a network failure), :class:`Kept` when the replies wait for the person's next
+        visit; may raise :class:`WindowClosed`, or anything else for "try again later"."""
         ...
 
     async def fetch(self, attachment: Attachment) -> bytes:

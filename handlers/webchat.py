@@ -55,7 +55,7 @@ from starlette.types import Message
 
 from dialogs.model import Attachment, ConversationKey, Inbound, Media, Reply
 from dialogs.texts import webchat as texts
-from handlers.channel import Conversations, TurnOutcome, WebOptions
+from handlers.channel import Conversations, Kept, TurnOutcome, WebOptions
 from handlers.files import MAX_DOWNLOAD
 
 log = logging.getLogger(__name__)
@@ -458,12 +458,13 @@ class WebChatChannel:
 
     # --- sending -----------------------------------------------------------------------------
 
-    async def send(self, key: ConversationKey, replies: Sequence[Reply]) -> bool:
-        """Write first to a session: True when a page of it, on any worker, got the replies,
-        or when they are words only and wait for the session's next page (a citizen who
-        closed the chat reads the office's notice when they open it again, days later: the
-        cookie and the conversation last a year). Replies with a file (a receipt's PDF) need
-        an open page, since the file is kept for hours, not days: False, try again later."""
+    async def send(self, key: ConversationKey, replies: Sequence[Reply]) -> bool | Kept:
+        """Write first to a session: True when a page of it, on any worker, got the replies;
+        :class:`Kept` when they are words only and wait for the session's next page (a
+        citizen who closed the chat reads the office's notice when they open it again, days
+        later: the cookie and the conversation last a year). Replies with a file (a
+        receipt's PDF) need an open page, since the file is kept for hours, not days: False,
+        try again later."""
         tag = key.chat_id
         # Its own turn id, so the page scrolls to the top of this message.
         frames = await self.frames(tag, replies, f"push-{secrets.token_hex(6)}")
@@ -482,7 +483,7 @@ class WebChatChannel:
             if await self._pages.taken(push_id):
                 return True
         if words_only:
-            return True  # kept for the session's next page (storage.webchat.KEPT_FOR_PAGE)
+            return Kept(push_id)  # for the session's next page (storage.webchat.KEPT_FOR_PAGE)
         # Nobody took them: withdrawn, unless a worker took them just now.
         return not await self._pages.withdraw(push_id)
 

@@ -31,8 +31,14 @@ from dialogs.model import ConversationKey
 from storage.common import aware as _aware
 from storage.common import dialect_insert as _insert
 from storage.common import key_of as _key
-from storage.models import AnnouncementRow, AnnouncementSubscriptionRow, AuditLogRow, OutboxRow
-from storage.outbox import ANNOUNCE, announce_topic
+from storage.models import (
+    AnnouncementRow,
+    AnnouncementSubscriptionRow,
+    AuditLogRow,
+    OutboxRow,
+    WebPushRow,
+)
+from storage.outbox import ANNOUNCE, KEPT, announce_topic
 
 ASKED = "asked"
 OPTED_IN = "in"
@@ -75,12 +81,15 @@ class Announcement:
 @dataclass(frozen=True, slots=True)
 class Delivered:
     """Where an announcement's messages are: sent (or no longer owed: the chat opted out
-    before its turn), waiting for their turn (quiet hours, pacing), failed at least once."""
+    before its turn), kept for a web chat whose page is closed until the citizen opens it
+    (storage.webchat.KEPT_FOR_PAGE), waiting for their turn (quiet hours, pacing), failed at
+    least once."""
 
     recipients: int
     sent: int
     queued: int
     failed: int
+    kept: int = 0
 
 
 def _subscription(row: AnnouncementSubscriptionRow) -> Subscription:
@@ -352,27 +361,35 @@ class AnnouncementRepository:
             return [_announcement(r) for r in await session.scalars(stmt.limit(limit))]
 
     async def delivered(self, announcement: Announcement) -> Delivered:
-        """Sent, waiting and failed counts of an announcement's messages. Rows done are
-        purged after a while, so "sent" is what is no longer waiting."""
+        """Sent, kept, waiting and failed counts of an announcement's messages. Rows done are
+        purged after a while, so "sent" is what is no longer waiting, less what a web chat
+        keeps for a page nobody opened yet (its ``web_pushes`` row, named by the outbox row,
+        not yet taken; taken rows and those kept past KEPT_FOR_PAGE are swept)."""
+        ours = OutboxRow.dedupe_key.startswith(dedupe_prefix(announcement.id), autoescape=True)
         owed = (
             select(
                 func.count().label("owed"),
                 func.count(OutboxRow.last_error).label("failed"),
             )
-            .where(
-                OutboxRow.dedupe_key.startswith(dedupe_prefix(announcement.id), autoescape=True),
-                OutboxRow.done_at.is_(None),
-            )
+            .where(ours, OutboxRow.done_at.is_(None))
             .select_from(OutboxRow)
+        )
+        kept = (
+            select(func.count())
+            .select_from(OutboxRow)
+            .join(WebPushRow, WebPushRow.id == OutboxRow.payload[KEPT].as_integer())
+            .where(ours, OutboxRow.done_at.is_not(None), WebPushRow.taken_at.is_(None))
         )
         async with self._sessions() as session:
             found = (await session.execute(owed)).one()
+            waiting = int(await session.scalar(kept) or 0)
         owed_count, failed = int(found.owed or 0), int(found.failed or 0)
         return Delivered(
             recipients=announcement.recipients,
-            sent=max(0, announcement.recipients - owed_count),
+            sent=max(0, announcement.recipients - owed_count - waiting),
             queued=owed_count - failed,
             failed=failed,
+            kept=waiting,
         )
 
 

@@ -54,6 +54,11 @@ def announce_topic(channel: str) -> str:
     return f"{ANNOUNCE}:{channel}"
 
 
+# The payload key of a row done whose message waits for the citizen's next visit: the
+# ``web_pushes`` row it waits in (OutboxRepository.mark_kept).
+KEPT = "kept"
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int
@@ -186,6 +191,18 @@ class OutboxRepository:
                 .where(OutboxRow.id.in_(list(item_ids)))
                 .values(done_at=_aware(now, "now"), last_error=None)
             )
+
+    async def mark_kept(self, item_id: int, kept: int, now: datetime) -> None:
+        """Done, with the message waiting for the citizen's next visit: the payload names
+        where (``"kept"``: the web chat's ``web_pushes`` row), so a count can tell it from one
+        read (storage.announcements)."""
+        async with self._sessions.begin() as session:
+            row = await session.get(OutboxRow, item_id, with_for_update=True)
+            if row is None:
+                return
+            row.payload = {**row.payload, KEPT: kept}
+            row.done_at = _aware(now, "now")
+            row.last_error = None
 
     async def mark_failed(self, item_id: int, error: str, next_attempt_at: datetime) -> None:
         async with self._sessions.begin() as session:

@@ -1,10 +1,11 @@
 """The console's announcements: ``/console/announcements``.
 
 An officer writes an announcement for their commune (one message long), sees how many chats
-opted in will receive it, confirms, and then follows how many were sent, are waiting (quiet
-hours, pacing) or failed. A leader reads the list and the counts and sends nothing; another
-commune's announcement answers 404, a send to another commune 403. The preview and the send
-are audited (the send in the same transaction as its outbox rows: storage.announcements).
+opted in will receive it, confirms, and then follows how many were sent, are kept for a web
+chat until the citizen opens it again, are waiting (quiet hours, pacing) or failed. A leader
+reads the list and the counts and sends nothing; another commune's announcement answers 404, a
+send to another commune 403. The preview and the send are audited (the send in the same
+transaction as its outbox rows: storage.announcements).
 """
 
 from __future__ import annotations
@@ -180,6 +181,7 @@ def add_routes(
             counts=counts,
             author=found.author.removeprefix("console:"),
             done=message,
+            texts=texts,
         )
 
 

@@ -132,3 +132,20 @@ ANNOUNCE_NOBODY = "Chưa có người dân nào của xã đăng ký nhận thô
 ANNOUNCE_SENT = "Đã xếp thông báo để gửi tới {count} người; số đã gửi được cập nhật dưới đây."
 ANNOUNCE_AGAIN = "Thông báo này đã được gửi trước đó (bấm gửi hai lần): không gửi lại."
 ANNOUNCE_NONE = "Chưa có thông báo nào."
+# A web chat whose page is closed keeps the message for the citizen's next visit (up to 30
+# days): not delivered until they open the chat.
+ANNOUNCE_KEPT = "Chờ người dân mở trang chat"
+ANNOUNCE_COUNTS_NOTE = (
+    "Chờ người dân mở trang chat: người dân đã đóng trang chat trên web; thông báo hiện ra"
+    " khi họ mở lại (giữ tối đa 30 ngày). Chờ gửi: đang đến lượt, hoặc chờ hết giờ nghỉ đêm."
+    " Chưa gửi được: hệ thống sẽ thử lại."
+)
+
+
+def announce_line(recipients: int, *, sent: int, kept: int, queued: int, failed: int) -> str:
+    """An announcement's counts on one line of the list."""
+    parts = [f"{recipients} người nhận", f"đã gửi {sent}"]
+    if kept:
+        parts.append(f"chờ mở trang chat {kept}")
+    parts += [f"chờ gửi {queued}", f"chưa gửi được {failed}"]
+    return " · ".join(parts)

@@ -194,6 +194,7 @@ SUBJECTS: Final = {
     "deceased": "Người mất",
     "wife": "Bên nữ",
     "husband": "Bên nam",
+    "other_party": "Người bên kia",
 }
 SUBJECT_RECIPIENT: Final = "Người nhận"
 SUBJECT_VILLAGER: Final = "Bà con"
@@ -230,6 +231,7 @@ SECTION_TITLES: Final = {
     "deceased": "Người mất",
     "wife": "Bên nữ",
     "husband": "Bên nam",
+    "other_party": "Bên kia",
     "photos": "Ảnh giấy tờ",
     "delivery": "Nhận kết quả",
     "other": "Thông tin khác",

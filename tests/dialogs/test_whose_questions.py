@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dialogs import filing_draft as fd
 from dialogs import volunteer as flow
 from dialogs.filing_draft import relation_field
 from dialogs.texts import filing as texts
@@ -24,6 +25,11 @@ FORMS = ("1.004194", "1.002755", "1.001612")  # tạm trú, gia hạn tạm trú
 _YOU = re.compile(r"(?<![Hh]ai )\b[Bb]ạn\b")  # "hai bạn" (a couple) is not one person
 _THAT_PERSON = re.compile(r"\b[Nn]gười đó\b")
 _NAV = {texts.BTN_BACK, texts.BTN_SKIP, texts.BTN_HELP, texts.BTN_CANCEL, texts.BTN_MENU}
+# The villager a volunteer files for: name, ID number (a woman born in 1998), phone; their
+# birth date and sex, as the volunteer answers them when asked of «bà con».
+VILLAGER = ("trần thị hoa", "031198001234", "0912345678")
+VILLAGER_BORN, VILLAGER_SEX = "20/05/1998", "Nữ"
+_VILLAGER = re.compile(r"\b[Bb]à con\b")
 
 
 def curated(code: str) -> Procedure:
@@ -76,7 +82,7 @@ def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
     chat.say("/start")
     if role.startswith("volunteer"):
         chat.send(payload=f"{flow.STATUS}:approved:khai")
-        for typed in ("trần thị hoa", "031198001234", "0912345678", "đồng ý"):
+        for typed in (*VILLAGER, "đồng ý"):
             chat.say(typed)
         chat.send(payload=flow.CONSENTED)
         chat.send(payload=f"{flow.PICK}:{procedure.code}")
@@ -104,8 +110,13 @@ def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
             break
         field = _field(procedure, found[-1], asked)
         asked.append((field, found[-1]))
+        about_villager = role.startswith("volunteer") and bool(_VILLAGER.search(found[-1]))
         if field.parties:
             chat.press(relation_choice(procedure, field, role))
+        elif field.kind == "sex" and about_villager:
+            chat.press(VILLAGER_SEX)
+        elif field.kind == "date" and field.name.endswith("birth_date") and about_villager:
+            chat.say(VILLAGER_BORN)
         elif field.kind in ("choice", "sex", "yes_no"):
             chat.press(next(label for label in chat.labels if label not in _NAV))
         elif field.kind == "address":
@@ -123,11 +134,18 @@ def test_a_volunteer_is_never_asked_bạn_about_the_villagers_data(code: str) ->
     procedure = curated(code)
     assert procedure.form is not None
     asked = walk(procedure, "volunteer")
-    # Every question but the villager's phone (given before the form opened) was asked.
-    fields = {f.name for f, _ in asked}
-    assert fields == {f.name for f in procedure.form.fields if f.kind != "phone"}
+    # Every question but the villager's name, ID number and phone (given before the form
+    # opened) was asked, once; the villager's own are put as «bà con».
+    steps = ("xã, phường nào", "thôn, xóm")  # an address's later steps: the same question
+    fields = [f.name for f, line in asked if not any(step in line for step in steps)]
+    given = {f.name for f in procedure.form.fields if f.kind == "phone"}
+    given |= {f.name for f in fd.own_details(procedure.form, "person").values()}
+    assert sorted(fields) == sorted(f.name for f in procedure.form.fields if f.name not in given)
+    assert len(given) == 3
     addressed = [line for _, line in asked if _YOU.search(line)]
     assert addressed == []
+    birth = next(line for f, line in asked if f.name.endswith("birth_date"))
+    assert birth == "Bà con sinh ngày nào ạ?"
 
 
 @pytest.mark.parametrize("code", FORMS)
@@ -211,3 +229,25 @@ def test_the_filer_who_is_the_subject_is_asked_bạn_and_a_villager_bà_con(code
     assert [line for _, line in villager if _YOU.search(line)] == []
     about_villager = [line for f, line in villager if f.who == subject]
     assert [line for line in about_villager if _THAT_PERSON.search(line)] == []
+
+
+def _asking_for_whom() -> list[str]:
+    """The curated forms that ask «Cho bản thân hay cho người khác?» (no relation question of
+    their own)."""
+    catalogue = load_catalogue(DATA)
+    return sorted(
+        p.code
+        for p in catalogue.all()
+        if p.curated and p.form is not None and relation_field(p.form) is None
+    )
+
+
+@pytest.mark.parametrize("code", _asking_for_whom())
+def test_for_someone_else_no_ones_identity_is_asked_of_bạn(code: str) -> None:
+    """After «Cho người khác», a name, ID number, birth date, sex or address asked of «bạn»
+    would be the filer's own, typed into someone else's paper (1.012812 asked «Họ và tên của
+    bạn (người làm đơn)?», and the mediation petition carried the helper's name)."""
+    procedure = curated(code)
+    identity = ("name", "id_number", "date", "sex", "address")
+    other = walk(procedure, "other")
+    assert [line for f, line in other if f.kind in identity and _YOU.search(line)] == []

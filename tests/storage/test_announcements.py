@@ -19,6 +19,7 @@ from storage.announcements import AnnouncementRepository
 from storage.audit import AuditRepository
 from storage.models import AnnouncementRow, AuditLogRow, OutboxRow
 from storage.outbox import OutboxRepository
+from storage.webchat import WebPages
 
 NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 HOME, OTHER = "10642", "10660"
@@ -135,6 +136,30 @@ async def test_an_announcement_goes_to_the_communes_subscribers_once(
     assert (await repo.delivered(sent)).sent == 1
     assert [a.id for a in await repo.recent((HOME,))] == [web_only.id, sent.id]
     assert await repo.recent((OTHER,)) == []
+
+
+async def test_a_message_kept_for_a_closed_web_page_counts_as_sent_once_a_page_took_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repo = AnnouncementRepository(sessions)
+    await _subscribers(repo)
+    sent, _ = await repo.send(HOME, "Họp thôn.", actor="console:lan", submission_key="k", now=NOW)
+    outbox = OutboxRepository(sessions)
+    rows = {r.payload["chat_id"]: r for r in await outbox.pending()}
+    await outbox.mark_done(rows["t-1"].id, NOW)
+    # The web chat had no page open: the words wait in a web_pushes row for its next page.
+    pages = WebPages(sessions, "w")
+    push_id = await pages.post("w-3", [{"type": "reply", "text": "Họp thôn."}], NOW)
+    await outbox.mark_kept(rows["w-3"].id, push_id, NOW)
+    counts = await repo.delivered(sent)
+    assert (counts.sent, counts.kept, counts.queued, counts.failed) == (1, 1, 1, 0)
+    assert await outbox.pending() == [rows["z-2"]]  # kept is done: never pushed again
+    # The citizen opens the chat: a page takes the words, and the message is read.
+    assert [p.id for p in await pages.take(["w-3"], NOW + timedelta(days=2))] == [push_id]
+    counts = await repo.delivered(sent)
+    assert (counts.sent, counts.kept) == (2, 0)
+    await pages.sweep(NOW + timedelta(days=2, minutes=11))  # the taken row is forgotten
+    assert (await repo.delivered(sent)).sent == 2
 
 
 async def test_a_crash_half_way_through_the_fan_out_leaves_nothing_and_a_retry_sends_once(
