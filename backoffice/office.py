@@ -158,7 +158,7 @@ class OfficeService:
         procedure = self._catalogue.get(submission.procedure_code)
         if procedure is None:
             raise UnknownProcedure(submission.procedure_code)
-        days = procedure.processing_days or 0
+        days = procedure.processing_days
         ctx = self._context(actor or submission.filer_key.as_str(), role)
         opened = domain.receive(
             "", submission.commune_code, procedure.code, days, submission.result_delivery, ctx
@@ -177,7 +177,7 @@ class OfficeService:
                 if submission.on_behalf_of is None
                 else dict(submission.on_behalf_of),
                 due_date=opened.dossier.due_date,
-                processing_days=days,
+                processing_days=days or 0,
                 result_delivery=submission.result_delivery,
                 postal_address=None
                 if submission.postal_address is None

@@ -171,7 +171,8 @@ class ReceiptMaker:
 
         commune = self._settings.commune(dossier.commune_code)
         received_local = dossier.received_at.astimezone(self._tz)
-        appointment = dossier.due_date or received_local.date()
+        # No due date: the procedure states no time in working days, and none is promised.
+        appointment = dossier.due_date
         payment_qr = self.payment_qr(dossier, procedure)
         by_post = dossier.result_delivery == "post"
         fields = dossier.fields
@@ -186,7 +187,8 @@ class ReceiptMaker:
             or str(dossier.filer.get("phone", "")),
             procedure_name=procedure.name,
             papers=papers_sent(procedure, slots),
-            processing_days=procedure.processing_days or 0,
+            processing_days=procedure.processing_days if appointment is not None else None,
+            processing_text=procedure.processing_text,
             received_at=received_local,
             appointment_on=appointment,
             return_method="post" if by_post else "counter",

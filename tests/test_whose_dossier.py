@@ -62,9 +62,11 @@ def answer(question: str, example: str, kind: str, *, for_self: bool) -> str:
     return example
 
 
-async def file_it(app: App, tmp_path: Path, code: str, *, for_self: bool) -> tuple[str, list[str]]:
+async def file_it(
+    app: App, tmp_path: Path, code: str, *, for_self: bool, said: list[str] | None = None
+) -> tuple[str, list[str]]:
     """File ``code`` through the chat, for oneself or for one's father; the dossier's code and
-    every question asked."""
+    every question asked (and the chat's answer to the filing appended to ``said``)."""
     procedure = app.knowledge.catalogue.get(code)
     assert procedure is not None and procedure.form is not None
     fields = procedure.form.fields
@@ -111,6 +113,8 @@ async def file_it(app: App, tmp_path: Path, code: str, *, for_self: bool) -> tup
     await chat.press(ftexts.BTN_SEND)
     codes = re.findall(r"Mã hồ sơ: (\S+)", chat.text)
     assert codes, "\n".join(chat.log)
+    if said is not None:
+        said.append(chat.text)
     return codes[0], asked
 
 
@@ -228,3 +232,28 @@ async def test_a_volunteer_gives_the_villagers_name_and_id_once_and_the_dossier_
     assert dossier.fields["person_birth_date"] == "1998-05-20"
     assert dossier.fields["phone"] == "0912345678"
     assert dossier.on_behalf_of is not None and dossier.on_behalf_of["name"] == "Trần Thị Hoa"
+
+
+async def test_a_mediation_promises_no_date_its_law_does_not_give(
+    settings: Settings, knowledge: Knowledge, tmp_path: Path
+) -> None:
+    # 30 days by post, 40 in person: not a count of working days, so no appointment is made
+    # up (the receipt used to say «trong ngày» with today's date).
+    await upgrade(settings.database.url)
+    said: list[str] = []
+    async with build_app(settings, knowledge, deliver=False) as app:
+        number, _ = await file_it(app, tmp_path, MEDIATION, for_self=True, said=said)
+        dossier = await app.dossiers.by_code(number)
+        assert dossier is not None
+        procedure = app.knowledge.catalogue.get(MEDIATION)
+        assert procedure is not None and procedure.processing_days is None
+        receipt = ReceiptMaker(app.settings, app.knowledge.catalogue).draw(dossier, procedure)
+    assert dossier.due_date is None
+    assert "Ngày hẹn trả kết quả" not in said[0]
+    assert f"Thời gian giải quyết: {procedure.processing_text}" in said[0]
+    assert ".." not in said[0]
+    assert "Cán bộ sẽ báo bạn ngày trả kết quả sau khi xem xét hồ sơ." in said[0]
+    text = pdf_text(receipt.documents[0].data)
+    assert "theo quy định là: 30 ngày nếu gửi đơn qua bưu điện" in text
+    assert "trả kết quả giải quyết hồ sơ: cán bộ sẽ hẹn ngày trả sau khi xem xét hồ sơ" in text
+    assert "trong ngày" not in text

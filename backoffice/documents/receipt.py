@@ -49,9 +49,11 @@ class ReceiptData:
     applicant_phone: str
     procedure_name: str
     papers: tuple[str, ...]
-    processing_days: int
+    # None (and appointment_on None): the procedure states no time in working days; the slip
+    # gives ``processing_text`` and says the officer sets the date.
+    processing_days: int | None
     received_at: datetime
-    appointment_on: date
+    appointment_on: date | None
     return_method: ReturnMethod
     return_place: str
     unit_name: str = "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"
@@ -68,6 +70,7 @@ class ReceiptData:
     log_number: str = ""
     qr_text: str = ""
     copy_label: str = ""  # e.g. "Liên 2: giao người nộp hồ sơ"
+    processing_text: str = ""  # the procedure's own words on its time, e.g. "30 ngày nếu ..."
 
 
 def format_vnd(amount: int) -> str:
@@ -147,6 +150,10 @@ def _result_place(data: ReceiptData) -> str:
     return data.return_place or "Bộ phận tiếp nhận và trả kết quả"
 
 
+_NO_STATED_TIME = "theo quy định của thủ tục"
+_NO_DATE = "cán bộ sẽ hẹn ngày trả sau khi xem xét hồ sơ"
+
+
 def _time_line(moment: time | None, day: date) -> str:
     when = f"ngày {day:%d/%m/%Y}"
     if moment is None:
@@ -213,14 +220,19 @@ def _draw(pdf: FPDF, data: ReceiptData) -> None:
         pdf.multi_cell(pdf.epw - 5, _LINE, f"{number}) {paper}", align=Align.L, new_x=XPos.LMARGIN)
     _labelled(pdf, "2. Số lượng hồ sơ:", f"{data.dossier_sets:02d} (bộ)")
     days = data.processing_days
-    due_text = "trong ngày" if days == 0 else f"{days:02d} ngày làm việc"
+    if days is None:
+        due_text = data.processing_text or _NO_STATED_TIME
+    else:
+        due_text = "trong ngày" if days == 0 else f"{days:02d} ngày làm việc"
     _labelled(pdf, "3. Thời gian giải quyết hồ sơ theo quy định là:", due_text)
     received = data.received_at
     _labelled(pdf, "4. Thời gian nhận hồ sơ:", _time_line(received.time(), received.date()))
     _labelled(
         pdf,
         "5. Thời gian trả kết quả giải quyết hồ sơ:",
-        _time_line(data.appointment_time, data.appointment_on),
+        _NO_DATE
+        if data.appointment_on is None
+        else _time_line(data.appointment_time, data.appointment_on),
     )
     postage = _POSTAGE_NOTE if data.return_method == "post" else ""
     _labelled(pdf, "6. Đăng ký nhận kết quả tại:", _result_place(data), postage)

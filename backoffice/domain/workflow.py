@@ -295,24 +295,29 @@ def receive(
     code: str,
     commune_code: str,
     procedure_code: str,
-    processing_days: int,
+    processing_days: int | None,
     result_delivery: Literal["counter", "post"],
     ctx: Context,
 ) -> Outcome:
     """A new dossier, status ``received``, due on the appointment date (15:00 cut-off included).
+    ``processing_days`` None: the procedure states no time in working days (a mediation takes
+    30 to 40 days, a poverty review follows the yearly round), so no date is promised: the
+    dossier has no due date and the officer gives one.
 
     Unlike :func:`advance` this raises ``ValueError`` on bad input: there is no dossier yet to
     leave unchanged, and the caller is the service's own reception code, not a person.
     """
     if not _aware(ctx.now):
         raise ValueError("ctx.now must be timezone-aware")
-    if isinstance(processing_days, bool) or not isinstance(processing_days, int):
-        raise ValueError("processing_days must be a whole number of working days")
-    if processing_days < 0:
+    if processing_days is not None and (
+        isinstance(processing_days, bool) or not isinstance(processing_days, int)
+    ):
+        raise ValueError("processing_days must be a whole number of working days or None")
+    if processing_days is not None and processing_days < 0:
         raise ValueError("processing_days must be zero or more")
     if result_delivery not in ("counter", "post"):
         raise ValueError(f"result_delivery must be 'counter' or 'post', not {result_delivery!r}")
-    due = ctx.appointment(ctx.local_now, processing_days)
+    due = None if processing_days is None else ctx.appointment(ctx.local_now, processing_days)
     dossier = Dossier(
         code=code,
         commune_code=commune_code,
@@ -320,14 +325,14 @@ def receive(
         status=Status.RECEIVED,
         received_at=ctx.now,
         due_date=due,
-        processing_days=processing_days,
+        processing_days=processing_days or 0,
         result_delivery=result_delivery,
     )
     details: dict[str, Detail] = {
         "procedure_code": procedure_code,
         "processing_days": processing_days,
         "result_delivery": result_delivery,
-        "due_date": due.isoformat(),
+        "due_date": _iso(due),
     }
     event = Event(
         kind="received",
@@ -474,12 +479,15 @@ def _apply(
             answer = _clean_text(text)
             if keys is None or answer is None:
                 return _refused("invalid_input", error="files or text", **where)
-            due = _calendar(lambda: ctx.appointment(ctx.local_now, dossier.processing_days))
+            # The time counts again from the supplement; a dossier with no date keeps none.
+            due: date | str | None = None
+            if dossier.due_date is not None:
+                due = _calendar(lambda: ctx.appointment(ctx.local_now, dossier.processing_days))
             if isinstance(due, str):
                 return _refused("calendar_error", error=due, **where)
             dates: dict[str, Detail] = {
                 "old_due_date": _iso(dossier.due_date),
-                "due_date": due.isoformat(),
+                "due_date": _iso(due),
             }
             return (
                 dataclasses.replace(dossier, due_date=due),

@@ -26,12 +26,13 @@ def filed(
     code: str,
     procedure_name: str,
     received_at: datetime,
-    appointment_on: date,
+    appointment_on: date | None,
     by_post: bool,
     office: str,
     fee_text: str,
     payment_hint: str,
     fee_due: FeeDue | None = None,
+    processing_text: str = "",
 ) -> str:
     where = (
         "Kết quả sẽ được gửi qua bưu điện đến địa chỉ bạn đã khai (cước phí bưu chính do bạn trả)."
@@ -43,7 +44,10 @@ def filed(
         f"Mã hồ sơ: {code}",
         f"Thủ tục: {procedure_name}",
         f"Thời gian nhận: {received_at:%H:%M} ngày {received_at:%d/%m/%Y}",
-        f"Ngày hẹn trả kết quả: {weekday_name(appointment_on)}, {appointment_on:%d/%m/%Y}",
+        f"Ngày hẹn trả kết quả: {weekday_name(appointment_on)}, {appointment_on:%d/%m/%Y}"
+        if appointment_on is not None
+        else f"Thời gian giải quyết: {(processing_text or 'theo quy định').rstrip('. ')}. "
+        "Cán bộ sẽ báo bạn ngày trả kết quả sau khi xem xét hồ sơ.",
         where,
     ]
     if fee_text:

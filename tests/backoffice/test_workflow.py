@@ -93,6 +93,22 @@ def test_receive_sets_the_appointment_date_with_the_three_pm_cut_off() -> None:
     assert after.audit.target == "dossier:C-2"
 
 
+def test_a_procedure_with_no_stated_time_promises_no_date_even_after_a_supplement() -> None:
+    # A land mediation takes 30 to 40 days, not a count of working days: no appointment.
+    opened = receive("C-3", "25747", "1.012812", None, "counter", context(now=at(2026, 3, 9)))
+    assert opened.dossier.due_date is None
+    assert opened.events[0].details["due_date"] is None
+    dossier = walk(
+        received(processing_days=None, now=at(2026, 3, 9)),
+        (Accept(), Role.OFFICER),
+        (RequestSupplement(("Sơ đồ thửa đất",)), Role.OFFICER),
+    )
+    answered = ok(dossier, Supplemented(), context(Role.CITIZEN, at(2026, 3, 20, 10, 0)))
+    assert answered.dossier.status is Status.IN_PROGRESS
+    assert answered.dossier.due_date is None
+    assert answered.events[0].details["due_date"] is None
+
+
 def test_receive_refuses_a_naive_time_and_negative_days() -> None:
     naive = dataclasses.replace(OFFICER, now=OFFICER.now.replace(tzinfo=None))
     with pytest.raises(ValueError, match="aware"):

@@ -58,7 +58,7 @@ def bad_s10(serial: int) -> str:
 
 
 def received(
-    processing_days: int = 3,
+    processing_days: int | None = 3,
     result_delivery: str = "counter",
     now: datetime | None = None,
 ) -> Dossier:

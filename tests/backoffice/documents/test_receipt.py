@@ -99,6 +99,20 @@ def test_free_procedure_and_same_day() -> None:
     assert "theo quy định là: trong ngày" in text
 
 
+def test_no_stated_time_gives_the_procedures_words_and_no_date() -> None:
+    mediation = replace(
+        BASE,
+        procedure_name="Hòa giải tranh chấp đất đai",
+        processing_days=None,
+        appointment_on=None,
+        processing_text="30 ngày nếu gửi đơn qua bưu điện, 40 ngày nếu nộp trực tiếp.",
+    )
+    text = pdf_text(render_receipt_pdf(mediation))
+    assert "theo quy định là: 30 ngày nếu gửi đơn qua bưu điện, 40 ngày nếu nộp trực tiếp." in text
+    assert "5. Thời gian trả kết quả giải quyết hồ sơ: cán bộ sẽ hẹn ngày trả sau khi xem" in text
+    assert "trong ngày" not in text and "02/12/2026" not in text
+
+
 def test_long_list_of_papers_flows_onto_a_second_page() -> None:
     papers = tuple(
         f"Giấy tờ số {i} cần nộp kèm theo hồ sơ (bản sao có chứng thực)" for i in range(25)
