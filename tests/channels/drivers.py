@@ -583,6 +583,11 @@ class ZaloDriver:
             delivered,
         )
         self._seen = len(self._api.delivered)
+        if msg_id:
+            # The turn's screen is its answer: a notice pushed meanwhile may land between its
+            # messages (a receipt's caption before the answer, its file after it), and would
+            # pair the answer with that file as if it were the file's caption.
+            delivered = [d for d in delivered if d.reply_to == msg_id]
         screen = self._screen(delivered)
         self._buttons = screen.buttons
         self._by_words = any(
