@@ -414,6 +414,7 @@ def _start_filing(turn: Turn, code: str, record: dict[str, Any]) -> Step:
     # A form that asks no relation of its own is about the villager (FormTurn.own_self): their
     # own name and ID number are the subject's («Họ và tên người đăng ký tạm trú»).
     subject = fd.own_details(form, form.subject) if fd.relation_field(form) is None else {}
+    filled: set[str] = set()
     for field in form.fields:
         source = _PREFILLED_KINDS.get(field.kind)
         theirs = field.who in ("requester", "") or subject.get(field.kind) is field
@@ -425,8 +426,10 @@ def _start_filing(turn: Turn, code: str, record: dict[str, Any]) -> Step:
         draft["answers"][item] = {"value": record[source], "display": record[source]}
         draft["answers"][item]["prefilled"] = True  # not a question the form will ask
         fd.set_status(draft, item, fd.ANSWERED)
+        filled.add(field.kind)
     intro = ftexts.intro(procedure.name, len(form.photos))
-    return FormTurn(turn, procedure, draft).ask([intro, texts.prefilled(str(record["name"]))])
+    note = texts.prefilled(str(record["name"]), filled)  # only what was filled, or nothing
+    return FormTurn(turn, procedure, draft).ask([intro, *([note] if note else [])])
 
 
 # --- any chat: a handover code typed --------------------------------------------------------

@@ -276,7 +276,7 @@ async def test_a_volunteer_files_a_birth_registration_with_the_villagers_typed_c
         assert datetime.fromisoformat(consent[0].details["at"]) >= before
 
         await chat.send("khai sinh")
-        assert texts.prefilled("Trần Thị Hoa") in chat.text
+        assert texts.prefilled("Trần Thị Hoa", texts.PREFILLED_KINDS) in chat.text
         code = await fill_birth_form(chat, tmp_path)
 
         dossier = await app.dossiers.by_code(code)
@@ -346,7 +346,10 @@ async def test_a_refused_consent_or_a_volunteer_disabled_meanwhile_files_nothing
         assert texts.CONSENT_REFUSED in await chat.send("không")
         # A later filing of the volunteer's own is not in the villager's name.
         await chat.send(payload=f"file:{BIRTH}")
-        assert "Câu 1/" in chat.text and texts.prefilled("Trần Thị Hoa") not in chat.text
+        assert (
+            "Câu 1/" in chat.text
+            and texts.prefilled("Trần Thị Hoa", texts.PREFILLED_KINDS) not in chat.text
+        )
 
         # A photographed consent, then «Thôi»: the photo is forgotten, bytes and all.
         await chat.send(payload=flow.FILE_FOR)

@@ -186,7 +186,7 @@ async def test_a_volunteer_gives_the_villagers_name_and_id_once_and_the_dossier_
         chat.log.clear()  # the volunteer's own name and phone, asked when they applied
         await villager_consents(chat)
         await chat.send(payload=f"{flow.PICK}:{RESIDENCE}")
-        assert texts.prefilled("Trần Thị Hoa") in chat.text
+        assert texts.prefilled("Trần Thị Hoa", texts.PREFILLED_KINDS) in chat.text
         for _ in range(30):
             labels = [b.text for r in chat.replies for b in r.flat_buttons()]
             found = re.findall(r"Câu \d+/\d+: (.*)", chat.replies[-1].text)

@@ -195,25 +195,31 @@ SUBJECTS: Final = {
     "wife": "Bên nữ",
     "husband": "Bên nam",
     "other_party": "Người bên kia",
+    "couple": "Hai người",
 }
 SUBJECT_RECIPIENT: Final = "Người nhận"
 SUBJECT_VILLAGER: Final = "Bà con"
 _YOU = re.compile(r"(?<![Hh]ai )\b([Bb])ạn\b")
+_YOU_TWO = re.compile(r"\b([Hh])ai bạn\b")
 
 
 def for_villager(label: str) -> str:
-    """A filer's question put to the villager a volunteer files for: "bạn" → "bà con"
-    ("Hai bạn", a couple, is left as it is)."""
+    """A filer's question put to the villager a volunteer files for: "bạn" → "bà con", and
+    a couple's "hai bạn" → "hai người" (the volunteer holds the phone: «hai bà con» is no one)."""
+    label = _YOU_TWO.sub(lambda m: f"{m.group(1)}ai người", label)
     return _YOU.sub(lambda m: "Bà con" if m.group(1) == "B" else "bà con", label)
 
 
 _THAT_PERSON = re.compile(r"\b([Nn])gười đó\b")
+_THOSE_TWO = re.compile(r"\b([Hh])ai người\b")
 
 
 def for_own_self(label: str) -> str:
     """A question about the person a dossier is for ("Người đó sinh ngày nào ạ?"), put to
-    that person filing for themselves: "người đó" → "bạn"."""
-    return _THAT_PERSON.sub(lambda m: "Bạn" if m.group(1) == "N" else "bạn", label)
+    that person filing for themselves: "người đó" → "bạn"; about a couple ("Hai người cần mấy
+    bản sao?"), put to one of the two: "hai người" → "hai bạn"."""
+    label = _THAT_PERSON.sub(lambda m: "Bạn" if m.group(1) == "N" else "bạn", label)
+    return _THOSE_TWO.sub(lambda m: f"{m.group(1)}ai bạn", label)
 
 
 def subject(who: str) -> str:

@@ -4,9 +4,10 @@ handing a dossier over to the villager's own chat with a one-time code."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from dialogs.texts.tracking import STATUS_NAMES
 
@@ -100,8 +101,18 @@ NO_PROCEDURE = (
 )
 
 
-def prefilled(name: str) -> str:
-    return f"Đã điền sẵn họ tên, số căn cước và số điện thoại của {name}."
+# What a volunteer typed of the villager, as the form's note names it (by the field's kind).
+PREFILLED_KINDS: Final = {"name": "họ tên", "id_number": "số căn cước", "phone": "số điện thoại"}
+
+
+def prefilled(name: str, kinds: Collection[str]) -> str:
+    """The note on what the volunteer's details filled in («Đã điền sẵn số điện thoại của …»),
+    in the order of PREFILLED_KINDS; "" when they filled nothing."""
+    shown = [word for kind, word in PREFILLED_KINDS.items() if kind in kinds]
+    if not shown:
+        return ""
+    listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} và {shown[-1]}"
+    return f"Đã điền sẵn {listed} của {name}."
 
 
 def filed_for(name: str, code: str) -> str:

@@ -83,7 +83,7 @@ def test_a_typed_consent_goes_to_bot_then_the_form_opens_filled_in_for_that_draf
     chat.send(payload=flow.CONSENTED)
     assert texts.ASK_PROCEDURE in chat.text
     chat.send(payload=f"{flow.PICK}:{real_birth().code}")
-    assert texts.prefilled("Trần Thị Hoa") in chat.text
+    assert texts.prefilled("Trần Thị Hoa", texts.PREFILLED_KINDS) in chat.text
     # Name and ID filled in, filer too: the form opens with its own relation question, put
     # to the villager, not to the volunteer holding the phone.
     assert chat.asked() == "requester_relation"

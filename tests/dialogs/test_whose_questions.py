@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,11 @@ def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
     """Answer every question of the form as ``role`` ("self", "other", "volunteer", and
     "volunteer-self" for a villager's «Cho chính tôi») until the
     photos or the review; each field asked, with every line that asked it."""
+    return walked(procedure, role)[1]
+
+
+def walked(procedure: Procedure, role: str) -> tuple[FormChat, list[tuple[FormField, str]]]:
+    """The chat of ``walk``, and what it asked."""
     chat = FormChat(procedures=(procedure,))
     chat.say("/start")
     if role.startswith("volunteer"):
@@ -110,7 +116,12 @@ def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
             break
         field = _field(procedure, found[-1], asked)
         asked.append((field, found[-1]))
-        about_villager = role.startswith("volunteer") and bool(_VILLAGER.search(found[-1]))
+        # The villager's own, put as «bà con», or the subject's their details filled in
+        # («Chủ hộ sinh ngày nào ạ?») with no relation asked: as the villager's ID number has them.
+        form = procedure.form
+        subject = form.subject if form is not None and relation_field(form) is None else ""
+        theirs = bool(_VILLAGER.search(found[-1])) or (bool(subject) and field.who == subject)
+        about_villager = role.startswith("volunteer") and theirs
         if field.parties:
             chat.press(relation_choice(procedure, field, role))
         elif field.kind == "sex" and about_villager:
@@ -126,7 +137,7 @@ def walk(procedure: Procedure, role: str) -> list[tuple[FormField, str]]:
             if field.kind == "date" and "chưa tới" in chat.replies[-1].text:
                 chat.say("01/02/2026")  # an example later than the test's clock
     assert not re.findall(r"Câu \d+/\d+", chat.replies[-1].text), "the walk did not finish"
-    return asked
+    return chat, asked
 
 
 @pytest.mark.parametrize("code", FORMS)
@@ -251,3 +262,77 @@ def test_for_someone_else_no_ones_identity_is_asked_of_bạn(code: str) -> None:
     identity = ("name", "id_number", "date", "sex", "address")
     other = walk(procedure, "other")
     assert [line for f, line in other if f.kind in identity and _YOU.search(line)] == []
+
+
+# A marriage's questions about both spouses said «hai bạn» to whoever filed, so a mother
+# filing «Cho người khác» for her son was asked «Trước đây hai bạn đăng ký kết hôn ở xã nào?»,
+# and a volunteer «Hai bạn cần mấy bản sao …?». They are the couple's (who = "couple"): «hai
+# người», «hai bạn» for one of the two filing for themselves; the phone stays the filer's.
+COUPLE = {"1.000894": "copies", "1.004746": "previous_registration"}
+_YOU_TWO = re.compile(r"\b[Hh]ai bạn\b")
+
+
+@pytest.mark.parametrize("code", sorted(COUPLE))
+def test_a_marriage_says_hai_bạn_only_to_one_of_the_two(code: str) -> None:
+    procedure = curated(code)
+    own = dict((f.name, line) for f, line in walk(procedure, "self"))
+    other = dict((f.name, line) for f, line in walk(procedure, "other"))
+    volunteer = dict((f.name, line) for f, line in walk(procedure, "volunteer"))
+    about_couple = COUPLE[code]
+    assert _YOU_TWO.search(own[about_couple]) and "hai người" not in own[about_couple].lower()
+    for asked in (other, volunteer):
+        assert [line for line in asked.values() if _YOU_TWO.search(line)] == []
+        assert "hai người" in asked[about_couple].lower()
+    # For someone else «bạn» is the filer: only their phone says it; the volunteer, holding
+    # the phone, is not asked it (the villager's was typed first) nor called «bạn».
+    assert [name for name, line in other.items() if _YOU.search(line)] == ["phone"]
+    assert "hai" in other["phone"] and "phone" not in volunteer
+    assert [line for line in volunteer.values() if _YOU.search(line)] == []
+
+
+# The yearly poverty-household reviews are about the household (subject = "person"): the
+# villager's name and ID number a volunteer typed first are its head's, not asked again.
+HOUSEHOLD = ("1.011606", "1.011607")
+
+
+@pytest.mark.parametrize("code", HOUSEHOLD)
+def test_a_volunteers_villager_is_the_household_head_of_a_poverty_review(code: str) -> None:
+    procedure = curated(code)
+    assert procedure.form is not None
+    chat, asked = walked(procedure, "volunteer")
+    given = {"head_name", "head_id_number", "phone"}
+    assert {f.name for f, _ in asked} == {f.name for f in procedure.form.fields} - given
+    assert texts.section_button("other") in chat.labels  # the review
+    chat.press(texts.section_button("other"))
+    shown = chat.replies[-1].text
+    assert "• Họ và tên chủ hộ: Trần Thị Hoa" in shown
+    assert f"• Số căn cước của chủ hộ: {VILLAGER[1]}" in shown
+    assert "Sửa: Họ và tên chủ hộ" in chat.labels
+
+
+def _opened_by_volunteer(procedure: Procedure) -> str:
+    chat = FormChat(procedures=(procedure,))
+    chat.say("/start")
+    chat.send(payload=f"{flow.STATUS}:approved:khai")
+    for typed in (*VILLAGER, "đồng ý"):
+        chat.say(typed)
+    chat.send(payload=flow.CONSENTED)
+    chat.send(payload=f"{flow.PICK}:{procedure.code}")
+    return "\n".join(r.text for r in chat.last.replies)
+
+
+def test_the_volunteers_note_names_only_what_their_details_filled() -> None:
+    """A marriage asks the villager's phone only: «Đã điền sẵn họ tên, số căn cước và số điện
+    thoại» said more than was filled (the spouses' names and ID numbers are still asked)."""
+    marriage = _opened_by_volunteer(curated("1.000894"))
+    assert "Đã điền sẵn số điện thoại của Trần Thị Hoa." in marriage
+    assert "họ tên" not in marriage and "Câu 1/" in marriage
+    residence = _opened_by_volunteer(curated("1.004194"))
+    assert "Đã điền sẵn họ tên, số căn cước và số điện thoại của Trần Thị Hoa." in residence
+    # A form asking none of the three says nothing was filled.
+    procedure = curated("1.004746")
+    assert procedure.form is not None
+    fields = tuple(f for f in procedure.form.fields if f.kind != "phone")
+    bare = replace(procedure, form=replace(procedure.form, fields=fields))
+    opened = _opened_by_volunteer(bare)
+    assert "Câu 1/" in opened and "Đã điền sẵn" not in opened
