@@ -323,17 +323,14 @@ def _cmd_catalogue_import(args: argparse.Namespace) -> int:
     report = import_portal(args.source, out)
     print(report.summary())
     if args.all_levels.is_file():
-        from knowledge.catalogue import load_catalogue
+        from knowledge.catalogue import ELSEWHERE_FILE, load_catalogue
         from knowledge.importer import import_elsewhere
 
         # The commune catalogue as it now is (imported and curated), so that what the commune
         # does is never listed as done elsewhere.
-        catalogue = load_catalogue(out.parent)
-        ours = {p.code for p in catalogue.all()} | {
-            old for p in catalogue.all() for old in p.replaces
-        }
-        written = import_elsewhere(args.all_levels, out.parent / "elsewhere.json", ours)
-        print(f"Wrote {written} procedures of other offices to {out.parent / 'elsewhere.json'}.")
+        path = out.parent / ELSEWHERE_FILE
+        written = import_elsewhere(args.all_levels, path, load_catalogue(out.parent))
+        print(f"Wrote {written} procedures of other offices to {path}.")
     return 0
 
 

@@ -113,7 +113,7 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
 def check_catalogue(data_dir: Path | None = None) -> list[Problem]:
     """Every problem in the catalogue files, in file order; empty when all is well."""
     procedures, problems = _read(data_dir or DATA_DIR)
-    _, elsewhere = _read_elsewhere(data_dir or DATA_DIR, {p.code for p in procedures})
+    _, elsewhere = _read_elsewhere(data_dir or DATA_DIR, Catalogue(procedures))
     return [*problems, *_same_for_search(procedures), *elsewhere]
 
 
@@ -121,23 +121,20 @@ ELSEWHERE_FILE = "elsewhere.json"
 _ELSEWHERE_KEYS = ("code", "field", "name", "office")
 
 
-def load_elsewhere(
-    data_dir: Path | None = None, catalogue: Catalogue | None = None
-) -> tuple[OtherProcedure, ...]:
-    """The procedures other offices carry out (``elsewhere.json``), leaving out any code that
-    ``catalogue`` has (a procedure curated later belongs to the commune after all). No file: none.
+def load_elsewhere(data_dir: Path | None = None) -> tuple[OtherProcedure, ...]:
+    """The procedures other offices carry out (``elsewhere.json``); none without the file.
+    Search leaves out any code its catalogue has (a procedure curated later is the commune's).
 
     Raises ``CatalogueError`` when the file is wrong.
     """
-    ours = {p.code for p in catalogue.all()} if catalogue is not None else set()
-    found, problems = _read_elsewhere(data_dir or DATA_DIR, set())
+    found, problems = _read_elsewhere(data_dir or DATA_DIR, Catalogue(()))
     if problems:
         raise CatalogueError(problems)
-    return tuple(p for p in found if p.code not in ours)
+    return tuple(found)
 
 
 def _read_elsewhere(
-    data_dir: Path, commune_codes: set[str]
+    data_dir: Path, commune: Catalogue
 ) -> tuple[list[OtherProcedure], list[Problem]]:
     path = data_dir / ELSEWHERE_FILE
     if not path.is_file():
@@ -169,7 +166,7 @@ def _read_elsewhere(
             problem(code, "code must look like 1.001193")
         elif code in seen:
             problem(code, "listed twice")
-        elif code in commune_codes:
+        elif code in commune:
             problem(code, "is in the commune catalogue too; re-run motcua catalogue import")
         elif not row["name"].strip():
             problem(code, "has no name")

@@ -12,7 +12,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from enum import Enum
 from pathlib import Path
@@ -135,16 +135,15 @@ def import_portal(jsonl_path: Path, out_dir: Path) -> ImportReport:
     )
 
 
-def import_elsewhere(jsonl_path: Path, out_path: Path, commune_codes: Iterable[str]) -> int:
-    """Write ``elsewhere.json``: every portal record of any level that is not in the commune
-    catalogue (``commune_codes``), as an ``OtherProcedure``; same input, same bytes out. Returns
-    how many were written."""
+def import_elsewhere(jsonl_path: Path, out_path: Path, commune: Container[str]) -> int:
+    """Write ``elsewhere.json``: every portal record of any level whose code is not the commune
+    catalogue's (``commune``: a ``Catalogue``, which also holds the codes it replaced), as an
+    ``OtherProcedure``; same input, same bytes out. Returns how many were written."""
     records = [json.loads(line) for line in jsonl_path.read_text("utf-8").splitlines() if line]
-    ours = frozenset(commune_codes)
     found = {
         procedure.code: procedure
         for procedure in (other_procedure(record) for record in records)
-        if procedure.code not in ours and procedure.name
+        if procedure.code not in commune and procedure.name
     }
     rows = [to_plain(found[code]) for code in sorted(found)]
     # One procedure a line, so that a new crawl's changes read line by line in review.

@@ -308,9 +308,10 @@ class Searcher:
 
         # Other offices' procedures, by their names and fields, read like the catalogue's. A
         # question's words are corrected towards the catalogue's only, never towards theirs.
-        ours = {p.code for p in everything} | set(successor)
         others = [
-            o for o in (load_elsewhere() if elsewhere is None else elsewhere) if o.code not in ours
+            o
+            for o in (load_elsewhere() if elsewhere is None else elsewhere)
+            if o.code not in catalogue  # a replaced code is the catalogue's too
         ]
         self._other = {o.code: o for o in others}
         self._elsewhere = _Index(
@@ -428,22 +429,11 @@ class Searcher:
         # Only hits within CHOICE_MARGIN of the best are ever shown, so once a part has found
         # a good one, the other parts need not score what cannot come near it.
         floor = self.SUGGEST
-        whole_weight = 0.0
-        for i, words in enumerate(segments):
-            terms = self._terms_of(words)
-            weight = sum(self._index.idf.get(t, 0.0) for t in terms)
-            if i == 0:
-                whole_weight = weight
-                discount = 1.0
-            else:
+        for i, (terms, discount) in enumerate(self._parts(segments, self._index)):
+            if i:
                 # ... and they are part of every part: "con sinh ở Nhật, ..., khai sinh thế nào"
                 # asks for the foreign birth registration in its last clause too.
                 terms += [t for t in extra if t not in terms]
-                # A part counts less than the whole, and the less of the message it holds,
-                # the less it counts: when the whole message fits one procedure, a short
-                # clause that fits another ("bố em mất, ...") does not outvote it.
-                held = min(1.0, weight / whole_weight) if whole_weight else 1.0
-                discount = self.SEGMENT_DISCOUNT - self.SEGMENT_SHORT * (1.0 - held)
             for doc, score in self._score(terms, floor / discount, misread).items():
                 missing = len(wanted - self._variants[doc])
                 score *= discount * self.VARIANT_MISSING**missing
@@ -486,6 +476,22 @@ class Searcher:
         ]
         return found, None
 
+    def _parts(self, segments: list[list[str]], index: _Index) -> Iterator[tuple[list[str], float]]:
+        """Each part of a message as ``index``'s terms, with what its scores are worth: a part
+        counts less than the whole, and the less of the message it holds, the less it counts,
+        so that when the whole message fits one procedure, a short clause that fits another
+        ("bố em mất, ...") does not outvote it."""
+        whole_weight = 0.0
+        for i, words in enumerate(segments):
+            terms = index.terms_of(words)
+            weight = sum(index.idf.get(t, 0.0) for t in terms)
+            if i == 0:
+                whole_weight = weight
+                yield terms, 1.0
+                continue
+            held = min(1.0, weight / whole_weight) if whole_weight else 1.0
+            yield terms, self.SEGMENT_DISCOUNT - self.SEGMENT_SHORT * (1.0 - held)
+
     def _other_office(
         self, segments: list[list[str]], top: float, ours: int | None
     ) -> tuple[float, int, list[str]] | None:
@@ -498,16 +504,7 @@ class Searcher:
             return None
         floor = max(self.ELSEWHERE_MIN, top)
         found: tuple[float, int, list[str]] | None = None
-        whole_weight = 0.0
-        for i, words in enumerate(segments):
-            terms = index.terms_of(words)
-            weight = sum(index.idf.get(t, 0.0) for t in terms)
-            if i == 0:
-                whole_weight = weight
-                discount = 1.0
-            else:
-                held = min(1.0, weight / whole_weight) if whole_weight else 1.0
-                discount = self.SEGMENT_DISCOUNT - self.SEGMENT_SHORT * (1.0 - held)
+        for terms, discount in self._parts(segments, index):
             for doc, score in self._score(terms, floor / discount, index=index).items():
                 score *= discount
                 if score >= floor and (found is None or score > found[0]):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from knowledge.fees import FeeDue
 
+NO_STATED_TIME = "theo quy định của thủ tục"  # a procedure that gives no time of its own
 RECEIPT_PDF_CAPTION = "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
 DECLARATION_PDF_CAPTION = "Tờ khai (bản nháp để bạn kiểm tra và ký khi đến nhận kết quả)"
 PAYMENT_QR_CAPTION = "Mã QR chuyển khoản lệ phí"
@@ -46,7 +47,7 @@ def filed(
         f"Thời gian nhận: {received_at:%H:%M} ngày {received_at:%d/%m/%Y}",
         f"Ngày hẹn trả kết quả: {weekday_name(appointment_on)}, {appointment_on:%d/%m/%Y}"
         if appointment_on is not None
-        else f"Thời gian giải quyết: {(processing_text or 'theo quy định').rstrip('. ')}. "
+        else f"Thời gian giải quyết: {(processing_text or NO_STATED_TIME).rstrip('. ')}. "
         "Cán bộ sẽ báo bạn ngày trả kết quả sau khi xem xét hồ sơ.",
         where,
     ]
